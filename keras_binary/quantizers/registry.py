@@ -1,0 +1,78 @@
+"""Look-up of quantizers by alias, config or instance: `get`, `serialize`, `deserialize`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from keras_binary.quantizers.base import Quantizer
+from keras_binary.quantizers.dorefa import DoReFa
+from keras_binary.quantizers.noop import NoOp
+from keras_binary.quantizers.scaled_sign import MagnitudeAwareSign, XnorWeightScale
+from keras_binary.quantizers.sign import ApproxSign, SteHeaviside, SteSign, SwishSign
+from keras_binary.quantizers.ternary import SteTern
+
+ALIASES: dict[str, type[Quantizer]] = {
+    "ste_sign": SteSign,
+    "approx_sign": ApproxSign,
+    "swish_sign": SwishSign,
+    "magnitude_aware_sign": MagnitudeAwareSign,
+    "ste_heaviside": SteHeaviside,
+    "ste_tern": SteTern,
+    "dorefa": DoReFa,
+    "dorefa_quantizer": DoReFa,
+    "xnor_weight_scale": XnorWeightScale,
+}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALIASES.values(), NoOp)}
+
+
+def serialize(quantizer: Quantizer | Callable | None) -> Any:
+    """Serializes a quantizer to a config dict (None stays None)."""
+    if quantizer is None:
+        return None
+    return keras.saving.serialize_keras_object(quantizer)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuilds a quantizer from `serialize`'s output (or an alias string)."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        return get(config)
+    objects = dict(_BY_CLASS_NAME)
+    objects.update(custom_objects or {})
+    return keras.saving.deserialize_keras_object(config, custom_objects=objects)
+
+
+def get(identifier: Any) -> Quantizer | Callable | None:
+    """Returns a quantizer for an alias ("ste_sign"), a class name, a config dict, an instance or a
+    callable; None gives None.
+
+    >>> get("ste_sign")
+    SteSign(clip_value=1.0)
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        cls = ALIASES.get(identifier) or _BY_CLASS_NAME.get(identifier)
+        if cls is None:
+            known = ", ".join(sorted(ALIASES))
+            raise ValueError(f"Unknown quantizer {identifier!r}. Known aliases: {known}.")
+        if cls is NoOp:
+            raise ValueError("NoOp needs a precision: use NoOp(precision=...) instead of a string.")
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Cannot interpret {identifier!r} as a quantizer: expected an alias string, a config dict, "
+        "a Quantizer instance, a callable or None."
+    )
+
+
+def precision_of(quantizer: Any) -> int | None:
+    """The precision in bits that `quantizer` produces, or None when it declares none."""
+    return getattr(quantizer, "precision", None) if quantizer is not None else None

@@ -1,0 +1,126 @@
+"""Sign quantizers: sign(x) forward (sign(0) = +1) with different pseudo-gradients.
+
+- `SteSign` (BinaryNet): d/dx = 1{|x| <= clip_value}.
+- `ApproxSign` (Bi-Real Net): d/dx = (2 - 2|x|) for |x| <= 1, else 0.
+- `SwishSign` (BNN+): d/dx = beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x)).
+- `SteHeaviside`: forward 1 for x > 0 else 0, d/dx = 1{|x| <= clip_value}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_binary.quantizers.base import Quantizer, check_float_input, sign, with_pseudo_gradient
+
+
+def _check_positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return float(value)
+
+
+def ste_sign(x: Any, clip_value: float = 1.0) -> Any:
+    """sign(x) (sign(0) = +1) with the straight-through gradient 1{|x| <= clip_value}.
+
+    >>> import numpy as np
+    >>> np.asarray(ste_sign(np.array([-2.0, 0.0, 0.5], "float32"))).tolist()
+    [-1.0, 1.0, 1.0]
+    """
+    x = check_float_input(x, "ste_sign")
+    return with_pseudo_gradient(
+        sign, lambda v: ops.less_equal(ops.abs(v), clip_value)
+    )(x)
+
+
+def approx_sign(x: Any) -> Any:
+    """sign(x) with Bi-Real Net's piecewise-linear gradient (2 - 2|x|) 1{|x| <= 1}."""
+    x = check_float_input(x, "approx_sign")
+    return with_pseudo_gradient(
+        sign, lambda v: ops.where(ops.less_equal(ops.abs(v), 1.0), 2.0 - 2.0 * ops.abs(v), 0.0)
+    )(x)
+
+
+def swish_sign(x: Any, beta: float = 5.0) -> Any:
+    """sign(x) with the BNN+ gradient beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x))."""
+    x = check_float_input(x, "swish_sign")
+
+    def grad_scale(v):
+        bx = beta * v
+        return beta * (2.0 - bx * ops.tanh(bx / 2.0)) / (1.0 + ops.cosh(bx))
+
+    return with_pseudo_gradient(sign, grad_scale)(x)
+
+
+def ste_heaviside(x: Any, clip_value: float = 1.0) -> Any:
+    """Step function (1 for x > 0, else 0) with the straight-through gradient 1{|x| <= clip}."""
+    x = check_float_input(x, "ste_heaviside")
+    return with_pseudo_gradient(
+        lambda v: ops.cast(ops.greater(v, 0), v.dtype),
+        lambda v: ops.less_equal(ops.abs(v), clip_value),
+    )(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SteSign(Quantizer):
+    """Binary sign quantizer with a clipped straight-through estimator (alias "ste_sign").
+
+    >>> q = SteSign(clip_value=1.0)
+    >>> q.precision
+    1
+    """
+
+    precision = 1
+
+    def __init__(self, clip_value: float = 1.0):
+        self.clip_value = _check_positive("clip_value", clip_value)
+
+    def call(self, x: Any) -> Any:
+        return ste_sign(x, self.clip_value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"clip_value": self.clip_value}
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class ApproxSign(Quantizer):
+    """Binary sign quantizer with Bi-Real Net's approximate gradient (alias "approx_sign")."""
+
+    precision = 1
+
+    def call(self, x: Any) -> Any:
+        return approx_sign(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SwishSign(Quantizer):
+    """Binary sign quantizer with the BNN+ SignSwish gradient (alias "swish_sign")."""
+
+    precision = 1
+
+    def __init__(self, beta: float = 5.0):
+        self.beta = _check_positive("beta", beta)
+
+    def call(self, x: Any) -> Any:
+        return swish_sign(x, self.beta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SteHeaviside(Quantizer):
+    """{0, 1} step quantizer with a clipped straight-through estimator (alias "ste_heaviside")."""
+
+    precision = 1
+
+    def __init__(self, clip_value: float = 1.0):
+        self.clip_value = _check_positive("clip_value", clip_value)
+
+    def call(self, x: Any) -> Any:
+        return ste_heaviside(x, self.clip_value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"clip_value": self.clip_value}

@@ -1,0 +1,70 @@
+"""Ternary quantizer: -1, 0, +1 with a threshold (Ternary Weight Networks when asked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_binary.quantizers.base import Quantizer, check_float_input, with_pseudo_gradient
+from keras_binary.quantizers.sign import _check_positive
+
+
+def ste_tern(
+    x: Any,
+    threshold_value: float = 0.05,
+    ternary_weight_networks: bool = False,
+    clip_value: float = 1.0,
+) -> Any:
+    """+1 where x >= t, -1 where x <= -t, 0 in between; gradient 1{|x| <= clip_value}.
+
+    The threshold t is `threshold_value`, or 0.7 * mean |x| over the whole tensor when
+    `ternary_weight_networks=True` (Li et al., 2016).
+
+    >>> import numpy as np
+    >>> np.asarray(ste_tern(np.array([-0.5, 0.01, 0.05, 0.3], "float32"))).tolist()
+    [-1.0, 0.0, 1.0, 1.0]
+    """
+    x = check_float_input(x, "ste_tern")
+    if ternary_weight_networks:
+        threshold = ops.stop_gradient(0.7 * ops.mean(ops.abs(x)))
+    else:
+        threshold = ops.cast(threshold_value, x.dtype)
+
+    def forward(v):
+        one = ops.ones_like(v)
+        return ops.where(
+            ops.greater_equal(v, threshold),
+            one,
+            ops.where(ops.less_equal(v, -threshold), -one, ops.zeros_like(v)),
+        )
+
+    return with_pseudo_gradient(forward, lambda v: ops.less_equal(ops.abs(v), clip_value))(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SteTern(Quantizer):
+    """Ternary quantizer with a straight-through estimator (alias "ste_tern"); precision 2."""
+
+    precision = 2
+
+    def __init__(
+        self,
+        threshold_value: float = 0.05,
+        ternary_weight_networks: bool = False,
+        clip_value: float = 1.0,
+    ):
+        self.threshold_value = _check_positive("threshold_value", threshold_value)
+        self.ternary_weight_networks = bool(ternary_weight_networks)
+        self.clip_value = _check_positive("clip_value", clip_value)
+
+    def call(self, x: Any) -> Any:
+        return ste_tern(x, self.threshold_value, self.ternary_weight_networks, self.clip_value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "threshold_value": self.threshold_value,
+            "ternary_weight_networks": self.ternary_weight_networks,
+            "clip_value": self.clip_value,
+        }
