@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the test suite once per Keras backend (TensorFlow, then JAX). Extra arguments go to pytest.
+# Usage: bash scripts/test.sh [pytest args]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh || { echo "[test] installation failed" >&2; exit 1; }
+VENV="${KB_VENV:-.venv}"
+status=0
+for backend in tensorflow jax; do
+  echo "[test] ===== KERAS_BACKEND=$backend ====="
+  KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest -q "$@"
+  rc=$?
+  if [ $rc -eq 5 ]; then
+    echo "[test] KERAS_BACKEND=$backend: pytest collected no tests; that is a failure here" >&2
+    status=1
+  elif [ $rc -ne 0 ]; then
+    echo "[test] KERAS_BACKEND=$backend: pytest exited with $rc" >&2
+    status=1
+  fi
+done
+exit $status
