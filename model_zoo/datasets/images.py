@@ -1,0 +1,128 @@
+"""Image dataset loaders over tfds (never downloading unless asked): tf.data and numpy variants.
+
+Example:
+    >>> from model_zoo.datasets import load, load_numpy
+    >>> train = load("mnist", "train", batch_size=128, flatten=True, shuffle=True)  # doctest: +SKIP
+    >>> x, y = load_numpy("mnist", "test", limit=1000)  # doctest: +SKIP
+    >>> x.shape, x.dtype, float(x.min()), float(x.max())  # doctest: +SKIP
+    ((1000, 28, 28, 1), dtype('float32'), -1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+from model_zoo.datasets.catalog import dataset_spec, is_prepared, not_prepared_error
+from model_zoo.datasets.paths import resolve_data_dir
+from model_zoo.datasets.preprocessing import ValueRange, rescale_factors, tf_preprocess
+
+
+def _check_split(name: str, split: str) -> None:
+    if not isinstance(split, str):
+        raise TypeError(f"split must be a string such as 'train', got {type(split).__name__}")
+    known = dataset_spec(name).splits
+    for part in split.split("+"):
+        if part.split("[", 1)[0].strip() not in known:
+            raise ValueError(f"Unknown split {split!r} for {name}; known: {', '.join(known)}")
+
+
+def load(
+    name: str,
+    split: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    batch_size: int | None = None,
+    value_range: ValueRange | None = (-1.0, 1.0),
+    flatten: bool = False,
+    augment: bool = False,
+    image_size: int | None = None,
+    shuffle: bool = False,
+    shuffle_buffer: int = 10_000,
+    seed: int | None = None,
+    limit: int | None = None,
+    drop_remainder: bool = False,
+    download: bool = False,
+):
+    """A ``tf.data.Dataset`` of ``(float32 image, int32 label)`` for a tfds dataset.
+
+    ``split`` accepts tfds syntax ("train[:10%]"). Images are scaled to ``value_range``
+    (BinaryNet's [-1, 1] by default; None keeps 0..255), optionally flattened, and with ``augment``
+    randomly cropped after 4-pixel padding and flipped (CIFAR recipe). ``image_size`` resizes and
+    crops (needed for imagenet2012). Not prepared and ``download=False``: fails at once with the
+    command that prepares it.
+    """
+    spec = dataset_spec(name)
+    _check_split(name, split)
+    rescale_factors(value_range)
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+    if None in spec.image_shape and image_size is None and (batch_size or flatten):
+        raise ValueError(f"{name} images vary in size: pass image_size (e.g. 224) to batch them")
+    data_dir = resolve_data_dir(data_dir)
+    if not download and not is_prepared(name, data_dir):
+        raise not_prepared_error(name, data_dir)
+
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    dataset = tfds.load(
+        name,
+        split=split,
+        data_dir=os.fspath(data_dir),
+        as_supervised=True,
+        download=download,
+        shuffle_files=shuffle,
+        read_config=tfds.ReadConfig(shuffle_seed=seed, try_autocache=limit is None),
+    )
+    if limit is not None:
+        dataset = dataset.take(limit)
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    preprocess = functools.partial(
+        tf_preprocess,
+        value_range=value_range,
+        flatten=flatten,
+        augment=augment,
+        image_size=image_size,
+    )
+    dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def load_numpy(
+    name: str,
+    split: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    limit: int | None = None,
+    value_range: ValueRange | None = (-1.0, 1.0),
+    flatten: bool = False,
+    image_size: int | None = None,
+    download: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(float32 images, int32 labels)`` numpy arrays, in tfds's stored order (any backend)."""
+    dataset = load(
+        name,
+        split,
+        data_dir,
+        batch_size=1024,
+        value_range=value_range,
+        flatten=flatten,
+        image_size=image_size,
+        limit=limit,
+        download=download,
+    )
+    images, labels = [], []
+    for batch_images, batch_labels in dataset.as_numpy_iterator():
+        images.append(batch_images)
+        labels.append(batch_labels)
+    if not images:
+        raise ValueError(f"{name} split {split!r} produced no examples (limit={limit})")
+    return np.concatenate(images), np.concatenate(labels)

@@ -1,0 +1,129 @@
+import os
+import time
+
+import numpy as np
+import pytest
+
+from model_zoo.datasets import (
+    DatasetNotPreparedError,
+    dataset_spec,
+    is_prepared,
+    load,
+    load_numpy,
+    prepare,
+    raw_arrays,
+)
+
+
+def _row_digests(images: np.ndarray) -> list[bytes]:
+    return sorted(row.tobytes() for row in images.reshape(len(images), -1))
+
+
+def test_prepared_mnist_loads_with_tfds_offline(mnist_data_dir):
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    assert is_prepared("mnist", mnist_data_dir)
+    splits = {}
+    for split, count in (("train", 60000), ("test", 10000)):
+        splits[split] = tfds.load(
+            "mnist",
+            split=split,
+            data_dir=os.fspath(mnist_data_dir),
+            download=False,
+            as_supervised=True,
+        )
+        assert int(splits[split].cardinality()) == count
+    image_spec, label_spec = splits["test"].element_spec
+    assert image_spec.shape == (28, 28, 1) and image_spec.dtype == tf.uint8
+    assert label_spec.dtype == tf.int64
+
+
+def test_load_scales_to_minus_one_one_and_flattens(mnist_data_dir):
+    images, labels = next(
+        iter(load("mnist", "train", mnist_data_dir, batch_size=512, flatten=True))
+    )
+    images, labels = images.numpy(), labels.numpy()
+    assert images.shape == (512, 784) and images.dtype == np.float32
+    assert labels.dtype == np.int32 and 0 <= labels.min() and labels.max() <= 9
+    assert images.min() == -1.0 and images.max() == 1.0
+    np.testing.assert_allclose((images + 1.0) * 127.5, np.round((images + 1.0) * 127.5), atol=1e-3)
+
+
+def test_load_numpy_test_split_is_the_real_mnist_test_set(mnist_data_dir):
+    images, labels = load_numpy("mnist", "test", mnist_data_dir, value_range=None)
+    raw_images, raw_labels = raw_arrays("mnist")["test"]
+    assert images.shape == (10000, 28, 28, 1) and labels.shape == (10000,)
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.bincount(raw_labels))
+    assert _row_digests(images.astype(np.uint8)) == _row_digests(raw_images)
+
+
+def test_load_numpy_limit_and_value_range(mnist_data_dir):
+    images, labels = load_numpy("mnist", "train", mnist_data_dir, limit=300, value_range=(0, 1))
+    assert images.shape == (300, 28, 28, 1) and labels.shape == (300,)
+    assert images.min() == 0.0 and images.max() == 1.0
+
+
+def test_prepare_is_idempotent_and_quick(mnist_data_dir):
+    info = mnist_data_dir / "mnist" / "3.0.1" / "dataset_info.json"
+    before = info.stat().st_mtime_ns
+    start = time.perf_counter()
+    assert prepare("mnist", mnist_data_dir) == info.parent
+    assert time.perf_counter() - start < 2.0
+    assert info.stat().st_mtime_ns == before
+
+
+def test_not_prepared_offline_fails_fast_with_the_command(tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DatasetNotPreparedError) as error:
+        load("mnist", "train", tmp_path)
+    assert time.perf_counter() - start < 5.0
+    assert f"python -m model_zoo.datasets prepare mnist --data-dir {tmp_path}" in str(error.value)
+    with pytest.raises(DatasetNotPreparedError, match="prepare fashion_mnist"):
+        load_numpy("fashion_mnist", "test", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["cifar10", "svhn_cropped", "imagenet2012"])
+def test_datasets_without_offline_source_explain_how_to_get_them(name, tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DatasetNotPreparedError, match="no offline source") as error:
+        load(name, "train", tmp_path, image_size=224)
+    with pytest.raises(DatasetNotPreparedError, match="no offline source"):
+        prepare(name, tmp_path)
+    assert time.perf_counter() - start < 5.0
+    assert f"prepare {name} --download" in str(error.value)
+
+
+def test_data_dir_defaults_to_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BINARY_DATA_DIR", str(tmp_path / "from-env"))
+    with pytest.raises(DatasetNotPreparedError, match="from-env"):
+        load("mnist", "test")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"name": "mnistt", "split": "train"}, ValueError, "Unknown dataset 'mnistt'"),
+        ({"name": "mnist", "split": "validation"}, ValueError, "Unknown split 'validation'"),
+        ({"name": "mnist", "split": 3}, TypeError, "split must be a string"),
+        ({"name": "mnist", "split": "train", "batch_size": 0}, ValueError, "batch_size"),
+        ({"name": "mnist", "split": "train", "value_range": (1, -1)}, ValueError, "low < high"),
+        ({"name": "mnist", "split": "train", "limit": -1}, ValueError, "limit"),
+        ({"name": "imagenet2012", "split": "train", "batch_size": 8}, ValueError, "image_size"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, error, message, tmp_path):
+    with pytest.raises(error, match=message):
+        load(data_dir=tmp_path, **kwargs)
+
+
+def test_catalog_versions_match_installed_tfds():
+    import tensorflow_datasets as tfds
+
+    for name in ("mnist", "fashion_mnist", "cifar10", "svhn_cropped", "imagenet2012"):
+        builder = tfds.builder(name)
+        spec = dataset_spec(name)
+        assert str(builder.version) == spec.version
+        assert tuple(builder.info.features["image"].shape) == spec.image_shape
+        assert builder.info.features["label"].num_classes == spec.num_classes
