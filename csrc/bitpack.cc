@@ -1,0 +1,79 @@
+// Bit packing of float rows along the last axis: bit = (x < 0), K padded with zero bits.
+#include <cstring>
+
+#include "kb_common.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace kb {
+namespace {
+
+uint32_t PackWordPortable(const float* x, int n) {
+  uint32_t w = 0;
+  for (int b = 0; b < n; ++b) w |= static_cast<uint32_t>(x[b] < 0.0f) << b;
+  return w;
+}
+
+void FullWordsPortable(const float* x, int64_t full, uint32_t* out) {
+  for (int64_t w = 0; w < full; ++w) out[w] = PackWordPortable(x + w * 32, 32);
+}
+
+// Packs `full` whole words of one row; the partial last word is packed portably.
+using FullWordsFn = void (*)(const float* x, int64_t full, uint32_t* out);
+
+void PackRowsWith(FullWordsFn full_words, const float* x, int64_t rows, int64_t k,
+                  uint32_t* out) {
+  const int64_t kw = CeilDiv(k, 32);
+  const int64_t full = k / 32;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * k;
+    uint32_t* o = out + r * kw;
+    full_words(xr, full, o);
+    if (full < kw) o[full] = PackWordPortable(xr + full * 32, static_cast<int>(k - full * 32));
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) void FullWordsAvx512(const float* x, int64_t full,
+                                                        uint32_t* out) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t w = 0; w < full; ++w) {
+    const __mmask16 lo = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + w * 32), zero, _CMP_LT_OQ);
+    const __mmask16 hi = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + w * 32 + 16), zero, _CMP_LT_OQ);
+    out[w] = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
+  }
+}
+
+__attribute__((target("avx2"))) void FullWordsAvx2(const float* x, int64_t full, uint32_t* out) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t w = 0; w < full; ++w) {
+    uint32_t word = 0;
+    for (int q = 0; q < 4; ++q) {
+      const __m256 v = _mm256_loadu_ps(x + w * 32 + q * 8);
+      word |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)))
+              << (q * 8);
+    }
+    out[w] = word;
+  }
+}
+#endif
+
+}  // namespace
+
+void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {
+#if defined(__x86_64__)
+  switch (ActiveIsa()) {
+    case Isa::kAvx512:
+      return PackRowsWith(FullWordsAvx512, x, rows, k, out);
+    case Isa::kAvx2:
+      return PackRowsWith(FullWordsAvx2, x, rows, k, out);
+    default:
+      break;
+  }
+#endif
+  PackRowsWith(FullWordsPortable, x, rows, k, out);
+}
+
+}  // namespace kb

@@ -1,0 +1,102 @@
+// Plain C entry points for the Python loader (ctypes): version, ISA, threads and registration of
+// the handlers into TensorFlow's embedded XLA (found with dlopen(RTLD_NOLOAD), never linked).
+#include <dlfcn.h>
+
+#include <cstring>
+#include <string>
+
+#include "kb_common.h"
+#include "xla/ffi/api/c_api.h"
+
+#define KB_EXPORT extern "C" __attribute__((visibility("default")))
+
+extern "C" XLA_FFI_Error* KbPackBits(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryMatmulF32(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryMatmulPacked(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryConv2dF32(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryConv2dPacked(XLA_FFI_CallFrame*);
+
+namespace {
+
+std::string g_tf_error;
+
+std::string TakeError(const XLA_FFI_Api* api, XLA_FFI_Error* err) {
+  XLA_FFI_Error_GetMessage_Args m;
+  std::memset(&m, 0, sizeof(m));
+  m.struct_size = XLA_FFI_Error_GetMessage_Args_STRUCT_SIZE;
+  m.error = err;
+  api->XLA_FFI_Error_GetMessage(&m);
+  std::string msg = m.message ? m.message : "unknown error";
+  XLA_FFI_Error_Destroy_Args d;
+  std::memset(&d, 0, sizeof(d));
+  d.struct_size = XLA_FFI_Error_Destroy_Args_STRUCT_SIZE;
+  d.error = err;
+  api->XLA_FFI_Error_Destroy(&d);
+  return msg;
+}
+
+std::string RegisterAll(const XLA_FFI_Api* api, const char* prefix, const char* platform) {
+  struct Target {
+    const char* name;
+    XLA_FFI_Handler* fn;
+  };
+  const Target targets[] = {{"pack_bits", KbPackBits},
+                            {"binary_matmul_f32", KbBinaryMatmulF32},
+                            {"binary_matmul_packed", KbBinaryMatmulPacked},
+                            {"binary_conv2d_f32", KbBinaryConv2dF32},
+                            {"binary_conv2d_packed", KbBinaryConv2dPacked}};
+  for (const Target& t : targets) {
+    const std::string name = std::string(prefix) + t.name;
+    XLA_FFI_Handler_Register_Args args;
+    std::memset(&args, 0, sizeof(args));
+    args.struct_size = XLA_FFI_Handler_Register_Args_STRUCT_SIZE;
+    args.name = XLA_FFI_ByteSpan{name.data(), name.size()};
+    args.platform = XLA_FFI_ByteSpan{platform, std::strlen(platform)};
+    args.bundle.execute = t.fn;
+    if (XLA_FFI_Error* err = api->XLA_FFI_Handler_Register(&args)) {
+      return "registering " + name + ": " + TakeError(api, err);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+KB_EXPORT int kb_ffi_api_major() { return XLA_FFI_API_MAJOR; }
+KB_EXPORT int kb_ffi_api_minor() { return XLA_FFI_API_MINOR; }
+KB_EXPORT const char* kb_isa_name() { return kb::IsaName(kb::ActiveIsa()); }
+KB_EXPORT const char* kb_isa_error() { return kb::IsaError(); }
+KB_EXPORT int kb_cpu_supports(const char* isa) {
+  if (std::strcmp(isa, "avx512") == 0) return kb::CpuSupports(kb::Isa::kAvx512);
+  if (std::strcmp(isa, "avx2") == 0) return kb::CpuSupports(kb::Isa::kAvx2);
+  return std::strcmp(isa, "portable") == 0;
+}
+KB_EXPORT void kb_set_max_threads(int n) { kb::SetMaxThreads(n); }
+KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }
+
+// Registers all handlers as "<prefix><name>" for XLA platform "Host" inside the already loaded
+// TensorFlow library `tf_library`. Returns "" on success, else an error message.
+KB_EXPORT const char* kb_register_tf(const char* tf_library, const char* prefix) {
+  void* handle = dlopen(tf_library, RTLD_NOW | RTLD_NOLOAD);
+  if (handle == nullptr) {
+    g_tf_error = std::string("TensorFlow library ") + tf_library + " is not loaded";
+    return g_tf_error.c_str();
+  }
+  using GetApi = const XLA_FFI_Api* (*)();
+  auto get_api = reinterpret_cast<GetApi>(dlsym(handle, "_ZN3xla3ffi12GetXlaFfiApiEv"));
+  if (get_api == nullptr) {
+    g_tf_error = std::string(tf_library) + " does not export xla::ffi::GetXlaFfiApi()";
+    return g_tf_error.c_str();
+  }
+  const XLA_FFI_Api* api = get_api();
+  const int major = api->api_version.major_version;
+  const int minor = api->api_version.minor_version;
+  if (major != XLA_FFI_API_MAJOR || minor < XLA_FFI_API_MINOR) {
+    g_tf_error = "TensorFlow's XLA FFI API version " + std::to_string(major) + "." +
+                 std::to_string(minor) + " is incompatible with the kernels' " +
+                 std::to_string(XLA_FFI_API_MAJOR) + "." + std::to_string(XLA_FFI_API_MINOR);
+    return g_tf_error.c_str();
+  }
+  g_tf_error = RegisterAll(api, prefix, "Host");
+  return g_tf_error.c_str();
+}

@@ -1,0 +1,44 @@
+// Blocked, multithreaded binary GEMM driver: repacks B into panels, asks a RowSource for blocks of
+// A rows (plain rows or im2col patches), runs the ISA micro-kernel, then the output transform.
+#pragma once
+
+#include <cstdint>
+
+#include "kb_common.h"
+#include "output_transform.h"
+#include "threading.h"
+
+namespace kb {
+
+// A row of 32-bit words made of `segments` segments of `seg_words` words holding `seg_bits` bits
+// each (a matmul row is one segment; a conv patch row is one segment per kernel tap).
+struct RowLayout {
+  int64_t segments = 1;
+  int64_t seg_words = 0;
+  int64_t seg_bits = 0;
+  int64_t words() const { return segments * seg_words; }
+  // Mask of valid bits of word j of a row.
+  uint32_t Mask(int64_t j) const {
+    return (j % seg_words == seg_words - 1) ? LastWordMask(seg_bits) : 0xffffffffu;
+  }
+};
+
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // Writes rows [m0, m0 + rows) as masked 32-bit words into dst (row stride dst_words).
+  virtual void Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const = 0;
+  // Zero-padding correction for row m ([n] ints) or nullptr; may use scratch ([n] ints).
+  virtual const int32_t* Correction(int64_t m, int32_t* scratch) const {
+    (void)m;
+    (void)scratch;
+    return nullptr;
+  }
+};
+
+// out = transform(K - 2 * popcount(A[m] ^ B[n])) for m < num_rows, n < transform.n.
+// b: [transform.n][layout.words()] 32-bit words.
+void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
+                   const OutputTransform& transform, const Scheduler& sched);
+
+}  // namespace kb

@@ -1,0 +1,52 @@
+// Shared declarations of the keras-binary popcount kernels.
+//
+// Bit convention (same as Larq Compute Engine): bit 1 means -1, bit 0 means +1, sign(0) = +1.
+// Packed words are 32-bit (stored as int32 by the Python side). Inside the kernels, rows are
+// copied into 64-bit words; padding bits are always zero, so they cancel in popcount(a ^ b).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kb {
+
+enum class Isa : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+
+// ISA selected for this process (KERAS_BINARY_ISA or the best the CPU supports).
+Isa ActiveIsa();
+const char* IsaName(Isa isa);
+// Empty string when fine, else a message explaining why the forced ISA cannot be used.
+const char* IsaError();
+bool CpuSupports(Isa isa);
+
+// Upper bound on worker threads for one call (0 = use the whole FFI thread pool).
+int MaxThreads();
+void SetMaxThreads(int n);
+
+inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Micro-kernel tile: kMr rows of A times kNr columns of B.
+constexpr int kMr = 4;
+constexpr int kPanel = 8;  // columns interleaved per B panel
+constexpr int kNr = 32;    // columns per tile = one packed output word
+constexpr int kPanelsPerTile = kNr / kPanel;
+
+// counts[r * kNr + c] = popcount(a_r ^ b_c) summed over kw64 words, for kMr rows of `a`
+// (row stride kw64) and the kNr columns stored in 4 consecutive panels at `b`
+// (panel layout: [kw64][kPanel] words, panel stride kw64 * kPanel).
+using TileFn = void (*)(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
+void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
+void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
+void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
+TileFn SelectTileFn(Isa isa);
+
+// Packs `rows` rows of `k` floats into rows of CeilDiv(k, 32) words (bit = x < 0).
+void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out);
+
+// Mask of the valid bits in the last 32-bit word of a k-bit row.
+inline uint32_t LastWordMask(int64_t k) {
+  int r = static_cast<int>(k % 32);
+  return r == 0 ? 0xffffffffu : ((1u << r) - 1u);
+}
+
+}  // namespace kb

@@ -1,0 +1,78 @@
+#include "row_sources.h"
+
+#include <cstring>
+
+namespace kb {
+
+void MatrixRows::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const {
+  const int64_t words = layout_.words();
+  const uint32_t last_mask = LastWordMask(layout_.seg_bits);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint32_t* src = x_ + (m0 + r) * words;
+    uint32_t* d = dst + r * dst_words;
+    std::memcpy(d, src, static_cast<size_t>(words) * sizeof(uint32_t));
+    d[words - 1] &= last_mask;
+  }
+}
+
+ConvPatches::ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGeometry& g)
+    : x_(x), g_(g), layout_(g.Layout()) {
+  if (!g_.zero_padding) return;
+  const int64_t taps = g_.k_h * g_.k_w;
+  tap_sums_.resize(static_cast<size_t>(taps * g_.out_channels));
+  for (int64_t o = 0; o < g_.out_channels; ++o) {
+    for (int64_t t = 0; t < taps; ++t) {
+      const uint32_t* w = kernel + (o * taps + t) * g_.words;
+      int64_t ones = 0;
+      for (int64_t j = 0; j < g_.words; ++j) ones += __builtin_popcount(w[j] & layout_.Mask(j));
+      tap_sums_[t * g_.out_channels + o] = static_cast<int32_t>(g_.channels - 2 * ones);
+    }
+  }
+}
+
+void ConvPatches::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const {
+  const int64_t words = g_.words;
+  const uint32_t last_mask = LastWordMask(g_.channels);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    const int64_t b = m / (g_.out_h * g_.out_w);
+    const int64_t oy = (m / g_.out_w) % g_.out_h;
+    const int64_t ox = m % g_.out_w;
+    uint32_t* d = dst + r * dst_words;
+    for (int64_t i = 0; i < g_.k_h; ++i) {
+      const int64_t iy = oy * g_.stride_h - g_.pad_top + i * g_.dilation_h;
+      for (int64_t j = 0; j < g_.k_w; ++j, d += words) {
+        const int64_t ix = ox * g_.stride_w - g_.pad_left + j * g_.dilation_w;
+        if (iy < 0 || iy >= g_.in_h || ix < 0 || ix >= g_.in_w) {
+          std::memset(d, 0, static_cast<size_t>(words) * sizeof(uint32_t));
+          continue;
+        }
+        const uint32_t* src = x_ + ((b * g_.in_h + iy) * g_.in_w + ix) * words;
+        std::memcpy(d, src, static_cast<size_t>(words) * sizeof(uint32_t));
+        d[words - 1] &= last_mask;
+      }
+    }
+  }
+}
+
+const int32_t* ConvPatches::Correction(int64_t m, int32_t* scratch) const {
+  if (!g_.zero_padding) return nullptr;
+  const int64_t oy = (m / g_.out_w) % g_.out_h;
+  const int64_t ox = m % g_.out_w;
+  const int64_t n = g_.out_channels;
+  bool any = false;
+  for (int64_t i = 0; i < g_.k_h; ++i) {
+    const int64_t iy = oy * g_.stride_h - g_.pad_top + i * g_.dilation_h;
+    for (int64_t j = 0; j < g_.k_w; ++j) {
+      const int64_t ix = ox * g_.stride_w - g_.pad_left + j * g_.dilation_w;
+      if (iy >= 0 && iy < g_.in_h && ix >= 0 && ix < g_.in_w) continue;
+      if (!any) std::memset(scratch, 0, static_cast<size_t>(n) * sizeof(int32_t));
+      any = true;
+      const int32_t* s = tap_sums_.data() + (i * g_.k_w + j) * n;
+      for (int64_t o = 0; o < n; ++o) scratch[o] += s[o];
+    }
+  }
+  return any ? scratch : nullptr;
+}
+
+}  // namespace kb

@@ -1,0 +1,18 @@
+// Work splitting over a thread pool where the calling thread claims work too, so a pool that
+// never runs a task cannot deadlock a call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace kb {
+
+struct Scheduler {
+  int num_threads = 1;                                           // workers incl. the caller
+  std::function<void(std::function<void()>)> schedule = nullptr;  // runs a task on the pool
+};
+
+// Calls fn(i) for every i in [0, items), spread over the scheduler's threads.
+void ParallelFor(const Scheduler& sched, int64_t items, const std::function<void(int64_t)>& fn);
+
+}  // namespace kb

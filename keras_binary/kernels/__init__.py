@@ -1,0 +1,38 @@
+"""Binary inference kernels: bit packing, binary GEMM and conv2d as XLA custom calls on CPU.
+
+The compiled library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
+``XlaCallModule`` op on TensorFlow; elsewhere (or with ``implementation="reference"``) the
+exact float reference in :mod:`keras_binary.kernels.reference` runs instead.
+
+Example::
+
+    from keras_binary import kernels
+    kernels.kernel_info()           # {'available': True, 'isa': 'avx512', ...}
+    y = kernels.binary_matmul(kernels.pack_bits(x), kernels.pack_bits(w), k=x.shape[-1])
+"""
+
+from keras_binary.kernels._library import KernelLibraryError
+from keras_binary.kernels.geometry import Conv2dGeometry
+from keras_binary.kernels.ops import (
+    binary_conv2d,
+    binary_matmul,
+    kernel_available,
+    kernel_info,
+    pack_bits,
+    pack_conv2d_kernel,
+    set_num_threads,
+    unpack_bits,
+)
+
+__all__ = [
+    "Conv2dGeometry",
+    "KernelLibraryError",
+    "binary_conv2d",
+    "binary_matmul",
+    "kernel_available",
+    "kernel_info",
+    "pack_bits",
+    "pack_conv2d_kernel",
+    "set_num_threads",
+    "unpack_bits",
+]

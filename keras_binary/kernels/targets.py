@@ -1,0 +1,26 @@
+"""Names of the XLA custom-call targets exported by the kernel library.
+
+Each target name (prefixed with ``TARGET_PREFIX``) maps to the exported FFI handler symbol.
+"""
+
+TARGET_PREFIX = "keras_binary_"
+
+TARGETS = {
+    "pack_bits": "KbPackBits",
+    "binary_matmul_f32": "KbBinaryMatmulF32",
+    "binary_matmul_packed": "KbBinaryMatmulPacked",
+    "binary_conv2d_f32": "KbBinaryConv2dF32",
+    "binary_conv2d_packed": "KbBinaryConv2dPacked",
+}
+
+# Integer attributes of the conv2d targets, in the order the handlers bind them.
+CONV2D_ATTRS = (
+    "channels",
+    "stride_h",
+    "stride_w",
+    "dilation_h",
+    "dilation_w",
+    "pad_top",
+    "pad_left",
+    "zero_padding",
+)
