@@ -1,0 +1,301 @@
+"""Counting for `keras_binary.summary`: parameters, memory and MACs per precision.
+
+Precisions are read, never guessed: a weight's precision is its variable's `precision` tag
+(`keras_binary.precision.get_precision`), else the bits of its dtype; a layer's input precision is
+its `input_quantizer.precision`, else the bits of its compute dtype. A multiply-accumulate runs at
+`max(input precision, weight precision)`.
+
+Nested models (a `keras.Model` used as a layer) are expanded: their layers appear as rows named
+`outer/inner`. A layer called several times is profiled at its first call. Variables shared by
+several layers are counted once, at the first layer that holds them.
+
+Example:
+
+>>> import keras
+>>> from keras_binary.profile import profile_model
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+>>> profile_model(model).total_params
+8
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from keras_binary.precision import get_precision
+
+_DENSE = (keras.layers.Dense,)
+_CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_CONV_TRANSPOSE = (
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+)
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+_SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
+
+
+@dataclass
+class LayerProfile:
+    """Counts of one layer. `params` and `macs` map a precision in bits to a count.
+
+    `input_precision` is None for a layer without an input quantizer. `macs_per_unknown_dim` is
+    True when a dimension the MACs scale with (a time step, an image side) is unknown: the MACs
+    are then given per unit of that dimension.
+    """
+
+    name: str
+    class_name: str
+    input_precision: int | None
+    output_shape: Any
+    params: dict[int, int] = field(default_factory=dict)
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    macs: dict[int, int] = field(default_factory=dict)
+    macs_per_unknown_dim: bool = False
+
+    @property
+    def total_params(self) -> int:
+        return sum(self.params.values())
+
+    @property
+    def memory_bytes(self) -> float:
+        """Size of the weights, each stored at its precision (binary weights packed 8 per byte)."""
+        return sum(bits * count for bits, count in self.params.items()) / 8
+
+    @property
+    def total_macs(self) -> int:
+        return sum(self.macs.values())
+
+
+@dataclass
+class ModelProfile:
+    """Per-layer profiles of a model and the totals over them."""
+
+    name: str
+    layers: list[LayerProfile]
+
+    def _sum(self, attr: str) -> dict[int, int]:
+        totals: dict[int, int] = {}
+        for layer in self.layers:
+            for bits, count in getattr(layer, attr).items():
+                totals[bits] = totals.get(bits, 0) + count
+        return dict(sorted(totals.items()))
+
+    @property
+    def params_by_precision(self) -> dict[int, int]:
+        return self._sum("params")
+
+    @property
+    def macs_by_precision(self) -> dict[int, int]:
+        return self._sum("macs")
+
+    @property
+    def total_params(self) -> int:
+        return sum(layer.total_params for layer in self.layers)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable_params for layer in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable_params for layer in self.layers)
+
+    @property
+    def memory_bytes(self) -> float:
+        """Model size with every weight at its precision (binary weights packed, bits / 8)."""
+        return sum(layer.memory_bytes for layer in self.layers)
+
+    @property
+    def float32_bytes(self) -> int:
+        """Model size with every weight stored as a 32-bit float."""
+        return 4 * self.total_params
+
+    @property
+    def compression_ratio(self) -> float | None:
+        """`float32_bytes / memory_bytes`; None for a model without weights."""
+        return self.float32_bytes / self.memory_bytes if self.memory_bytes else None
+
+    @property
+    def total_macs(self) -> int:
+        return sum(layer.total_macs for layer in self.layers)
+
+    @property
+    def binary_mac_fraction(self) -> float | None:
+        """Fraction of the MACs that are 1-bit; None for a model without MACs."""
+        total = self.total_macs
+        return self.macs_by_precision.get(1, 0) / total if total else None
+
+
+def dtype_bits(dtype: Any) -> int:
+    """Bits of one value of `dtype` ("float32" -> 32, "bfloat16" -> 16, "bool" -> 8)."""
+    name = keras.backend.standardize_dtype(dtype)
+    match = re.search(r"(\d+)$", name)
+    return int(match.group(1)) if match else 8
+
+
+def weight_precision(variable: Any) -> int:
+    """Bits of a weight: its precision tag, else the bits of its dtype."""
+    bits = get_precision(variable)
+    return bits if bits is not None else dtype_bits(variable.dtype)
+
+
+def _quantizer_precision(layer: Any, attr: str) -> int | None:
+    for owner in (layer, getattr(layer, "cell", None)):
+        quantizer = getattr(owner, attr, None) if owner is not None else None
+        if quantizer is not None:
+            return getattr(quantizer, "precision", None)
+    return None
+
+
+def _first_call_shape(layer: Any, which: str) -> Any:
+    """Shape(s) of the layer's input or output at its first call, None when never called."""
+    try:
+        tensors = getattr(layer, which)
+    except (AttributeError, ValueError):
+        return None
+    return keras.tree.map_structure(lambda t: tuple(t.shape), tensors)
+
+
+def _product(dims: Any) -> tuple[int, bool]:
+    """Product of `dims`, counting unknown (None) ones as 1; also says whether any was unknown."""
+    known = [d for d in dims if d is not None]
+    return math.prod(known), len(known) != len(dims)
+
+
+def _spatial(layer: Any, shape: tuple) -> tuple:
+    if getattr(layer, "data_format", "channels_last") == "channels_first":
+        return shape[2:]
+    return shape[1:-1]
+
+
+def _size(variable: Any) -> int:
+    return math.prod(variable.shape)
+
+
+def _input_bits(layer: Any) -> int:
+    """Bits of the values the layer multiplies: its input quantizer's, else its compute dtype's."""
+    bits = _quantizer_precision(layer, "input_quantizer")
+    return bits if bits is not None else dtype_bits(layer.compute_dtype)
+
+
+def _rnn_ops(rnn: Any, input_shape: tuple) -> tuple[list, bool]:
+    """Ops of a recurrent layer: input and recurrent kernels, per step times the steps."""
+    cell = rnn.cell
+    time_axis = 0 if getattr(rnn, "time_major", False) else 1
+    steps, unknown = _product([input_shape[time_axis]])
+    state_bits = _quantizer_precision(rnn, "recurrent_input_quantizer")
+    if state_bits is None:
+        state_bits = dtype_bits(rnn.compute_dtype)
+    ops = [(_size(cell.kernel) * steps, _input_bits(rnn), weight_precision(cell.kernel))]
+    if getattr(cell, "recurrent_kernel", None) is not None:
+        kernel = cell.recurrent_kernel
+        ops.append((_size(kernel) * steps, state_bits, weight_precision(kernel)))
+    return ops, unknown
+
+
+def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
+    """The multiply-accumulate ops of `layer` as `(count, input bits, weight bits)` triples.
+
+    Also returns whether a dimension the count scales with was unknown (counted as 1). Layers
+    without kernels have no ops.
+    """
+    out_shape = _first_call_shape(layer, "output")
+    in_shape = _first_call_shape(layer, "input")
+    if isinstance(layer, keras.layers.Bidirectional):
+        if not isinstance(in_shape, tuple):
+            return [], False
+        forward, unknown = _rnn_ops(layer.forward_layer, in_shape)
+        backward, _ = _rnn_ops(layer.backward_layer, in_shape)
+        return forward + backward, unknown
+    if isinstance(layer, keras.layers.RNN):
+        if not isinstance(in_shape, tuple):
+            return [], False
+        return _rnn_ops(layer, in_shape)
+    if isinstance(layer, _CONV_TRANSPOSE):
+        shape, attr = in_shape, "kernel"
+    elif isinstance(layer, _SEPARABLE):
+        shape, attr = out_shape, "depthwise_kernel"
+    elif isinstance(layer, _CONV + _DEPTHWISE + _DENSE):
+        shape, attr = out_shape, "kernel"
+    else:
+        return [], False
+    if not isinstance(shape, tuple):
+        return [], False
+    dims = shape[1:-1] if isinstance(layer, _DENSE) else _spatial(layer, shape)
+    positions, unknown = _product(dims)
+    kernel = getattr(layer, attr)
+    ops = [(_size(kernel) * positions, _input_bits(layer), weight_precision(kernel))]
+    if isinstance(layer, _SEPARABLE):
+        # The depthwise sums feed the pointwise kernel unquantized, at the compute dtype.
+        pointwise = layer.pointwise_kernel
+        middle_bits = dtype_bits(layer.compute_dtype)
+        ops.append((_size(pointwise) * positions, middle_bits, weight_precision(pointwise)))
+    return ops, unknown
+
+
+def profile_layer(layer: Any, name: str, seen: set[int]) -> LayerProfile:
+    """Profiles one (non-model) layer; variables whose id is in `seen` are skipped, then added."""
+    quantized = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    input_precision = _quantizer_precision(quantized, "input_quantizer")
+    profile = LayerProfile(
+        name=name,
+        class_name=type(layer).__name__,
+        input_precision=input_precision,
+        output_shape=_first_call_shape(layer, "output"),
+    )
+    trainable_ids = {id(v) for v in layer.trainable_weights}
+    for variable in layer.weights:
+        if id(variable) in seen:
+            continue
+        seen.add(id(variable))
+        bits, count = weight_precision(variable), _size(variable)
+        profile.params[bits] = profile.params.get(bits, 0) + count
+        if id(variable) in trainable_ids:
+            profile.trainable_params += count
+        else:
+            profile.non_trainable_params += count
+    profile.params = dict(sorted(profile.params.items()))
+    ops, profile.macs_per_unknown_dim = layer_ops(layer)
+    for count, in_bits, w_bits in ops:
+        bits = max(in_bits, w_bits)
+        profile.macs[bits] = profile.macs.get(bits, 0) + count
+    profile.macs = dict(sorted(profile.macs.items()))
+    return profile
+
+
+def _profile_layers(model: keras.Model, prefix: str, seen: set[int]) -> list[LayerProfile]:
+    profiles: list[LayerProfile] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        name = f"{prefix}{layer.name}"
+        if isinstance(layer, keras.Model):
+            profiles.extend(_profile_layers(layer, f"{name}/", seen))
+        else:
+            profiles.append(profile_layer(layer, name, seen))
+    return profiles
+
+
+def profile_model(model: keras.Model) -> ModelProfile:
+    """Profiles every layer of a built `model`, expanding nested models (see the module doc).
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> profile_model(model).macs_by_precision
+    {32: 6}
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"summary expects a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError(
+            f"Model {model.name!r} is not built yet: give it an Input, call it on data or call "
+            "model.build(input_shape) before asking for its summary."
+        )
+    return ModelProfile(name=model.name, layers=_profile_layers(model, "", set()))
