@@ -163,6 +163,13 @@ def _first_call_shape(layer: Any, which: str) -> Any:
     return keras.tree.map_structure(lambda t: tuple(t.shape), tensors)
 
 
+def _main_shape(shape: Any) -> tuple | None:
+    """The shape of the first tensor when a layer takes or gives several (e.g. initial states)."""
+    while isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]
+    return shape if isinstance(shape, tuple) else None
+
+
 def _product(dims: Any) -> tuple[int, bool]:
     """Product of `dims`, counting unknown (None) ones as 1; also says whether any was unknown."""
     known = [d for d in dims if d is not None]
@@ -206,16 +213,16 @@ def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
     Also returns whether a dimension the count scales with was unknown (counted as 1). Layers
     without kernels have no ops.
     """
-    out_shape = _first_call_shape(layer, "output")
-    in_shape = _first_call_shape(layer, "input")
+    out_shape = _main_shape(_first_call_shape(layer, "output"))
+    in_shape = _main_shape(_first_call_shape(layer, "input"))
     if isinstance(layer, keras.layers.Bidirectional):
-        if not isinstance(in_shape, tuple):
+        if in_shape is None:
             return [], False
         forward, unknown = _rnn_ops(layer.forward_layer, in_shape)
         backward, _ = _rnn_ops(layer.backward_layer, in_shape)
         return forward + backward, unknown
     if isinstance(layer, keras.layers.RNN):
-        if not isinstance(in_shape, tuple):
+        if in_shape is None:
             return [], False
         return _rnn_ops(layer, in_shape)
     if isinstance(layer, _CONV_TRANSPOSE):
@@ -226,7 +233,7 @@ def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
         shape, attr = out_shape, "kernel"
     else:
         return [], False
-    if not isinstance(shape, tuple):
+    if shape is None:
         return [], False
     dims = shape[1:-1] if isinstance(layer, _DENSE) else _spatial(layer, shape)
     positions, unknown = _product(dims)

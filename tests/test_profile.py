@@ -169,6 +169,15 @@ def test_lstm_macs_per_step_times_sequence_length(steps):
     assert layer.params == {1: 3 * 16 + 4 * 16, 32: 16}
 
 
+def test_lstm_with_initial_state_and_return_state():
+    seq, h, c = keras.Input((5, 3)), keras.Input((4,)), keras.Input((4,))
+    lstm = keras.layers.LSTM(4, return_state=True)
+    outputs = lstm(seq, initial_state=[h, c])
+    layer = profile_model(keras.Model([seq, h, c], outputs)).layers[0]
+    assert layer.macs == {32: 5 * (3 * 16 + 4 * 16)}
+    assert layer.output_shape == [(None, 4), (None, 4), (None, 4)]
+
+
 def test_bidirectional_counts_both_directions():
     model = keras.Sequential([keras.Input((5, 3)), keras.layers.Bidirectional(keras.layers.GRU(2))])
     layer = profile_model(model).layers[0]
