@@ -9,6 +9,7 @@ import keras
 
 from keras_binary.quantizers.base import Quantizer
 from keras_binary.quantizers.dorefa import DoReFa
+from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 from keras_binary.quantizers.noop import NoOp
 from keras_binary.quantizers.scaled_sign import MagnitudeAwareSign, XnorWeightScale
 from keras_binary.quantizers.sign import ApproxSign, SteHeaviside, SteSign, SwishSign
@@ -24,6 +25,7 @@ ALIASES: dict[str, type[Quantizer]] = {
     "dorefa": DoReFa,
     "dorefa_quantizer": DoReFa,
     "xnor_weight_scale": XnorWeightScale,
+    "lab": LossAwareBinarizer,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALIASES.values(), NoOp)}
 

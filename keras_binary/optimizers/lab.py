@@ -1,0 +1,100 @@
+"""`LAB`: loss-aware binarization (Hou, Yao & Kwok, ICLR 2017) as a Keras optimizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_binary.quantizers.loss_aware import is_loss_aware_scale, loss_aware_quantizer
+
+
+def closed_form_scale(w: Any, d: Any) -> Any:
+    """LAB's per-layer scale alpha = ||d * w||_1 / ||d||_1 (d > 0)."""
+    return ops.sum(d * ops.abs(w)) / ops.sum(d)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class LAB(keras.optimizers.Adam):
+    """Adam for every variable, with LAB's proximal Newton step for loss-aware binarized kernels.
+
+    For a kernel whose layer applies a `keras_binary.quantizers.LossAwareBinarizer` (the gradient
+    g is taken at the binarized kernel w_hat = alpha * sign(w)):
+
+        m <- beta_1 m + (1 - beta_1) g,   v <- beta_2 v + (1 - beta_2) g^2
+        d = sqrt(v / (1 - beta_2^t)) + epsilon
+        w <- clip(w - lr * (m / (1 - beta_1^t)) / d, -1, 1)
+        alpha <- ||d * w||_1 / ||d||_1          ("lab" mode only)
+
+    BinaryConnect and BWN are the same step with a `LossAwareBinarizer(mode="binary_connect")`
+    or `mode="bwn"` kernel (alpha = 1 / mean |w|). Every other variable gets plain Adam. On
+    `build` the optimizer clips such kernels to [-1, 1] and sets alpha to its closed form with
+    uniform d (= mean |w|), the value matching a fresh second moment. LAB2 is LAB with binarized
+    activations: give the layers `input_quantizer="ste_sign"` as well.
+
+    >>> import keras
+    >>> from keras_binary import layers
+    >>> model = keras.Sequential([keras.Input((784,)),
+    ...                           layers.QuantDense(10, kernel_quantizer="lab")])
+    >>> model.compile(optimizer=LAB(learning_rate=0.01), loss="squared_hinge")
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        name: str = "lab",
+        **kwargs: Any,
+    ):
+        if kwargs.pop("amsgrad", False):
+            raise ValueError("LAB does not support amsgrad (its scale uses Adam's second moment).")
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=False,
+            name=name,
+            **kwargs,
+        )
+
+    def build(self, var_list: list[Any]) -> None:
+        if self.built:
+            return
+        super().build(var_list)
+        for variable in var_list:
+            quantizer = loss_aware_quantizer(variable)
+            if quantizer is None:
+                continue
+            variable.assign(ops.clip(ops.convert_to_tensor(variable), -1.0, 1.0))
+            if quantizer.mode == "lab":
+                quantizer.alpha.assign(ops.mean(ops.abs(variable)))
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        index = self._get_variable_index(variable)
+        model_variable = self._trainable_variables[index]
+        if is_loss_aware_scale(model_variable):
+            return  # alpha is set in closed form by its kernel's step
+        quantizer = loss_aware_quantizer(model_variable)
+        if quantizer is None:
+            super().update_step(gradient, variable, learning_rate)
+            return
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        gradient = ops.cast(gradient, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        beta_1 = ops.cast(self.beta_1, dtype)
+        beta_2 = ops.cast(self.beta_2, dtype)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        self.assign_add(m, (gradient - m) * (1 - beta_1))
+        self.assign_add(v, (ops.square(gradient) - v) * (1 - beta_2))
+        m_hat = m / (1 - ops.power(beta_1, step))
+        d = ops.sqrt(v / (1 - ops.power(beta_2, step))) + ops.cast(self.epsilon, dtype)
+        w = ops.clip(variable - lr * m_hat / d, -1.0, 1.0)
+        self.assign(variable, w)
+        if quantizer.mode == "lab":
+            self.assign(quantizer.alpha, closed_form_scale(w, d))
