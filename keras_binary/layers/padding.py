@@ -1,0 +1,94 @@
+"""`ConvMixin`: padding with `pad_values`, bias and activation for the quantized convolutions.
+
+Zero padding is not a binary value: after a sign input quantizer the border would hold 0 while
+every other input is +/-1. `pad_values` pads the *quantized* inputs with a constant instead,
+exactly where a "same" convolution pads (TensorFlow/XLA convention: the extra row or column, if
+any, goes at the end), and then runs a "valid" convolution.
+
+Example:
+
+>>> same_padding(size=5, kernel_size=3, stride=2, dilation=1)
+(1, 1)
+>>> same_padding(size=6, kernel_size=3, stride=2, dilation=1)
+(0, 1)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from keras import ops
+
+from keras_binary.layers.base import QuantizerMixin
+
+
+def same_padding(size: int, kernel_size: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(before, after) padding of one spatial axis for a "same" convolution."""
+    effective_kernel = (kernel_size - 1) * dilation + 1
+    output_size = -(-size // stride)
+    total = max((output_size - 1) * stride + effective_kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class ConvMixin(QuantizerMixin):
+    """Quantized convolutions: `pad_values`, causal padding, bias and activation."""
+
+    def init_quant_conv(self, pad_values: Any = 0.0, **quantizers: Any) -> None:
+        """Validates `pad_values` and resolves the quantizers (call after the Keras `__init__`)."""
+        if isinstance(pad_values, bool) or not isinstance(pad_values, numbers.Real):
+            raise TypeError(f"pad_values must be a number, got {pad_values!r}")
+        self.pad_values = float(pad_values)
+        if self.pad_values != 0.0 and self.padding != "same":
+            raise ValueError(
+                f"pad_values={pad_values!r} only applies to padding='same'; got "
+                f"padding={self.padding!r}. Use padding='same' or pad_values=0.0."
+            )
+        self.init_quantizers(**quantizers)
+
+    def spatial_axes(self) -> range:
+        first = 1 if self.data_format == "channels_last" else 2
+        return range(first, first + len(self.kernel_size))
+
+    def check_padded_shape(self, input_shape: Any) -> None:
+        """Non-zero pad_values need the spatial dimensions at build time."""
+        if self.pad_values == 0.0:
+            return
+        unknown = [axis for axis in self.spatial_axes() if input_shape[axis] is None]
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' with pad_values={self.pad_values} needs "
+                f"known spatial dimensions, got input shape {tuple(input_shape)} (unknown axes "
+                f"{unknown}). Give the model a fixed input size or use pad_values=0.0."
+            )
+
+    def pad_inputs(self, x: Any) -> tuple[Any, str]:
+        """Pads `x` for causal or non-zero-valued "same" padding; returns it and the padding
+        mode left for the convolution op."""
+        if self.padding == "causal":
+            pads = [[0, 0]] * len(x.shape)
+            axis = self.spatial_axes()[0]
+            pads[axis] = [self.dilation_rate[0] * (self.kernel_size[0] - 1), 0]
+            return ops.pad(x, pads), "valid"
+        if self.pad_values == 0.0:
+            return x, self.padding
+        pads = [[0, 0]] * len(x.shape)
+        for i, axis in enumerate(self.spatial_axes()):
+            size = x.shape[axis]
+            if size is None:
+                self.check_padded_shape(x.shape)
+            pads[axis] = list(
+                same_padding(size, self.kernel_size[i], self.strides[i], self.dilation_rate[i])
+            )
+        return ops.pad(x, pads, constant_values=self.pad_values), "valid"
+
+    def add_bias_activation(self, outputs: Any) -> Any:
+        """Adds the bias along the channel axis and applies the activation."""
+        if self.use_bias:
+            bias = self.bias
+            if self.data_format == "channels_first":
+                bias = ops.reshape(bias, (1, -1) + (1,) * (len(outputs.shape) - 2))
+            outputs = ops.add(outputs, bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs

@@ -1,0 +1,106 @@
+"""`QuantLSTM`: `keras.layers.LSTM` running a `QuantLSTMCell` (never the fused/cuDNN kernel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from keras_binary.layers.recurrent.lstm_cell import QuantLSTMCell
+from keras_binary.layers.recurrent.quantized_layer import QuantizedRNNMixin
+
+_CELL_ARGS = (
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "unit_forget_bias",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
+    """Quantized LSTM layer: the arguments of `keras.layers.LSTM` plus four quantizers.
+
+    `input_quantizer`, `kernel_quantizer`, `recurrent_quantizer` and `recurrent_input_quantizer`
+    are described in `QuantLSTMCell`. The time loop always runs the quantized cell, never
+    Keras's fused/cuDNN LSTM kernel (which would use the latent float weights); the kernels are
+    quantized once per call, outside the time loop. `use_cudnn=True` is refused.
+
+    Example (the LAB paper's LAB2 variant: binary weights and binary hidden input, the one-hot
+    characters left unquantized):
+
+    >>> import numpy as np
+    >>> lstm = QuantLSTM(8, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
+    ...                  recurrent_input_quantizer="ste_sign", return_sequences=True)
+    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    (2, 5, 8)
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        use_cudnn: bool | str = "auto",
+        input_quantizer: Any = None,
+        kernel_quantizer: Any = None,
+        recurrent_quantizer: Any = None,
+        recurrent_input_quantizer: Any = None,
+        **kwargs: Any,
+    ):
+        cell_args = dict(locals())
+        cell = QuantLSTMCell(
+            units,
+            input_quantizer=input_quantizer,
+            kernel_quantizer=kernel_quantizer,
+            recurrent_quantizer=recurrent_quantizer,
+            recurrent_input_quantizer=recurrent_input_quantizer,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="quant_lstm_cell",
+            implementation=kwargs.pop("implementation", 2),
+            **{name: cell_args[name] for name in _CELL_ARGS},
+        )
+        self._init_rnn(
+            cell,
+            use_cudnn=use_cudnn,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
