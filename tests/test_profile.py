@@ -3,23 +3,21 @@
 import keras
 import pytest
 
-from keras_binary.precision import set_precision, set_quantizer
+from keras_binary.layers import QuantConv2D, QuantDense
+from keras_binary.precision import set_precision
 from keras_binary.profile import dtype_bits, profile_model
 from keras_binary.quantizers import SteSign
 
 
-class BinaryDense(keras.layers.Dense):
-    """Stand-in for a quantized Dense: optional input quantizer, kernel tagged by its quantizer."""
-
-    def __init__(self, units, input_quantizer=None, kernel_quantizer=None, **kwargs):
-        super().__init__(units, **kwargs)
-        self.input_quantizer = input_quantizer
-        self.kernel_quantizer = kernel_quantizer
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        if self.kernel_quantizer is not None:
-            set_quantizer(self.kernel, self.kernel_quantizer)
+def binary_dense(units, input_quantizer=None, **kwargs):
+    """A QuantDense with a binary kernel (clipped, as a BNN trains it)."""
+    return QuantDense(
+        units,
+        input_quantizer=input_quantizer,
+        kernel_quantizer="ste_sign",
+        kernel_constraint="weight_clip",
+        **kwargs,
+    )
 
 
 def tag(layer, *kernel_names, input_bits=None):
@@ -35,9 +33,9 @@ def small_model():
     return keras.Sequential(
         [
             keras.Input((8,)),
-            BinaryDense(4, kernel_quantizer=SteSign()),
+            binary_dense(4),
             keras.layers.BatchNormalization(),
-            BinaryDense(3, input_quantizer=SteSign(), kernel_quantizer=SteSign()),
+            binary_dense(3, input_quantizer="ste_sign"),
         ]
     )
 
@@ -46,9 +44,9 @@ def test_small_model_counts_by_hand():
     profile = profile_model(small_model())
     dense1, bn, dense2 = profile.layers
     assert [layer.class_name for layer in profile.layers] == [
-        "BinaryDense",
+        "QuantDense",
         "BatchNormalization",
-        "BinaryDense",
+        "QuantDense",
     ]
     assert dense1.params == {1: 8 * 4, 32: 4}
     assert bn.params == {32: 4 * 4}
@@ -79,17 +77,16 @@ def test_small_model_counts_by_hand():
 
 def test_binarynet_mlp_binary_parameters():
     zeros = {"kernel_initializer": "zeros"}  # fast to build; the values do not matter here
-    sign = SteSign()
     model = keras.Sequential(
         [
             keras.Input((784,)),
-            BinaryDense(4096, kernel_quantizer=sign, use_bias=False, **zeros),
+            binary_dense(4096, use_bias=False, **zeros),
             keras.layers.BatchNormalization(),
-            BinaryDense(4096, input_quantizer=sign, kernel_quantizer=sign, use_bias=False, **zeros),
+            binary_dense(4096, "ste_sign", use_bias=False, **zeros),
             keras.layers.BatchNormalization(),
-            BinaryDense(4096, input_quantizer=sign, kernel_quantizer=sign, use_bias=False, **zeros),
+            binary_dense(4096, "ste_sign", use_bias=False, **zeros),
             keras.layers.BatchNormalization(),
-            BinaryDense(10, input_quantizer=sign, kernel_quantizer=sign, use_bias=False, **zeros),
+            binary_dense(10, "ste_sign", use_bias=False, **zeros),
             keras.layers.BatchNormalization(),
         ]
     )
@@ -111,13 +108,14 @@ def conv_out(size, kernel, stride=1):
 
 def test_convolution_macs_per_family():
     inputs = keras.Input((9, 9, 3))
-    conv = keras.layers.Conv2D(5, 3, strides=2)
+    conv = QuantConv2D(
+        5, 3, strides=2, kernel_quantizer="ste_sign", kernel_constraint="weight_clip"
+    )
     depthwise = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
     separable = keras.layers.SeparableConv2D(4, 2, padding="same")
     transpose = keras.layers.Conv2DTranspose(2, 3, strides=2)
     y = transpose(separable(depthwise(conv(inputs))))
     model = keras.Model(inputs, y)
-    tag(conv, "kernel")
     tag(depthwise, "kernel", input_bits=1)
     tag(separable, "depthwise_kernel", "pointwise_kernel", input_bits=1)
     tag(transpose, "kernel", input_bits=1)
@@ -213,7 +211,7 @@ def test_nested_model_variables_are_counted_once():
 
 
 def test_nested_sequential_inside_sequential():
-    inner = keras.Sequential([keras.Input((6,)), BinaryDense(5, kernel_quantizer=SteSign())])
+    inner = keras.Sequential([keras.Input((6,)), binary_dense(5)])
     model = keras.Sequential([keras.Input((6,)), inner, keras.layers.Dense(2)])
     profile = profile_model(model)
     assert len(profile.layers) == 2

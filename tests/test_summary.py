@@ -3,9 +3,8 @@
 import keras
 import pytest
 
-from keras_binary.quantizers import SteSign
 from keras_binary.summary import ModelProfile, summary
-from tests.test_profile import BinaryDense, small_model
+from tests.test_profile import binary_dense, small_model
 
 
 def printed(model, **kwargs):
@@ -43,7 +42,7 @@ def test_table_rows_and_statistics_by_hand():
     first, last = model.layers[0].name, model.layers[2].name
     assert rows[first] == {
         "Layer": first,
-        "Type": "BinaryDense",
+        "Type": "QuantDense",
         "Input prec. (bit)": "-",
         "Output shape": "(None, 4)",
         "# 1-bit params": "32",
@@ -87,9 +86,7 @@ def test_other_precisions_get_their_own_columns():
 
 def test_nested_functional_rows_and_unknown_length_footnote():
     inner_in = keras.Input((6,))
-    inner = keras.Model(
-        inner_in, BinaryDense(5, kernel_quantizer=SteSign(), name="bin")(inner_in), name="block"
-    )
+    inner = keras.Model(inner_in, binary_dense(5, name="bin")(inner_in), name="block")
     seq_in = keras.Input((None, 6))
     x = keras.layers.SimpleRNN(6, name="rnn")(seq_in)
     model = keras.Model(seq_in, inner(x))
