@@ -3,7 +3,8 @@
 Precisions are read, never guessed: a weight's precision is its variable's `precision` tag
 (`keras_binary.precision.get_precision`), else the bits of its dtype; a layer's input precision is
 its `input_quantizer.precision`, else the bits of its compute dtype. A multiply-accumulate runs at
-`max(input precision, weight precision)`.
+`max(input precision, weight precision)`, an untagged weight being multiplied at the compute dtype
+(so a mixed_float16 layer stores 32-bit weights and runs 16-bit MACs).
 
 Nested models (a `keras.Model` used as a layer) are expanded: their layers appear as rows named
 `outer/inner`. A layer called several times is profiled at its first call. Variables shared by
@@ -146,6 +147,12 @@ def weight_precision(variable: Any) -> int:
     return bits if bits is not None else dtype_bits(variable.dtype)
 
 
+def _mac_weight_bits(layer: Any, variable: Any) -> int:
+    """Bits a weight is multiplied at: its precision tag, else the layer's compute dtype's."""
+    bits = get_precision(variable)
+    return bits if bits is not None else dtype_bits(layer.compute_dtype)
+
+
 def _quantizer_precision(layer: Any, attr: str) -> int | None:
     for owner in (layer, getattr(layer, "cell", None)):
         quantizer = getattr(owner, attr, None) if owner is not None else None
@@ -200,10 +207,10 @@ def _rnn_ops(rnn: Any, input_shape: tuple) -> tuple[list, bool]:
     state_bits = _quantizer_precision(rnn, "recurrent_input_quantizer")
     if state_bits is None:
         state_bits = dtype_bits(rnn.compute_dtype)
-    ops = [(_size(cell.kernel) * steps, _input_bits(rnn), weight_precision(cell.kernel))]
+    ops = [(_size(cell.kernel) * steps, _input_bits(rnn), _mac_weight_bits(rnn, cell.kernel))]
     if getattr(cell, "recurrent_kernel", None) is not None:
         kernel = cell.recurrent_kernel
-        ops.append((_size(kernel) * steps, state_bits, weight_precision(kernel)))
+        ops.append((_size(kernel) * steps, state_bits, _mac_weight_bits(rnn, kernel)))
     return ops, unknown
 
 
@@ -238,12 +245,13 @@ def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
     dims = shape[1:-1] if isinstance(layer, _DENSE) else _spatial(layer, shape)
     positions, unknown = _product(dims)
     kernel = getattr(layer, attr)
-    ops = [(_size(kernel) * positions, _input_bits(layer), weight_precision(kernel))]
+    ops = [(_size(kernel) * positions, _input_bits(layer), _mac_weight_bits(layer, kernel))]
     if isinstance(layer, _SEPARABLE):
         # The depthwise sums feed the pointwise kernel unquantized, at the compute dtype.
         pointwise = layer.pointwise_kernel
         middle_bits = dtype_bits(layer.compute_dtype)
-        ops.append((_size(pointwise) * positions, middle_bits, weight_precision(pointwise)))
+        weight_bits = _mac_weight_bits(layer, pointwise)
+        ops.append((_size(pointwise) * positions, middle_bits, weight_bits))
     return ops, unknown
 
 

@@ -227,6 +227,13 @@ def test_weights_counted_at_their_dtype_bits():
     assert profile.macs_by_precision == {16: 6}
 
 
+def test_mixed_precision_stores_float32_and_multiplies_float16():
+    dense = keras.layers.Dense(2, dtype=keras.DTypePolicy("mixed_float16"))
+    profile = profile_model(keras.Sequential([keras.Input((3,)), dense]))
+    assert profile.params_by_precision == {32: 8}
+    assert profile.macs_by_precision == {16: 6}
+
+
 @pytest.mark.parametrize(
     ("dtype", "bits"), [("float32", 32), ("bfloat16", 16), ("float64", 64), ("int8", 8)]
 )
