@@ -4,6 +4,7 @@ import keras
 import pytest
 
 from keras_binary.layers import QuantConv2D, QuantDense
+from keras_binary.layers.recurrent import QuantLSTM
 from keras_binary.precision import set_precision
 from keras_binary.profile import dtype_bits, profile_model
 from keras_binary.quantizers import SteSign
@@ -155,11 +156,15 @@ def test_dense_on_sequences_counts_every_position():
 
 @pytest.mark.parametrize("steps", [6, None])
 def test_lstm_macs_per_step_times_sequence_length(steps):
-    lstm = keras.layers.LSTM(4)
+    lstm = QuantLSTM(
+        4,
+        kernel_quantizer="ste_sign",
+        recurrent_quantizer="ste_sign",
+        recurrent_input_quantizer="ste_sign",  # binary hidden state, float step inputs
+        kernel_constraint="weight_clip",
+        recurrent_constraint="weight_clip",
+    )
     model = keras.Sequential([keras.Input((steps, 3)), lstm])
-    set_precision(lstm.cell.kernel, 1)
-    set_precision(lstm.cell.recurrent_kernel, 1)
-    lstm.recurrent_input_quantizer = SteSign()  # binary hidden state, float step inputs
     layer = profile_model(model).layers[0]
     per_step = {32: 3 * 16, 1: 4 * 16}
     assert layer.macs == {bits: count * (steps or 1) for bits, count in per_step.items()}
