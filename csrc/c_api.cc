@@ -71,6 +71,13 @@ KB_EXPORT int kb_cpu_supports(const char* isa) {
   if (std::strcmp(isa, "avx2") == 0) return kb::CpuSupports(kb::Isa::kAvx2);
   return std::strcmp(isa, "portable") == 0;
 }
+// Forces an ISA for later calls; returns 0 when the name is unknown or the CPU lacks it.
+KB_EXPORT int kb_force_isa(const char* isa) {
+  if (std::strcmp(isa, "avx512") == 0) return kb::ForceIsa(kb::Isa::kAvx512);
+  if (std::strcmp(isa, "avx2") == 0) return kb::ForceIsa(kb::Isa::kAvx2);
+  if (std::strcmp(isa, "portable") == 0) return kb::ForceIsa(kb::Isa::kPortable);
+  return 0;
+}
 KB_EXPORT void kb_set_max_threads(int n) { kb::SetMaxThreads(n); }
 KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }
 

@@ -51,6 +51,7 @@ const IsaChoice& Choice() {
 }
 
 std::atomic<int> g_max_threads{0};
+std::atomic<int> g_override{-1};  // set by ForceIsa, -1 = none
 
 }  // namespace
 
@@ -72,7 +73,16 @@ bool CpuSupports(Isa isa) {
 #endif
 }
 
-Isa ActiveIsa() { return Choice().isa; }
+Isa ActiveIsa() {
+  const int forced = g_override.load(std::memory_order_relaxed);
+  return forced >= 0 ? static_cast<Isa>(forced) : Choice().isa;
+}
+
+bool ForceIsa(Isa isa) {
+  if (!CpuSupports(isa)) return false;
+  g_override.store(static_cast<int>(isa), std::memory_order_relaxed);
+  return true;
+}
 const char* IsaError() { return Choice().error.c_str(); }
 
 const char* IsaName(Isa isa) {

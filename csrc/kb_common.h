@@ -18,6 +18,8 @@ const char* IsaName(Isa isa);
 // Empty string when fine, else a message explaining why the forced ISA cannot be used.
 const char* IsaError();
 bool CpuSupports(Isa isa);
+// Switches the ISA for later calls (tests and benchmarks); false if the CPU lacks it.
+bool ForceIsa(Isa isa);
 
 // Upper bound on worker threads for one call (0 = use the whole FFI thread pool).
 int MaxThreads();

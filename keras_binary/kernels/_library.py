@@ -53,6 +53,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.kb_isa_error.restype = ctypes.c_char_p
     lib.kb_cpu_supports.argtypes = [ctypes.c_char_p]
     lib.kb_cpu_supports.restype = ctypes.c_int
+    lib.kb_force_isa.argtypes = [ctypes.c_char_p]
+    lib.kb_force_isa.restype = ctypes.c_int
     lib.kb_set_max_threads.argtypes = [ctypes.c_int]
     lib.kb_max_threads.restype = ctypes.c_int
     lib.kb_register_tf.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
@@ -102,3 +104,20 @@ def library_error() -> str | None:
     except KernelLibraryError as e:
         return str(e)
     return None
+
+
+def force_isa(isa: str) -> None:
+    """Switches the kernels to ``isa`` ("portable", "avx2", "avx512") for later calls.
+
+    Meant for tests and benchmarks; ``KERAS_BINARY_ISA`` does the same at load time.
+    """
+    lib = load_library()
+    if not lib.kb_force_isa(isa.encode()):
+        raise KernelLibraryError(
+            f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU"
+        )
+
+
+def cpu_supports(isa: str) -> bool:
+    """Whether this CPU has the instructions of ``isa``."""
+    return bool(load_library().kb_cpu_supports(isa.encode()))

@@ -1,0 +1,107 @@
+"""Compiled kernels (current ISA and backend) bit-exact against numpy, eager and compiled."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import kernels
+from tests.kernels import numpy_reference as npr
+
+BACKEND = keras.backend.backend()
+pytestmark = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="no kernel route")
+
+
+def to_np(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def test_library_loads():
+    info = kernels.kernel_info()
+    assert info["available"], info["error"]
+    assert info["ffi_api"] == "0.2"
+    assert info["isa"] in ("portable", "avx2", "avx512")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 31), (2, 3, 32), (5, 33), (4, 130)])
+def test_pack_bits(shape):
+    x = npr.random_pm(np.random.default_rng(sum(shape)), shape)
+    np.testing.assert_array_equal(to_np(kernels.pack_bits(x, implementation="kernel")),
+                                  npr.pack(x))
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (5, 70, 40), (9, 64, 33), (67, 100, 65),
+                                     (3, 300, 129)])
+def test_matmul_float_and_packed(m, k, n):
+    rng = np.random.default_rng(m * k + n)
+    x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
+    scale, bias = npr.dyadic(rng, n, -2, 2), npr.dyadic(rng, n, -3, 3)
+    px, pw = npr.pack(x), npr.pack(w)
+    acc = npr.signs(x) @ npr.signs(w).T
+    got = kernels.binary_matmul(px, pw, k, implementation="kernel")
+    np.testing.assert_array_equal(to_np(got), acc)
+    got = kernels.binary_matmul(px, pw, k, scale, bias, implementation="kernel")
+    np.testing.assert_array_equal(to_np(got), acc * scale + bias)
+    got = kernels.binary_matmul(px, pw, k, scale, bias, output="packed", implementation="kernel")
+    np.testing.assert_array_equal(to_np(got), npr.pack(acc * scale + bias))
+
+
+def test_matmul_ignores_garbage_padding_bits():
+    rng = np.random.default_rng(3)
+    x, w = npr.random_pm(rng, (4, 40)), npr.random_pm(rng, (6, 40))
+    px, pw = npr.pack(x), npr.pack(w)
+    px[:, 1] |= np.int32(-256)  # set bits 8..31 of the last word, beyond k = 40
+    pw[:, 1] |= np.int32(1 << 20)
+    got = kernels.binary_matmul(px, pw, 40, implementation="kernel")
+    np.testing.assert_array_equal(to_np(got), npr.signs(x) @ npr.signs(w).T)
+
+
+def test_matmul_leading_dims():
+    rng = np.random.default_rng(4)
+    x, w = npr.random_pm(rng, (2, 3, 50)), npr.random_pm(rng, (7, 50))
+    got = kernels.binary_matmul(npr.pack(x), npr.pack(w), 50, implementation="kernel")
+    np.testing.assert_array_equal(to_np(got), npr.signs(x) @ npr.signs(w).T)
+
+
+CONV_CASES = [
+    # (batch, h, w, cin, kh, kw, cout, strides, dilation)
+    (1, 5, 5, 1, 1, 1, 1, (1, 1), (1, 1)),
+    (2, 7, 6, 45, 3, 3, 37, (1, 1), (1, 1)),
+    (1, 9, 7, 33, 3, 2, 5, (2, 1), (1, 2)),
+    (2, 6, 9, 64, 2, 3, 70, (2, 3), (2, 1)),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("pad_value", ["one", "zero"])
+def test_conv2d(case, padding, pad_value):
+    b, h, w, cin, kh, kw, cout, strides, dilation = case
+    rng = np.random.default_rng(h * w + cin)
+    x, kernel = npr.random_pm(rng, (b, h, w, cin)), npr.random_pm(rng, (kh, kw, cin, cout))
+    scale, bias = npr.dyadic(rng, cout, -2, 2), npr.dyadic(rng, cout, -3, 3)
+    pk = kernels.pack_conv2d_kernel(kernel)
+    want = npr.conv2d(x, kernel, strides, padding, dilation, pad_value) * scale + bias
+    kw_args = dict(strides=strides, padding=padding, dilation_rate=dilation, pad_value=pad_value,
+                   scale=scale, bias=bias, implementation="kernel")
+    np.testing.assert_array_equal(to_np(kernels.binary_conv2d(x, pk, **kw_args)), want)
+    packed = kernels.binary_conv2d(npr.pack(x), pk, channels=cin, output="packed", **kw_args)
+    np.testing.assert_array_equal(to_np(packed), npr.pack(want))
+
+
+def test_packed_chaining_between_layers():
+    rng = np.random.default_rng(5)
+    x, w1, w2 = (npr.random_pm(rng, s) for s in [(6, 50), (40, 50), (3, 40)])
+    h = kernels.binary_matmul(npr.pack(x), npr.pack(w1), 50, output="packed",
+                              implementation="kernel")
+    y = kernels.binary_matmul(h, npr.pack(w2), 40, implementation="kernel")
+    hidden = npr.signs(npr.signs(x) @ npr.signs(w1).T)
+    np.testing.assert_array_equal(to_np(y), hidden @ npr.signs(w2).T)
+
+
+def test_auto_matches_reference():
+    rng = np.random.default_rng(6)
+    x, kernel = npr.random_pm(rng, (1, 6, 6, 20)), npr.random_pm(rng, (3, 3, 20, 8))
+    pk = kernels.pack_conv2d_kernel(kernel)
+    a = kernels.binary_conv2d(x, pk, padding="same", pad_value="zero")
+    r = kernels.binary_conv2d(x, pk, padding="same", pad_value="zero", implementation="reference")
+    np.testing.assert_array_equal(to_np(a), to_np(r))
