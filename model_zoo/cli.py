@@ -1,0 +1,142 @@
+"""Command line of the zoo: `python -m model_zoo {list,train,evaluate,export,demo} ...`.
+
+Examples:
+
+    python -m model_zoo list
+    python -m model_zoo train binarynet_mlp_2048 --dataset mnist --epochs 20 --output-dir runs/m
+    python -m model_zoo evaluate binarynet_mlp_2048 --dataset mnist --weights mnist
+    python -m model_zoo export runs/m/checkpoint.keras mlp.npz --model binarynet_mlp_2048
+    python -m model_zoo demo --pretrained
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _print_list() -> None:
+    from model_zoo.models import MODELS
+    from model_zoo.recipes import RECIPES
+    from model_zoo.weights_registry import REGISTRY
+
+    print(f"{'model':<22}{'recipe data set':<17}{'optimizer':<11}pretrained weights")
+    for name in MODELS:
+        recipe = RECIPES[name]
+        shipped = [
+            f"{entry.weights} ({entry.test_accuracy:.2%})"
+            for (model, _), entry in sorted(REGISTRY.items())
+            if model == name
+        ]
+        print(f"{name:<22}{recipe.dataset:<17}{recipe.optimizer:<11}{', '.join(shipped) or '-'}")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from model_zoo.training import evaluate, train
+
+    model, _ = train(
+        args.model, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, output_dir=args.output_dir, data_dir=args.data_dir,
+        limit=args.limit, seed=args.seed,
+    )
+    dataset = args.dataset or _recipe_dataset(args.model)
+    result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
+    print(f"{args.model} on {dataset}: test accuracy {result['accuracy']:.4f} "
+          f"({result['examples']} examples)")
+    if args.export:
+        from model_zoo.packed_weights import save_packed_weights
+
+        save_packed_weights(model, args.export, model_name=args.model)
+        print(f"packed weights written to {args.export} ({os.path.getsize(args.export)} bytes)")
+    return 0
+
+
+def _recipe_dataset(model: str) -> str:
+    from model_zoo.recipes import get_recipe
+
+    return get_recipe(model).dataset
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from model_zoo.models import get_model
+    from model_zoo.training import evaluate
+
+    dataset = args.dataset or _recipe_dataset(args.model)
+    model = get_model(args.model, weights=args.weights)
+    result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
+    print(f"{args.model} ({args.weights}) on {dataset}: test accuracy {result['accuracy']:.4f} "
+          f"({result['examples']} examples)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from model_zoo.models import get_model
+    from model_zoo.packed_weights import save_packed_weights
+
+    model = get_model(args.model)
+    model.load_weights(args.checkpoint)
+    save_packed_weights(model, args.output, model_name=args.model)
+    print(f"{args.output}: {os.path.getsize(args.output)} bytes")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from model_zoo.demo import run_demo
+
+    run_demo(dataset=args.dataset or "mnist", pretrained=args.pretrained, epochs=args.epochs,
+             data_dir=args.data_dir, output_dir=args.output_dir, limit=args.limit)
+    return 0
+
+
+def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
+    """The argument parser of `main` (subcommands list, train, evaluate, export, demo)."""
+    parser = argparse.ArgumentParser(prog=prog, description="keras-binary model zoo")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list zoo models, recipes and pretrained weights")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--dataset", help="tfds name (default: the recipe's)")
+        sub.add_argument("--data-dir", help="tfds data dir (default $KERAS_BINARY_DATA_DIR)")
+        sub.add_argument("--limit", type=int, help="use at most this many examples per split")
+
+    train = commands.add_parser("train", help="train a zoo model with its recipe (model.fit)")
+    train.add_argument("model")
+    common(train)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer", choices=("adam", "bop", "lab"))
+    train.add_argument("--output-dir", default="runs/train",
+                       help="checkpoints, resume backup and TensorBoard logs")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--export", help="also write packed weights (.npz) here")
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy of a zoo model")
+    evaluate.add_argument("model")
+    common(evaluate)
+    evaluate.add_argument("--weights", required=True, help="a pretrained name or a file")
+
+    export = commands.add_parser("export", help="checkpoint (.keras/.weights.h5) -> packed .npz")
+    export.add_argument("checkpoint")
+    export.add_argument("output")
+    export.add_argument("--model", required=True)
+
+    demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate")
+    common(demo)
+    demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
+    demo.add_argument("--epochs", type=int, default=3)
+    demo.add_argument("--output-dir", default="runs/demo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the zoo command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
+                "export": _export, "demo": _demo}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,33 @@
+"""BinaryNet's loss: the squared hinge on +/-1 one-hot targets, taking integer class labels.
+
+Example:
+
+>>> import numpy as np
+>>> loss = SparseSquaredHinge()
+>>> float(loss(np.array([1]), np.array([[-1.0, 0.5]], "float32")))
+0.125
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SparseSquaredHinge(keras.losses.Loss):
+    """mean over classes of max(0, 1 - t * y_pred)^2 with t = +1 for the true class, else -1.
+
+    The L2-SVM output of BinaryNet and LAB; `y_true` holds integer labels, `y_pred` raw scores.
+    """
+
+    def __init__(self, name: str = "sparse_squared_hinge", **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        num_classes = y_pred.shape[-1]
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        targets = 2.0 * ops.one_hot(labels, num_classes, dtype=y_pred.dtype) - 1.0
+        return ops.mean(ops.square(ops.relu(1.0 - targets * y_pred)), axis=-1)
