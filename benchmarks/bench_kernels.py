@@ -1,0 +1,141 @@
+"""Binary GEMM / conv2d kernels vs the backend's float32 ops, 1 thread and all threads.
+
+Runs one subprocess per (backend, threads) setting, since thread counts are fixed at start-up,
+and prints one table. Usage::
+
+    python benchmarks/bench_kernels.py                 # jax and tensorflow, 1 and all threads
+    python benchmarks/bench_kernels.py --backends jax --threads 1 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+GEMMS = [(12544, 2304, 256), (3136, 576, 64), (64, 4096, 4096)]
+# (batch, size, channels in, channels out, kernel): ResNet-18 / Bi-Real-Net stage shapes.
+CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3)]
+
+
+def _median_ms(fn, reps: int) -> float:
+    fn()  # compile and warm up
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * sorted(times)[len(times) // 2]
+
+
+def worker(threads: int, reps: int) -> list[dict]:
+    """Measures in this process (backend and threads already configured)."""
+    import keras
+    import numpy as np
+
+    from keras_binary import kernels
+
+    backend = keras.backend.backend()
+    if threads == 1:
+        kernels.set_num_threads(1)
+    if backend == "jax":
+        import jax
+
+        def compiled(f):
+            g = jax.jit(f)
+            return lambda *a: g(*a).block_until_ready()
+
+    else:
+        import tensorflow as tf
+
+        def compiled(f):
+            g = tf.function(f, jit_compile=False)
+            return lambda *a: g(*a).numpy()
+
+    rng = np.random.default_rng(0)
+    rows = []
+
+    def add(kind, shape, macs, f_float, f_binary, float_args, bin_args):
+        tf_ms = _median_ms(lambda: f_float(*float_args), reps)
+        tb_ms = _median_ms(lambda: f_binary(*bin_args), reps)
+        rows.append(dict(backend=backend, threads=threads, kind=kind, shape=shape,
+                         float_ms=tf_ms, binary_ms=tb_ms, float_gops=2 * macs / tf_ms / 1e6,
+                         binary_gops=2 * macs / tb_ms / 1e6))
+
+    for m, k, n in GEMMS:
+        x = np.sign(rng.standard_normal((m, k))).astype("float32")
+        w = np.sign(rng.standard_normal((k, n))).astype("float32")
+        px = keras.ops.convert_to_tensor(kernels.pack_bits(x))
+        pw = keras.ops.convert_to_tensor(kernels.pack_bits(np.ascontiguousarray(w.T)))
+        x, w = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(w)
+        f_float = compiled(lambda a, b: keras.ops.matmul(a, b))
+        f_bin = compiled(lambda a, b, k=k: kernels.binary_matmul(a, b, k, implementation="kernel"))
+        add("gemm", f"{m}x{k}x{n}", m * k * n, f_float, f_bin, (x, w), (px, pw))
+    for b, s, cin, cout, ks in CONVS:
+        x = np.sign(rng.standard_normal((b, s, s, cin))).astype("float32")
+        w = np.sign(rng.standard_normal((ks, ks, cin, cout))).astype("float32")
+        px = keras.ops.convert_to_tensor(kernels.pack_bits(x))
+        pw = keras.ops.convert_to_tensor(kernels.pack_conv2d_kernel(w))
+        x, w = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(w)
+        f_float = compiled(lambda a, c: keras.ops.conv(a, c, padding="same"))
+        f_bin = compiled(lambda a, c, cin=cin: kernels.binary_conv2d(
+            a, c, channels=cin, padding="same", implementation="kernel"))
+        add("conv", f"{b}x{s}x{s}x{cin}->{cout} k{ks}", b * s * s * cin * cout * ks * ks,
+            f_float, f_bin, (x, w), (px, pw))
+    return rows
+
+
+def run_setting(backend: str, threads: int, reps: int) -> list[dict]:
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    if threads == 1:
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                            " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+        env["TF_NUM_INTRAOP_THREADS"] = "1"
+        env["TF_NUM_INTEROP_THREADS"] = "1"
+        env["OMP_NUM_THREADS"] = "1"
+    cmd = [sys.executable, __file__, "--worker", str(threads), "--reps", str(reps)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{backend} worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow"])
+    parser.add_argument("--threads", nargs="+", default=["1", "all"])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        if os.environ.get("KERAS_BACKEND") == "tensorflow" and args.worker == "1":
+            import tensorflow as tf
+
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        print(json.dumps(worker(int(args.worker), args.reps)))
+        return
+    from keras_binary.kernels._library import load_library
+
+    print(f"CPU threads: {os.cpu_count()}, kernel ISA: {load_library().kb_isa_name().decode()}")
+    header = (f"{'backend':<10} {'thr':>3} {'op':<4} {'shape':<24} {'float32 ms':>10} "
+              f"{'binary ms':>9} {'f32 GOPS':>9} {'bin GOPS':>9} {'speed-up':>8}")
+    print(header)
+    print("-" * len(header))
+    for backend in args.backends:
+        for threads in args.threads:
+            n = 1 if threads == "1" else 0
+            for r in run_setting(backend, n, args.reps):
+                print(f"{r['backend']:<10} {threads:>3} {r['kind']:<4} {r['shape']:<24} "
+                      f"{r['float_ms']:>10.2f} {r['binary_ms']:>9.2f} {r['float_gops']:>9.1f} "
+                      f"{r['binary_gops']:>9.1f} {r['float_ms'] / r['binary_ms']:>7.1f}x",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
