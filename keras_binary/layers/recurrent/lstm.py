@@ -9,25 +9,6 @@ import keras
 from keras_binary.layers.recurrent.lstm_cell import QuantLSTMCell
 from keras_binary.layers.recurrent.quantized_layer import QuantizedRNNMixin
 
-_CELL_ARGS = (
-    "activation",
-    "recurrent_activation",
-    "use_bias",
-    "kernel_initializer",
-    "recurrent_initializer",
-    "bias_initializer",
-    "unit_forget_bias",
-    "kernel_regularizer",
-    "recurrent_regularizer",
-    "bias_regularizer",
-    "kernel_constraint",
-    "recurrent_constraint",
-    "bias_constraint",
-    "dropout",
-    "recurrent_dropout",
-    "seed",
-)
-
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
@@ -47,6 +28,9 @@ class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
     >>> lstm(np.zeros((2, 5, 3), "float32")).shape
     (2, 5, 8)
     """
+
+    cell_class = QuantLSTMCell
+    cell_name = "quant_lstm_cell"
 
     def __init__(
         self,
@@ -80,27 +64,8 @@ class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
         recurrent_input_quantizer: Any = None,
         **kwargs: Any,
     ):
-        cell_args = dict(locals())
-        cell = QuantLSTMCell(
-            units,
-            input_quantizer=input_quantizer,
-            kernel_quantizer=kernel_quantizer,
-            recurrent_quantizer=recurrent_quantizer,
-            recurrent_input_quantizer=recurrent_input_quantizer,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="quant_lstm_cell",
-            implementation=kwargs.pop("implementation", 2),
-            **{name: cell_args[name] for name in _CELL_ARGS},
-        )
-        self._init_rnn(
-            cell,
-            use_cudnn=use_cudnn,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        arguments = dict(locals())
+        kwargs = arguments.pop("kwargs")
+        for name in ("self", "__class__", "units"):
+            arguments.pop(name, None)
+        super().__init__(units, **arguments, **kwargs)

@@ -9,17 +9,9 @@ from keras import ops
 
 from keras_binary.layers.recurrent.quantized_cell import (
     QuantizedCellMixin,
-    resolve_cell_arguments,
+    dropout_masks,
+    per_gate,
 )
-
-
-def _per_gate(x: Any, mask: Any) -> list[Any]:
-    """The 4 gates' copies of `x` under per-gate (list), shared or no (None) dropout masks."""
-    if mask is None:
-        return [x] * 4
-    if isinstance(mask, (list, tuple)):
-        return [x * m for m in mask]
-    return [x * mask] * 4
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -41,38 +33,17 @@ class QuantLSTMCell(QuantizedCellMixin, keras.layers.LSTMCell):
     (2, 4)
     """
 
-    def __init__(
-        self,
-        units: int,
-        input_quantizer: Any = None,
-        kernel_quantizer: Any = None,
-        recurrent_quantizer: Any = None,
-        recurrent_input_quantizer: Any = None,
-        **kwargs: Any,
-    ):
-        super().__init__(units, **resolve_cell_arguments(kwargs))
-        self.init_cell_quantizers(
-            input_quantizer, kernel_quantizer, recurrent_quantizer, recurrent_input_quantizer
-        )
-
-    def build(self, input_shape: Any) -> None:
-        super().build(input_shape)
-        self.tag_kernels(input_shape)
-
     def call(self, inputs: Any, states: Any, training: bool = False) -> tuple[Any, list[Any]]:
         h_tm1, c_tm1 = states[0], states[1]
         kernel, recurrent_kernel = self.quantized_weights()
         x = self.quantize_input(inputs)
         h = self.quantize_state(h_tm1)
-        dropout_on = training and 0.0 < self.dropout < 1.0
-        recurrent_dropout_on = training and 0.0 < self.recurrent_dropout < 1.0
-        x_mask = self.get_dropout_mask(inputs) if dropout_on else None
-        h_mask = self.get_recurrent_dropout_mask(h_tm1) if recurrent_dropout_on else None
+        x_mask, h_mask = dropout_masks(self, inputs, h_tm1, training)
 
         if isinstance(x_mask, (list, tuple)) or isinstance(h_mask, (list, tuple)):
             # One dropout mask per gate (Keras's implementation 1): one product per gate.
-            xs = _per_gate(x, x_mask)
-            hs = _per_gate(h, h_mask)
+            xs = per_gate(x, x_mask, 4)
+            hs = per_gate(h, h_mask, 4)
             ks = ops.split(kernel, 4, axis=1)
             rks = ops.split(recurrent_kernel, 4, axis=1)
             z = ops.concatenate(
@@ -92,6 +63,3 @@ class QuantLSTMCell(QuantizedCellMixin, keras.layers.LSTMCell):
         o = self.recurrent_activation(z_o)
         h_new = o * self.activation(c)
         return h_new, [h_new, c]
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self.quantizer_config()}

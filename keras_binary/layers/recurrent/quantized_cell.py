@@ -39,6 +39,25 @@ def resolve_cell_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def per_gate(x: Any, mask: Any, gates: int) -> list[Any]:
+    """The `gates` gates' copies of `x` under per-gate (list), shared or no (None) dropout masks."""
+    if mask is None:
+        return [x] * gates
+    if isinstance(mask, (list, tuple)):
+        return [x * m for m in mask]
+    return [x * mask] * gates
+
+
+def dropout_masks(cell: Any, inputs: Any, state: Any, training: bool) -> tuple[Any, Any]:
+    """The cell's (input, recurrent) dropout masks in training, None where not applicable."""
+    x_mask = h_mask = None
+    if training and 0.0 < cell.dropout < 1.0:
+        x_mask = cell.get_dropout_mask(inputs)
+    if training and 0.0 < cell.recurrent_dropout < 1.0:
+        h_mask = cell.get_recurrent_dropout_mask(state)
+    return x_mask, h_mask
+
+
 def _check_distinct_layer_quantizers(quantizer_list: list[tuple[str, Any]]) -> None:
     layers = [(name, q) for name, q in quantizer_list if isinstance(q, keras.layers.Layer)]
     for i, (name, q) in enumerate(layers):
@@ -54,9 +73,10 @@ def _check_distinct_layer_quantizers(quantizer_list: list[tuple[str, Any]]) -> N
 class QuantizedCellMixin(QuantizerMixin):
     """Quantizer handling for a Keras RNN cell subclass with `kernel` and `recurrent_kernel`.
 
-    Call `init_cell_quantizers(...)` in `__init__` (after the Keras cell's `__init__`) and
-    `tag_kernels(input_shape)` at the end of `build`; read the quantized tensors in `call` with
-    `quantized_weights()`, `quantize_input(x)` and `quantize_state(h)`.
+    Put it before the Keras cell class in the bases; it adds the four quantizer arguments to the
+    cell's `__init__`, builds and tags them in `build` and serializes them in `get_config`. The
+    subclass's `call` reads the quantized tensors with `quantized_weights()`,
+    `quantize_input(x)` and `quantize_state(h)`.
     """
 
     quantized_kernels = (
@@ -64,13 +84,16 @@ class QuantizedCellMixin(QuantizerMixin):
         ("recurrent_quantizer", "recurrent_kernel", "recurrent_constraint"),
     )
 
-    def init_cell_quantizers(
+    def __init__(
         self,
-        input_quantizer: Any,
-        kernel_quantizer: Any,
-        recurrent_quantizer: Any,
-        recurrent_input_quantizer: Any,
-    ) -> None:
+        units: int,
+        input_quantizer: Any = None,
+        kernel_quantizer: Any = None,
+        recurrent_quantizer: Any = None,
+        recurrent_input_quantizer: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(units, **resolve_cell_arguments(kwargs))
         self.init_quantizers(
             input_quantizer=input_quantizer,
             kernel_quantizer=kernel_quantizer,
@@ -86,6 +109,13 @@ class QuantizedCellMixin(QuantizerMixin):
             ]
         )
         self._kernel_cache = None
+
+    def build(self, input_shape: Any) -> None:
+        super().build(input_shape)
+        self.tag_kernels(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self.quantizer_config()}
 
     def quantized_weights(self) -> tuple[Any, Any]:
         """(quantized kernel, quantized recurrent kernel): the ones cached for this sequence by
