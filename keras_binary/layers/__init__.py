@@ -13,12 +13,28 @@
 
 from keras_binary.layers.base import QuantizerMixin
 from keras_binary.layers.conv import QuantConv1D, QuantConv2D, QuantConv3D
+from keras_binary.layers.conv_base import ConvMixin
+from keras_binary.layers.conv_transpose import (
+    QuantConv1DTranspose,
+    QuantConv2DTranspose,
+    QuantConv3DTranspose,
+)
 from keras_binary.layers.dense import QuantDense
+from keras_binary.layers.depthwise import QuantDepthwiseConv1D, QuantDepthwiseConv2D
+from keras_binary.layers.separable import QuantSeparableConv1D, QuantSeparableConv2D
 
 __all__ = [
+    "ConvMixin",
     "QuantConv1D",
+    "QuantConv1DTranspose",
     "QuantConv2D",
+    "QuantConv2DTranspose",
     "QuantConv3D",
+    "QuantConv3DTranspose",
     "QuantDense",
+    "QuantDepthwiseConv1D",
+    "QuantDepthwiseConv2D",
+    "QuantSeparableConv1D",
+    "QuantSeparableConv2D",
     "QuantizerMixin",
 ]

@@ -8,20 +8,14 @@ import keras
 from keras import ops
 
 from keras_binary.layers.base import split_init_arguments
-from keras_binary.layers.padding import ConvMixin
+from keras_binary.layers.conv_base import ConvMixin
 
 
 class QuantConvMixin(ConvMixin):
     """`activation(conv(pad(q_in(x)), q_k(kernel)) + bias)` for `keras.layers.ConvND`."""
 
-    def build(self, input_shape: Any) -> None:
-        self.check_padded_shape(input_shape)
-        super().build(input_shape)
-        self.tag_kernels(input_shape)
-
-    def call(self, inputs: Any) -> Any:
-        x, padding = self.pad_inputs(self.quantize_input(inputs))
-        outputs = ops.conv(
+    def quantized_op(self, x: Any, padding: str) -> Any:
+        return ops.conv(
             x,
             self.quantize_kernel(self.kernel),
             strides=list(self.strides),
@@ -29,10 +23,6 @@ class QuantConvMixin(ConvMixin):
             dilation_rate=self.dilation_rate,
             data_format=self.data_format,
         )
-        return self.add_bias_activation(outputs)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self.quantizer_config(), "pad_values": self.pad_values}
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")

@@ -1,4 +1,7 @@
-"""`ConvMixin`: padding with `pad_values`, bias and activation for the quantized convolutions.
+"""`ConvMixin`: the call of every quantized convolution, with `pad_values` padding.
+
+`call` is `activation(op(pad(q_in(x)), q(kernels)) + bias)`; each layer family supplies only
+`quantized_op` (conv, depthwise, separable, transposed).
 
 Zero padding is not a binary value: after a sign input quantizer the border would hold 0 while
 every other input is +/-1. `pad_values` pads the *quantized* inputs with a constant instead,
@@ -32,7 +35,32 @@ def same_padding(size: int, kernel_size: int, stride: int, dilation: int) -> tup
 
 
 class ConvMixin(QuantizerMixin):
-    """Quantized convolutions: `pad_values`, causal padding, bias and activation."""
+    """Quantized convolutions: `pad_values`, causal padding, bias and activation.
+
+    Layers without `pad_values` (transposed convolutions) set `supports_pad_values = False`.
+    """
+
+    pad_values = 0.0
+    supports_pad_values = True
+
+    def quantized_op(self, x: Any, padding: str) -> Any:
+        """The convolution on padded quantized inputs `x` with the quantized kernel(s)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement quantized_op")
+
+    def build(self, input_shape: Any) -> None:
+        self.check_padded_shape(input_shape)
+        super().build(input_shape)
+        self.tag_kernels(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        x, padding = self.pad_inputs(self.quantize_input(inputs))
+        return self.add_bias_activation(self.quantized_op(x, padding))
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), **self.quantizer_config()}
+        if self.supports_pad_values:
+            config["pad_values"] = self.pad_values
+        return config
 
     def init_quant_conv(self, pad_values: Any = 0.0, **quantizers: Any) -> None:
         """Validates `pad_values` and resolves the quantizers (call after the Keras `__init__`)."""
