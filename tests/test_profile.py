@@ -3,11 +3,15 @@
 import keras
 import pytest
 
-from keras_binary.layers import QuantConv2D, QuantDense
+from keras_binary.layers import (
+    QuantConv2D,
+    QuantConv2DTranspose,
+    QuantDense,
+    QuantDepthwiseConv2D,
+    QuantSeparableConv2D,
+)
 from keras_binary.layers.recurrent import QuantLSTM
-from keras_binary.precision import set_precision
 from keras_binary.profile import dtype_bits, profile_model
-from keras_binary.quantizers import SteSign
 
 
 def binary_dense(units, input_quantizer=None, **kwargs):
@@ -19,15 +23,6 @@ def binary_dense(units, input_quantizer=None, **kwargs):
         kernel_constraint="weight_clip",
         **kwargs,
     )
-
-
-def tag(layer, *kernel_names, input_bits=None):
-    """Tags the named kernels of a built plain Keras layer as binary (and its inputs' precision)."""
-    for name in kernel_names:
-        set_precision(getattr(layer, name), 1)
-    if input_bits is not None:
-        layer.input_quantizer = SteSign() if input_bits == 1 else None
-    return layer
 
 
 def small_model():
@@ -108,18 +103,32 @@ def conv_out(size, kernel, stride=1):
 
 
 def test_convolution_macs_per_family():
+    sign, clip = "ste_sign", "weight_clip"
     inputs = keras.Input((9, 9, 3))
-    conv = QuantConv2D(
-        5, 3, strides=2, kernel_quantizer="ste_sign", kernel_constraint="weight_clip"
+    conv = QuantConv2D(5, 3, strides=2, kernel_quantizer=sign, kernel_constraint=clip)
+    depthwise = QuantDepthwiseConv2D(
+        3,
+        depth_multiplier=2,
+        input_quantizer=sign,
+        depthwise_quantizer=sign,
+        depthwise_constraint=clip,
     )
-    depthwise = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
-    separable = keras.layers.SeparableConv2D(4, 2, padding="same")
-    transpose = keras.layers.Conv2DTranspose(2, 3, strides=2)
+    separable = QuantSeparableConv2D(
+        4,
+        2,
+        padding="same",
+        pad_values=1.0,
+        input_quantizer=sign,
+        depthwise_quantizer=sign,
+        pointwise_quantizer=sign,
+        depthwise_constraint=clip,
+        pointwise_constraint=clip,
+    )
+    transpose = QuantConv2DTranspose(
+        2, 3, strides=2, input_quantizer=sign, kernel_quantizer=sign, kernel_constraint=clip
+    )
     y = transpose(separable(depthwise(conv(inputs))))
     model = keras.Model(inputs, y)
-    tag(depthwise, "kernel", input_bits=1)
-    tag(separable, "depthwise_kernel", "pointwise_kernel", input_bits=1)
-    tag(transpose, "kernel", input_bits=1)
     layers = {layer.name: layer for layer in profile_model(model).layers}
 
     side = conv_out(9, 3, 2)  # 4
