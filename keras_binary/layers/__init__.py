@@ -21,6 +21,14 @@ from keras_binary.layers.conv_transpose import (
 )
 from keras_binary.layers.dense import QuantDense
 from keras_binary.layers.depthwise import QuantDepthwiseConv1D, QuantDepthwiseConv2D
+from keras_binary.layers.recurrent import (
+    QuantGRU,
+    QuantGRUCell,
+    QuantLSTM,
+    QuantLSTMCell,
+    QuantSimpleRNN,
+    QuantSimpleRNNCell,
+)
 from keras_binary.layers.separable import QuantSeparableConv1D, QuantSeparableConv2D
 
 __all__ = [
@@ -34,7 +42,13 @@ __all__ = [
     "QuantDense",
     "QuantDepthwiseConv1D",
     "QuantDepthwiseConv2D",
+    "QuantGRU",
+    "QuantGRUCell",
+    "QuantLSTM",
+    "QuantLSTMCell",
     "QuantSeparableConv1D",
     "QuantSeparableConv2D",
+    "QuantSimpleRNN",
+    "QuantSimpleRNNCell",
     "QuantizerMixin",
 ]
