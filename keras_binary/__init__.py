@@ -1,7 +1,42 @@
-"""keras-binary: binarized neural networks for Keras 3 (TensorFlow and JAX backends)."""
+"""keras-binary: binarized neural networks for Keras 3 (TensorFlow and JAX backends).
 
-from keras_binary import precision, quantizers
+>>> import keras
+>>> import keras_binary as kb
+>>> model = keras.Sequential([
+...     keras.Input((784,)),
+...     kb.layers.QuantDense(64, kernel_quantizer="ste_sign", kernel_constraint="weight_clip"),
+...     kb.layers.QuantDense(10, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+...                          kernel_constraint="weight_clip"),
+... ])
+>>> profile = kb.summary(model, print_fn=lambda line: None)
+>>> profile.params_by_precision[1]
+50816
+"""
+
+from keras_binary import (
+    activations,
+    callbacks,
+    constraints,
+    kernels,
+    layers,
+    metrics,
+    optimizers,
+    precision,
+    quantizers,
+)
+from keras_binary.summary import summary
 
 __version__ = "0.1.0"
 
-__all__ = ["precision", "quantizers"]
+__all__ = [
+    "activations",
+    "callbacks",
+    "constraints",
+    "kernels",
+    "layers",
+    "metrics",
+    "optimizers",
+    "precision",
+    "quantizers",
+    "summary",
+]
