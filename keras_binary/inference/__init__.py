@@ -1,0 +1,25 @@
+"""Binary inference: convert a trained model to packed weights and popcount kernels.
+
+Example:
+
+>>> import keras
+>>> from keras_binary import inference
+>>> from keras_binary.layers import QuantDense
+>>> model = keras.Sequential([keras.Input((64,)), QuantDense(
+...     10, input_quantizer="ste_sign", kernel_quantizer="ste_sign", use_bias=False)])
+>>> fast = inference.convert(model)
+>>> [type(layer).__name__ for layer in fast.layers]
+['InputLayer', 'BinaryDenseInference']
+"""
+
+from keras_binary.inference.binary_conv2d import BinaryConv2DInference
+from keras_binary.inference.binary_dense import BinaryDenseInference
+from keras_binary.inference.convert import convert
+from keras_binary.inference.packed_pooling import PackedMaxPooling2D
+
+__all__ = [
+    "BinaryConv2DInference",
+    "BinaryDenseInference",
+    "PackedMaxPooling2D",
+    "convert",
+]

@@ -1,0 +1,87 @@
+"""`BinaryConv2DInference`: a binary NHWC conv2d on packed weights (popcount kernel).
+
+Computes ``acc = conv(sign(x), sign(K))`` with "valid" or "same" padding, the padded pixels
+being +1 (``pad_value="one"``) or 0 (``"zero"``), then ``y = acc * scale + bias`` per filter;
+returns ``activation(y)`` or, with ``output="packed"``, the packed sign bits of ``y``. Inputs
+are float [B, H, W, channels] (packed inside) or packed int32 [B, H, W, ceil(channels / 32)].
+
+Example:
+
+>>> import numpy as np
+>>> layer = BinaryConv2DInference(2, 3, channels=5, padding="same")
+>>> tuple(layer(np.ones((1, 4, 4, 5), "float32")).shape)
+(1, 4, 4, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from keras_binary import kernels
+from keras_binary.inference.base import EpilogueMixin
+from keras_binary.inference.binary_dense import words
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(int(v) for v in value)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
+    """``filters`` binary filters of ``kernel_size`` over ``channels`` binary input channels."""
+
+    def __init__(self, filters: int, kernel_size: Any, channels: int, strides: Any = 1,
+                 padding: str = "valid", dilation_rate: Any = 1, pad_value: str = "one",
+                 output: str = "float", activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(filters, int) or filters < 1:
+            raise ValueError(f"filters must be a positive int, got {filters!r}")
+        self.filters = filters
+        self.kernel_size = _pair(kernel_size)
+        self.channels = channels
+        self.strides = _pair(strides)
+        self.padding = padding
+        self.dilation_rate = _pair(dilation_rate)
+        self.pad_value = pad_value
+        self.init_epilogue(output, activation)
+
+    def geometry(self, input_shape: Any) -> kernels.Conv2dGeometry:
+        """Output size and padding for an input of ``input_shape`` (errors name the problem)."""
+        if len(input_shape) != 4:
+            raise ValueError(f"{self.name}: expected a rank-4 NHWC input, got {input_shape}")
+        return kernels.Conv2dGeometry.create(
+            input_shape[1:3], self.kernel_size, self.channels, self.strides, self.padding,
+            self.dilation_rate, self.pad_value,
+        )
+
+    def build(self, input_shape: Any) -> None:
+        self.geometry(input_shape)
+        shape = (self.filters, *self.kernel_size, words(self.channels))
+        self.add_epilogue_weights(shape, self.filters)
+
+    def call(self, inputs: Any) -> Any:
+        packed = keras.backend.standardize_dtype(inputs.dtype) == "int32"
+        if not packed:
+            inputs = keras.ops.cast(inputs, "float32")
+        y = kernels.binary_conv2d(
+            inputs, self.packed_kernel.value, channels=self.channels, strides=self.strides,
+            padding=self.padding, dilation_rate=self.dilation_rate, pad_value=self.pad_value,
+            scale=self.scale.value, bias=self.bias.value, output=self.output_mode,
+        )
+        return self.finish(y)
+
+    def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
+        g = self.geometry(tuple(inputs.shape))
+        last = self.filters if self.output_mode == "float" else words(self.filters)
+        return keras.KerasTensor((inputs.shape[0], g.out_h, g.out_w, last),
+                                 dtype=self.output_dtype())
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+            "channels": self.channels, "strides": self.strides, "padding": self.padding,
+            "dilation_rate": self.dilation_rate, "pad_value": self.pad_value,
+            **self.epilogue_config(),
+        }

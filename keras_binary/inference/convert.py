@@ -1,0 +1,192 @@
+"""`convert(model)`: a trained model -> an inference model whose binary layers run on packed
+weights through the popcount kernels.
+
+Each QuantDense/QuantConv2D with sign-binarized inputs and a 1-bit kernel (``alpha * +-1`` per
+output channel: sign, magnitude-aware and XNOR scaling alike) becomes a
+`BinaryDenseInference`/`BinaryConv2DInference` whose kernel is packed once. Its kernel scale,
+bias and following BatchNorms fold into the per-channel output transform. Where only binary
+layers read the result, it is produced packed through an exact integer threshold, max pooling
+runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
+between binary layers. Every other layer is copied with its weights and stays float. Dropout and
+noise layers are dropped (inference).
+
+Example:
+
+>>> import keras, numpy as np
+>>> from keras_binary.layers import QuantDense
+>>> model = keras.Sequential([keras.Input((20,)), QuantDense(
+...     8, input_quantizer="ste_sign", kernel_quantizer="ste_sign", use_bias=False)])
+>>> fast = convert(model)
+>>> x = np.random.default_rng(0).normal(size=(2, 20)).astype("float32")
+>>> bool(np.array_equal(fast.predict_on_batch(x), model.predict_on_batch(x)))
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_binary import kernels
+from keras_binary.inference import graph as patterns
+from keras_binary.inference.binary_conv2d import BinaryConv2DInference
+from keras_binary.inference.binary_dense import BinaryDenseInference, words
+from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
+from keras_binary.inference.graph import LayerGraph, as_functional
+from keras_binary.inference.packed_pooling import PackedMaxPooling2D
+from keras_binary.inference.plan import BinaryPlan, binary_reason, plan_binary_layer
+from keras_binary.layers import QuantConv2D, QuantDense
+from keras_binary.quantizers import precision_of
+
+
+def convert(model: keras.Model, warn: bool = True) -> keras.Model:
+    """Returns the inference model of ``model`` (Sequential or functional, built).
+
+    Args:
+        model: a model of keras_binary Quant* layers and ordinary Keras layers.
+        warn: warn about layers with binary inputs and kernel that stay float, and why
+            (a layer with float inputs, such as a first layer, stays float silently).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"convert expects a keras.Model, got {type(model).__name__}")
+    functional = as_functional(model)
+    graph = LayerGraph(functional)
+    plans: dict[int, BinaryPlan] = {}
+    for op in functional.operations:
+        if not isinstance(op, (QuantDense, QuantConv2D)):
+            continue
+        plan = plan_binary_layer(op, graph)
+        if plan is not None:
+            plans[id(op)] = plan
+        elif (warn and precision_of(op.kernel_quantizer) == 1
+              and patterns.binary_input_reason(op, graph) is None):
+            warnings.warn(f"convert: {op.name!r} stays float: {binary_reason(op, graph)}",
+                          stacklevel=2)
+    rewriter = _Rewriter(plans)
+    return keras.models.clone_model(functional, clone_function=lambda op: op,
+                                    call_function=rewriter)
+
+
+def _pack_signs(negative: np.ndarray) -> np.ndarray:
+    """Packs boolean ``negative`` along the last axis into int32 words (bit 1 = negative)."""
+    values = np.where(negative, -1.0, 1.0).astype(np.float32)
+    return keras.ops.convert_to_numpy(kernels.pack_bits(values, implementation="reference"))
+
+
+class _Rewriter:
+    """The ``call_function`` of `keras.models.clone_model` that builds the inference graph."""
+
+    def __init__(self, plans: dict[int, BinaryPlan]):
+        self.plans = plans
+        self.absorbed = {id(op) for plan in plans.values() for op in plan.chain}
+        self.layouts: dict[int, tuple[int, int]] = {}  # packed tensor -> (positions, channels)
+        self.called: set[int] = set()
+
+    def __call__(self, op: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(op) in self.called:
+            raise ValueError(
+                f"convert: layer {op.name!r} is called more than once in the model (a shared "
+                "layer); give each call its own layer"
+            )
+        self.called.add(id(op))
+        if id(op) in self.plans:
+            return self._binary(self.plans[id(op)], args[0])
+        inputs = args[0] if args else None
+        if id(op) in self.absorbed or patterns.is_identity(op):
+            return inputs
+        if id(inputs) in self.layouts:  # packed input: Flatten or a sign activation
+            return self._packed_passthrough(op, inputs)
+        if isinstance(op, keras.Model):
+            return convert(op)(*args, **kwargs)
+        if not isinstance(op, keras.layers.Layer):
+            return op(*args, **kwargs)
+        clone = op.__class__.from_config(op.get_config())
+        outputs = clone(*args, **kwargs)
+        clone.set_weights(op.get_weights())
+        return outputs
+
+    def _packed_passthrough(self, op: Any, inputs: Any) -> Any:
+        positions, channels = self.layouts[id(inputs)]
+        if patterns.is_sign_activation(op):
+            return inputs
+        if isinstance(op, keras.layers.Flatten):
+            outputs = keras.layers.Flatten(name=op.name)(inputs)
+            spatial = int(np.prod(inputs.shape[1:-1]))
+            self.layouts[id(outputs)] = (positions * spatial, channels)
+            return outputs
+        raise ValueError(f"convert: internal error, {op.name!r} cannot read packed bits")
+
+    def _binary(self, plan: BinaryPlan, inputs: Any) -> Any:
+        layer = plan.layer
+        channels_out = plan.negative.shape[-1]
+        affine = Affine(plan.alpha, np.zeros(channels_out))
+        if layer.bias is not None:
+            affine = affine.then(1.0, keras.ops.convert_to_numpy(layer.bias))
+        pools, scales_after = [], []
+        for op in plan.chain:
+            if patterns.is_foldable_batch_norm(op):
+                scale, bias = batch_norm_affine(op)
+                affine = affine.then(scale, bias)
+                scales_after = [s * scale for s in scales_after]
+            elif patterns.is_max_pool_2d(op):
+                pools.append(op)
+                scales_after.append(np.ones(channels_out))
+        activation = None if plan.chain or plan.output == "packed" else layer.activation
+        if isinstance(layer, QuantDense):
+            layout = self.layouts.get(id(inputs), (1, plan.negative.shape[0]))
+            new, bits, offset = self._dense(plan, layout, activation)
+        else:
+            layout = None
+            new, bits, offset = self._conv(plan, activation)
+        outputs = new(inputs)
+        affine = affine.shifted(offset)
+        if plan.output == "packed":
+            scale, bias = threshold_transform(affine, bits)
+        else:
+            scale, bias = affine.scale.astype(np.float32), affine.bias.astype(np.float32)
+        new.set_packed_weights(new_kernel(plan.negative, layout, offset), scale, bias)
+        for op, after in zip(pools, scales_after, strict=True):
+            pool = PackedMaxPooling2D(channels_out, op.pool_size, op.strides, op.padding,
+                                      name=op.name)
+            outputs = pool(outputs)
+            pool.set_or_channels(after < 0)
+        if plan.output == "packed":
+            self.layouts[id(outputs)] = (1, channels_out)
+        return outputs
+
+    def _dense(self, plan: BinaryPlan, layout: tuple[int, int], activation: Any):
+        """The dense layer; a flattened packed input of C % 32 != 0 channels per position is read
+        with the kernel laid out per position, padded with +1 (an offset of +1 per pad bit)."""
+        positions, channels = layout
+        bits = positions * words(channels) * 32 if positions > 1 else plan.negative.shape[0]
+        offset = bits - plan.negative.shape[0]
+        new = BinaryDenseInference(plan.negative.shape[1], bits, output=plan.output,
+                                   activation=activation, name=plan.layer.name)
+        return new, bits, offset
+
+    def _conv(self, plan: BinaryPlan, activation: Any):
+        layer = plan.layer
+        pad_value = "zero" if layer.padding == "same" and layer.pad_values == 0.0 else "one"
+        new = BinaryConv2DInference(
+            layer.filters, layer.kernel_size, channels=layer.kernel.shape[2],
+            strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate,
+            pad_value=pad_value, output=plan.output, activation=activation, name=layer.name,
+        )
+        return new, int(np.prod(plan.negative.shape[:-1])), 0
+
+
+def new_kernel(negative: np.ndarray, layout: tuple[int, int] | None, offset: int) -> np.ndarray:
+    """The packed kernel from the kernel signs: conv (``layout`` None) [Cout, kh, kw, words];
+    dense [units, words], laid out per input position when ``offset`` (padded channels)."""
+    if layout is None:
+        return _pack_signs(np.transpose(negative, (3, 0, 1, 2)))
+    positions, channels = layout
+    if offset:
+        grouped = negative.reshape(positions, channels, -1)
+        padded = np.zeros((positions, words(channels) * 32, grouped.shape[-1]), bool)
+        padded[:, :channels] = grouped
+        negative = padded.reshape(-1, grouped.shape[-1])
+    return _pack_signs(negative.T)

@@ -1,0 +1,96 @@
+"""What `convert` does with each binary layer: which following layers fold into its output
+transform and whether its output is produced packed (the sign bits the next layers read).
+
+A binary layer's chain is the run of single-consumer layers after it that fold: BatchNorm
+(affine), identity layers, max pooling (packed: AND/OR of bits) and sign activations. The output
+is packed when every reader of the chain's end reads only its sign: binary layers, directly or
+through identity layers, sign activations and Flatten. Otherwise the output is float and only
+the leading BatchNorm/identity layers fold.
+
+Example::
+
+    graph = LayerGraph(model)
+    plan = plan_binary_layer(layer, graph)      # None: the layer stays float
+    plan.output, [op.name for op in plan.chain]  # ('packed', ['pool_1', 'conv_bn_1'])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_binary.inference import graph as patterns
+from keras_binary.inference.folding import binary_kernel
+from keras_binary.inference.graph import LayerGraph
+from keras_binary.layers import QuantConv2D, QuantDense
+
+
+@dataclasses.dataclass
+class BinaryPlan:
+    """A binary layer to convert: its kernel signs and scale, folded chain and output kind."""
+
+    layer: Any
+    negative: np.ndarray
+    alpha: np.ndarray
+    chain: list
+    output: str
+
+
+def reads_sign_only(op: Any, graph: LayerGraph, flattened: bool = False) -> bool:
+    """True when ``op`` needs only the sign of its input (so the input may arrive packed)."""
+    if isinstance(op, (QuantDense, QuantConv2D)):
+        return not (flattened and isinstance(op, QuantConv2D)) and binary_reason(op, graph) is None
+    if patterns.is_identity(op) or patterns.is_sign_activation(op):
+        return all_read_sign_only(op.output, graph, flattened)
+    if isinstance(op, keras.layers.Flatten) and not flattened and op.data_format == "channels_last":
+        return all_read_sign_only(op.output, graph, flattened=True)
+    return False
+
+
+def all_read_sign_only(tensor: Any, graph: LayerGraph, flattened: bool = False) -> bool:
+    consumers = graph.consumers(tensor)
+    return (bool(consumers) and not graph.is_output(tensor)
+            and all(reads_sign_only(op, graph, flattened) for op in consumers))
+
+
+def binary_reason(layer: Any, graph: LayerGraph) -> str | None:
+    """None when ``layer`` converts to a binary inference layer, else why not (cached)."""
+    if id(layer) not in graph.notes:
+        reason = patterns.layer_shape_reason(layer)
+        if reason is None:
+            reason = patterns.binary_input_reason(layer, graph)
+        kernel = binary_kernel(layer) if reason is None else None
+        if reason is None and kernel is None:
+            reason = "its quantized kernel is not +-alpha per output channel (1 bit)"
+        graph.notes[id(layer)] = (reason, kernel)
+    return graph.notes[id(layer)][0]
+
+
+def _foldable(op: Any) -> bool:
+    return (patterns.is_foldable_batch_norm(op) or patterns.is_identity(op)
+            or patterns.is_max_pool_2d(op) or patterns.is_sign_activation(op))
+
+
+def plan_binary_layer(layer: Any, graph: LayerGraph) -> BinaryPlan | None:
+    """The conversion plan of ``layer``, or None if it is not a convertible binary layer."""
+    if binary_reason(layer, graph) is not None:
+        return None
+    negative, alpha = graph.notes[id(layer)][1]
+    if layer.activation not in (None, keras.activations.linear):
+        return BinaryPlan(layer, negative, alpha, [], "float")
+    chain, tensor = [], layer.output
+    while (op := graph.single_consumer(tensor)) is not None and _foldable(op):
+        chain.append(op)
+        tensor = op.output
+    for end in range(len(chain), -1, -1):
+        tensor = chain[end - 1].output if end else layer.output
+        if all_read_sign_only(tensor, graph):
+            return BinaryPlan(layer, negative, alpha, chain[:end], "packed")
+    leading = 0
+    while leading < len(chain) and (patterns.is_foldable_batch_norm(chain[leading])
+                                    or patterns.is_identity(chain[leading])):
+        leading += 1
+    return BinaryPlan(layer, negative, alpha, chain[:leading], "float")

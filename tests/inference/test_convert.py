@@ -1,0 +1,112 @@
+"""convert(): converted models predict like the originals (exact or within float tolerance)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import inference
+from keras_binary.inference import BinaryConv2DInference, BinaryDenseInference, PackedMaxPooling2D
+from tests.inference import models
+
+
+def converted(model, seed=0, batch=3):
+    """(original, converted, inputs, original predictions, converted predictions)."""
+    x = models.sample_inputs(model, batch)
+    models.randomize(model, x, seed)
+    fast = inference.convert(model)
+    return model, fast, x, model.predict_on_batch(x), fast.predict_on_batch(x)
+
+
+@pytest.fixture(scope="module")
+def convnet():
+    return converted(models.binarynet_convnet(), batch=4)
+
+
+def _types(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_exact_dense_outputs_equal_integer_preactivations():
+    _, fast, _, expected, got = converted(models.exact_dense())
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(expected, np.round(expected))  # integer pre-activations
+    assert _types(fast) == ["InputLayer", "BinaryDenseInference"]
+
+
+@pytest.mark.parametrize("pad_values,strides,padding", [
+    (1.0, 1, "same"), (0.0, 2, "same"), (0.0, (2, 1), "valid"),
+])
+def test_exact_conv_with_bias(pad_values, strides, padding):
+    _, fast, _, expected, got = converted(models.exact_conv(pad_values, strides, padding))
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
+    layer = fast.layers[-1]
+    assert isinstance(layer, BinaryConv2DInference) and layer.output_mode == "float"
+    assert layer.pad_value == ("zero" if pad_values == 0.0 and padding == "same" else "one")
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_binarynet_mlp_matches_and_chains_packed(dropout):
+    _, fast, _, expected, got = converted(models.binarynet_mlp(dropout))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    dense = [layer for layer in fast.layers if isinstance(layer, BinaryDenseInference)]
+    assert [layer.output_mode for layer in dense] == ["packed", "float"]
+    assert "Dropout" not in _types(fast) and "QuantDense" in _types(fast)  # float first layer
+
+
+def test_binarynet_convnet_matches_with_packed_pooling_and_flatten(convnet):
+    _, fast, _, expected, got = convnet
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    types = _types(fast)
+    assert types.count("PackedMaxPooling2D") == 2
+    assert types.count("BatchNormalization") == 1  # after the float first conv only
+    pools = [layer for layer in fast.layers if isinstance(layer, PackedMaxPooling2D)]
+    # The BNs after the pools have scales of both signs: those channels pool with OR.
+    for pool in pools:
+        mask = keras.ops.convert_to_numpy(pool.or_mask).view(np.uint32)
+        assert 0 < int(np.unpackbits(mask.view(np.uint8)).sum()) < pool.channels
+    dense = [layer for layer in fast.layers if isinstance(layer, BinaryDenseInference)]
+    assert dense[0].input_bits == 2 * 1 * 32  # 2x1 positions of 20 channels, padded to 32
+
+
+def test_xnor_net_scaled_kernels_match():
+    _, fast, _, expected, got = converted(models.xnor_net())
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert _types(fast).count("BinaryConv2DInference") == 2
+    assert _types(fast).count("BinaryDenseInference") == 1
+
+
+def test_bireal_block_with_shortcuts_matches():
+    _, fast, _, expected, got = converted(models.bireal_net())
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    convs = [layer for layer in fast.layers if isinstance(layer, BinaryConv2DInference)]
+    assert [layer.output_mode for layer in convs] == ["float", "float"]  # they feed an Add
+    assert "Add" in _types(fast) and "AveragePooling2D" in _types(fast)
+
+
+def test_converted_model_saves_and_loads(convnet, tmp_path):
+    _, fast, x, _, got = convnet
+    path = str(tmp_path / "fast.keras")
+    fast.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), got)
+
+
+def test_unconvertible_binary_layer_stays_float_with_a_warning():
+    inputs = keras.Input((12,))
+    outputs = models.QuantDense(4, input_quantizer="ste_sign", kernel_quantizer="ste_heaviside",
+                                kernel_constraint="weight_clip")(inputs)
+    with pytest.warns(UserWarning, match="stays float"):
+        fast = inference.convert(keras.Model(inputs, outputs))
+    assert _types(fast) == ["InputLayer", "QuantDense"]
+
+
+def test_shared_layer_and_non_model_are_refused():
+    layer = keras.layers.Dense(3)
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, layer(layer(inputs)))
+    with pytest.raises(ValueError, match="more than once"):
+        inference.convert(model)
+    with pytest.raises(TypeError, match="keras.Model"):
+        inference.convert(layer)
