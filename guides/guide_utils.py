@@ -1,0 +1,68 @@
+"""Shared helpers for the guides: fast/full mode, output folder and figure saving.
+
+Guides run in a fast mode by default (small data slices, few epochs) so they finish in well
+under a minute on a 2-core CPU. Set ``KERAS_BINARY_GUIDES_FULL=1`` (or pass ``--full`` to
+``guides/render.py``) for the full-length run. Figures go to ``<out>/figures/``, where ``<out>``
+is ``KERAS_BINARY_GUIDES_OUT`` or, by default, the ``guides/`` folder.
+
+>>> from guide_utils import fast_or_full
+>>> epochs = fast_or_full(2, 20)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+FULL_ENV = "KERAS_BINARY_GUIDES_FULL"
+OUT_ENV = "KERAS_BINARY_GUIDES_OUT"
+FIGURES = "figures"
+
+T = TypeVar("T")
+
+# Paths of the figures saved so far in this process; the renderer embeds the new ones per cell.
+saved_figures: list[Path] = []
+
+
+def full_mode() -> bool:
+    """True when the full-length run was asked for (``KERAS_BINARY_GUIDES_FULL=1``)."""
+    value = os.environ.get(FULL_ENV, "0").strip().lower()
+    if value not in ("0", "1", "", "false", "true"):
+        raise ValueError(f"{FULL_ENV} must be 0 or 1, got {value!r}")
+    return value in ("1", "true")
+
+
+def fast_or_full(fast: T, full: T) -> T:
+    """`full` in the full-length run, `fast` otherwise."""
+    return full if full_mode() else fast
+
+
+def mode_name() -> str:
+    """"full" or "fast"."""
+    return "full" if full_mode() else "fast"
+
+
+def output_dir() -> Path:
+    """The folder receiving the rendered Markdown and ``figures/`` (created if missing)."""
+    out = Path(os.environ.get(OUT_ENV) or Path(__file__).resolve().parent)
+    (out / FIGURES).mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def save_figure(fig: Any, name: str) -> Path:
+    """Saves a matplotlib figure as ``<out>/figures/<name>.png`` and closes it."""
+    if not name or "/" in name or name.endswith(".png"):
+        raise ValueError(f"figure name must be a bare name like '01_curves', got {name!r}")
+    path = output_dir() / FIGURES / f"{name}.png"
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    saved_figures.append(path)
+    print(f"[figure saved: {FIGURES}/{path.name}]")
+    return path
