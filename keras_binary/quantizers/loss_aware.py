@@ -41,10 +41,12 @@ def _scaled_sign(w: Any, alpha: Any) -> Any:
     def forward(w, alpha):
         signs = sign(w)
 
-        def grad(*args, upstream=None):
+        def grad(*args, upstream=None, variables=None):
             if upstream is None:
                 (upstream,) = args
-            return upstream, ops.sum(upstream * signs)
+            grads = (upstream, ops.sum(upstream * signs))
+            # TF eager passes the variables read inside; their gradient flows through `w`.
+            return grads if variables is None else (grads, [None] * len(variables))
 
         return alpha * signs, grad
 

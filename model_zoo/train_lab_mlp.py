@@ -1,0 +1,132 @@
+"""Reproduces the LAB paper's MNIST table (Hou, Yao & Kwok, ICLR 2017) and Bop on BinaryNet.
+
+MLP 784-2048-2048-2048-10 with batch normalization and an L2-SVM (squared hinge) output, Adam,
+batch 100, learning rate 0.01 (0.005 with binarized activations) divided by 10 after 30% and 50%
+of the run (the paper: epochs 15 and 25 of 50). Variants (layer configurations):
+
+- "full": float Dense layers, Adam.
+- "binary_connect", "bwn", "lab": every kernel binarized by
+  `LossAwareBinarizer(mode=...)`, trained by `keras_binary.optimizers.LAB`.
+- "lab2": "lab" with binarized activations (`input_quantizer="ste_sign"` on hidden layers).
+- "bop": BinaryNet MLP 3x2048 (binary weights and activations) with Bop for the binary kernels
+  and Adam for the rest (`CaseOptimizer`).
+
+Run on the full MNIST (60k/10k, offline route `model_zoo.datasets.raw_arrays`):
+
+    python -m model_zoo.train_lab_mlp --epochs 3 --variants full lab --output results.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_binary.layers import QuantDense
+from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
+from keras_binary.quantizers import LossAwareBinarizer
+from model_zoo.losses import SparseSquaredHinge
+
+VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "bop")
+BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
+
+
+def lab_mlp(variant: str, hidden_units: int = 2048, num_hidden_layers: int = 3) -> keras.Model:
+    """The LAB paper's MNIST MLP for `variant` (see the module docstring)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    inputs = keras.Input((784,))
+    x = inputs
+    units = [hidden_units] * num_hidden_layers + [10]
+    for index, n in enumerate(units):
+        last = index == len(units) - 1
+        binary_inputs = variant in ("lab2", "bop") and index > 0
+        if variant == "full":
+            x = keras.layers.Dense(n, use_bias=False, name=f"dense_{index}")(x)
+        else:
+            quantizer = "ste_sign" if variant == "bop" else LossAwareBinarizer(
+                "lab" if variant == "lab2" else variant
+            )
+            x = QuantDense(
+                n, use_bias=False, name=f"dense_{index}", kernel_quantizer=quantizer,
+                input_quantizer="ste_sign" if binary_inputs else None,
+                kernel_constraint="weight_clip" if variant != "bop" else None,
+            )(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{index}", **BN_KWARGS)(x)
+        if not last and variant not in ("lab2", "bop"):
+            x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, x, name=f"lab_mlp_{variant}")
+
+
+def make_optimizer(variant: str, steps: int) -> keras.optimizers.Optimizer:
+    """The paper's optimizer and step-wise learning-rate schedule for `variant`."""
+    base = 0.005 if variant in ("lab2", "bop") else 0.01
+    lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+        [int(0.3 * steps), int(0.5 * steps)], [base, base / 10, base / 100]
+    )
+    if variant == "full":
+        return keras.optimizers.Adam(lr)
+    if variant == "bop":
+        return CaseOptimizer(
+            (is_binary_variable, Bop(threshold=1e-6, gamma=1e-3)),
+            default_optimizer=keras.optimizers.Adam(lr),
+        )
+    return LAB(lr)
+
+
+def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
+    """Full MNIST as float32 vectors in [-1, 1] and int32 labels (offline route)."""
+    from model_zoo.datasets import raw_arrays
+
+    splits = raw_arrays("mnist")
+    out = []
+    for split in ("train", "test"):
+        images, labels = splits[split]
+        images, labels = images[:limit], labels[:limit]
+        out += [images.reshape(len(images), -1).astype("float32") / 127.5 - 1.0,
+                labels.astype("int32")]
+    return tuple(out)
+
+
+def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = None,
+        hidden_units: int = 2048, seed: int = 0) -> dict[str, Any]:
+    """Trains one variant and returns its test error (%) and wall time."""
+    keras.utils.set_random_seed(seed)
+    x_train, y_train, x_test, y_test = mnist(limit)
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    model = lab_mlp(variant, hidden_units)
+    model.compile(optimizer=make_optimizer(variant, steps), loss=SparseSquaredHinge(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    start = time.perf_counter()
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2)
+    seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    return {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
+            "train_examples": len(x_train), "test_examples": len(x_test),
+            "test_error_percent": round(100.0 * (1.0 - accuracy), 2),
+            "train_seconds": round(seconds, 1)}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--limit", type=int, default=None, help="examples per split (smoke)")
+    parser.add_argument("--hidden-units", type=int, default=2048)
+    parser.add_argument("--output", default=None, help="append JSON lines here")
+    args = parser.parse_args(argv)
+    for variant in args.variants:
+        result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units)
+        print(json.dumps(result), flush=True)
+        if args.output:
+            with open(args.output, "a") as f:
+                f.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""LAB: one step against the paper's closed form in numpy; BinaryConnect/BWN; plain Adam."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary.optimizers import LAB, closed_form_scale
+from keras_binary.precision import set_quantizer
+from keras_binary.quantizers import LossAwareBinarizer
+
+W0 = np.array([[0.9, -0.2], [0.05, -0.98], [0.4, 0.3]], "float32")
+G1 = np.array([[-2.0, 0.5], [0.1, 3.0], [-0.3, 0.0]], "float32")
+G2 = np.array([[1.0, -0.5], [0.2, -1.0], [0.7, 0.4]], "float32")
+
+
+def lab_kernel(mode: str) -> tuple[keras.Variable, LossAwareBinarizer]:
+    kernel = keras.Variable(W0, name="kernel")
+    quantizer = LossAwareBinarizer(mode)
+    quantizer.build(W0.shape)
+    set_quantizer(kernel, quantizer)
+    return kernel, quantizer
+
+
+def numpy_lab(w, m, v, g, t, lr, b1=0.9, b2=0.999, eps=1e-8):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    d = np.sqrt(v / (1 - b2**t)) + eps
+    w = np.clip(w - lr * (m / (1 - b1**t)) / d, -1.0, 1.0)
+    return w, m, v, np.sum(d * np.abs(w)) / np.sum(d)
+
+
+@pytest.mark.parametrize("mode", ["lab", "bwn", "binary_connect"])
+def test_two_steps_match_the_closed_form(mode):
+    kernel, quantizer = lab_kernel(mode)
+    variables = [kernel] + ([quantizer.alpha] if mode == "lab" else [])
+    optimizer = LAB(learning_rate=0.1)
+    optimizer.build(variables)
+    if mode == "lab":  # build: alpha = closed form with uniform d = mean |w|
+        np.testing.assert_allclose(quantizer.alpha.numpy(), np.mean(np.abs(W0)), rtol=1e-6)
+    w, m, v = W0.astype("float64"), 0.0, 0.0
+    for t, g in enumerate((G1, G2), start=1):
+        grads = [g] + ([np.float32(123.0)] if mode == "lab" else [])  # alpha's grad is ignored
+        optimizer.apply([keras.ops.convert_to_tensor(x) for x in grads], variables)
+        w, m, v, alpha = numpy_lab(w, m, v, g, t, lr=0.1)
+        np.testing.assert_allclose(kernel.numpy(), w, rtol=1e-5, atol=1e-6)
+        if mode == "lab":
+            np.testing.assert_allclose(quantizer.alpha.numpy(), alpha, rtol=1e-5)
+    assert np.abs(kernel.numpy()).max() <= 1.0 and np.abs(w).max() == 1.0  # the clip was hit
+    expected_scale = {"lab": alpha, "bwn": np.mean(np.abs(w)), "binary_connect": 1.0}[mode]
+    w_hat = np.asarray(quantizer(kernel))
+    np.testing.assert_allclose(w_hat, expected_scale * np.where(w >= 0, 1, -1), rtol=1e-5)
+
+
+def test_uniform_d_gives_bwn_scale():
+    d = np.full(W0.shape, 0.7, "float32")
+    np.testing.assert_allclose(closed_form_scale(W0, d), np.mean(np.abs(W0)), rtol=1e-6)
+
+
+def test_other_variables_get_plain_adam():
+    bias = keras.Variable(np.array([0.5, -0.5], "float32"), name="bias")
+    reference = keras.Variable(np.array([0.5, -0.5], "float32"), name="ref")
+    lab, adam = LAB(0.1), keras.optimizers.Adam(0.1, epsilon=1e-8)
+    for g in (np.array([1.0, -2.0], "float32"), np.array([0.5, 0.5], "float32")):
+        lab.apply([keras.ops.convert_to_tensor(g)], [bias])
+        adam.apply([keras.ops.convert_to_tensor(g)], [reference])
+    np.testing.assert_allclose(bias.numpy(), reference.numpy(), rtol=1e-6)
+
+
+def test_config_round_trip_and_amsgrad_refused():
+    config = LAB(learning_rate=0.02, beta_2=0.99).get_config()
+    restored = LAB.from_config(config)
+    assert np.isclose(float(restored.learning_rate), 0.02) and restored.beta_2 == 0.99
+    with pytest.raises(ValueError, match="amsgrad"):
+        LAB(amsgrad=True)

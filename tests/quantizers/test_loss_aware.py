@@ -1,0 +1,59 @@
+"""LossAwareBinarizer: forward alpha * sign(w) per mode, straight-through gradients, config."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import quantizers
+from keras_binary.quantizers.loss_aware import (
+    LossAwareBinarizer,
+    _scaled_sign,
+    is_loss_aware_scale,
+)
+from tests.autodiff import vjp
+
+W = np.array([[0.5, -0.25], [0.0, -1.0], [0.75, 0.1]], "float32")
+SIGN = np.where(W >= 0, 1.0, -1.0).astype("float32")
+
+
+@pytest.mark.parametrize(
+    "mode, alpha",
+    [("binary_connect", 1.0), ("bwn", float(np.mean(np.abs(W)))), ("lab", 0.3)],
+)
+def test_forward_is_alpha_times_sign(mode, alpha):
+    q = LossAwareBinarizer(mode)
+    q.build(W.shape)
+    if mode == "lab":
+        q.alpha.assign(alpha)
+    np.testing.assert_allclose(np.asarray(q(W)), alpha * SIGN, rtol=1e-6)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_gradient_is_straight_through_to_w_and_sign_sum_to_alpha(compiled):
+    upstream = np.array([[1.0, 2.0], [-3.0, 0.5], [4.0, -1.0]], "float32")
+    alpha = np.float32(0.3)
+    y, dw = vjp(lambda w: _scaled_sign(w, alpha), W, upstream, compiled)
+    np.testing.assert_allclose(y, alpha * SIGN, rtol=1e-6)
+    np.testing.assert_array_equal(dw, upstream)  # identity, no clipping, no alpha factor
+    _, dalpha = vjp(lambda a: _scaled_sign(W, a), alpha, upstream, compiled)
+    np.testing.assert_allclose(dalpha, np.sum(upstream * SIGN), rtol=1e-6)
+
+
+def test_alias_modes_precision_and_scale_tag():
+    q = quantizers.get("lab")
+    assert isinstance(q, LossAwareBinarizer) and q.precision == 1 and q.mode == "lab"
+    q.build((3, 2))
+    assert is_loss_aware_scale(q.alpha) and q.alpha.trainable
+    bwn = LossAwareBinarizer("bwn")
+    bwn.build((3, 2))
+    assert bwn.alpha is None and not bwn.weights
+
+
+def test_config_round_trip_and_bad_mode():
+    q = LossAwareBinarizer("bwn", name="q")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(q))
+    assert isinstance(restored, LossAwareBinarizer) and restored.mode == "bwn"
+    with pytest.raises(ValueError, match="mode must be one of"):
+        LossAwareBinarizer("xnor")
+    with pytest.raises(TypeError, match="floating-point"):
+        LossAwareBinarizer("bwn")(np.array([1, -1], "int32"))
