@@ -15,11 +15,24 @@ Example:
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.convert import convert
+from keras_binary.inference.packed_io import (
+    PackedFileError,
+    export_packed,
+    load_packed,
+    read_packed,
+)
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
+from keras_binary.inference.speed import compare_speed, time_predict
 
 __all__ = [
     "BinaryConv2DInference",
     "BinaryDenseInference",
+    "PackedFileError",
     "PackedMaxPooling2D",
+    "compare_speed",
     "convert",
+    "export_packed",
+    "load_packed",
+    "read_packed",
+    "time_predict",
 ]

@@ -128,3 +128,13 @@ def bireal_net() -> keras.Model:
     x = _bireal_block(x, 16, 2)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, keras.layers.Dense(10)(x))
+
+
+def converted(model: keras.Model, seed: int = 0, batch: int = 3):
+    """(original, converted, inputs, original predictions, converted predictions)."""
+    from keras_binary import inference
+
+    x = sample_inputs(model, batch)
+    randomize(model, x, seed)
+    fast = inference.convert(model)
+    return model, fast, x, model.predict_on_batch(x), fast.predict_on_batch(x)

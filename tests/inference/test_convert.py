@@ -9,19 +9,7 @@ import pytest
 from keras_binary import inference
 from keras_binary.inference import BinaryConv2DInference, BinaryDenseInference, PackedMaxPooling2D
 from tests.inference import models
-
-
-def converted(model, seed=0, batch=3):
-    """(original, converted, inputs, original predictions, converted predictions)."""
-    x = models.sample_inputs(model, batch)
-    models.randomize(model, x, seed)
-    fast = inference.convert(model)
-    return model, fast, x, model.predict_on_batch(x), fast.predict_on_batch(x)
-
-
-@pytest.fixture(scope="module")
-def convnet():
-    return converted(models.binarynet_convnet(), batch=4)
+from tests.inference.models import converted
 
 
 def _types(model):

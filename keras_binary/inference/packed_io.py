@@ -1,0 +1,106 @@
+"""Export/import of a converted model's weights: binary kernels as their packed int32 words
+(1 bit per weight, 32x smaller than float32) and the float parameters as float32.
+
+The file is an uncompressed ``.npz`` (read with ``allow_pickle=False``): ``w{i}`` is the i-th
+weight of ``model.weights``; ``__header__`` holds JSON with the format name and version and,
+per weight, its path, shape, dtype and sha256. Loading checks the format, every checksum and
+that each shape fits the model, and raises `PackedFileError` naming the problem otherwise.
+
+Example::
+
+    fast = inference.convert(model)
+    inference.export_packed(fast, "model.kbpack.npz")
+    inference.load_packed(inference.convert(fresh_model), "model.kbpack.npz")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+
+import keras
+import numpy as np
+
+FORMAT = "keras_binary.inference.packed"
+VERSION = 1
+
+
+class PackedFileError(ValueError):
+    """A packed weights file is damaged, of another format, or does not fit the model."""
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool = False) -> int:
+    """Writes ``model``'s weights to ``path``; returns the file size in bytes.
+
+    Refuses to replace an existing file unless ``overwrite=True``.
+    """
+    arrays, entries = {}, []
+    for index, variable in enumerate(model.weights):
+        value = np.asarray(keras.ops.convert_to_numpy(variable))
+        if value.dtype != np.int32:
+            value = value.astype(np.float32)
+        arrays[f"w{index}"] = value
+        entries.append({"path": variable.path, "shape": list(value.shape),
+                        "dtype": str(value.dtype), "sha256": _digest(value)})
+    header = {"format": FORMAT, "version": VERSION, "model": model.name, "weights": entries}
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    try:
+        with open(path, "wb" if overwrite else "xb") as handle:
+            handle.write(buffer.getvalue())
+    except FileExistsError:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
+    return len(buffer.getvalue())
+
+
+def read_packed(path: str | os.PathLike) -> tuple[dict, list[np.ndarray]]:
+    """The header and the checked arrays of a packed weights file."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        header = json.loads(bytes(arrays.pop("__header__")).decode())
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # zip, npy and JSON damage all mean a corrupted file
+        raise PackedFileError(f"{path} is not a readable packed weights file: {error}") from None
+    if header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise PackedFileError(
+            f"{path} has format {header.get('format')!r} version {header.get('version')!r}; "
+            f"expected {FORMAT!r} version {VERSION}"
+        )
+    values = []
+    for index, entry in enumerate(header["weights"]):
+        value = arrays.get(f"w{index}")
+        if value is None or _digest(value) != entry["sha256"]:
+            raise PackedFileError(
+                f"{path}: weight {entry['path']} is missing or fails its sha256 check "
+                "(the file is corrupted)"
+            )
+        values.append(value)
+    return header, values
+
+
+def load_packed(model: keras.Model, path: str | os.PathLike) -> None:
+    """Assigns the weights in ``path`` to the converted ``model`` after checking every shape."""
+    header, values = read_packed(path)
+    variables = model.weights
+    if len(values) != len(variables):
+        raise PackedFileError(
+            f"{path} holds {len(values)} weights (model {header['model']!r}) but "
+            f"{model.name!r} has {len(variables)}: the file is for another architecture"
+        )
+    for variable, value, entry in zip(variables, values, header["weights"], strict=True):
+        if tuple(variable.shape) != value.shape or str(np.dtype(variable.dtype)) != entry["dtype"]:
+            raise PackedFileError(
+                f"{path}: weight {entry['path']} is {entry['dtype']}{list(value.shape)} in the "
+                f"file but {variable.path} is {variable.dtype}{list(variable.shape)} in the model"
+            )
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
