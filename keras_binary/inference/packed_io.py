@@ -91,16 +91,19 @@ def load_packed(model: keras.Model, path: str | os.PathLike) -> None:
     """Assigns the weights in ``path`` to the converted ``model`` after checking every shape."""
     header, values = read_packed(path)
     variables = model.weights
-    if len(values) != len(variables):
+    stored = [(entry["dtype"], list(value.shape)) for entry, value in
+              zip(header["weights"], values, strict=True)]
+    wanted = [(str(np.dtype(v.dtype)), list(v.shape)) for v in variables]
+    if len(stored) != len(wanted):
         raise PackedFileError(
-            f"{path} holds {len(values)} weights (model {header['model']!r}) but "
-            f"{model.name!r} has {len(variables)}: the file is for another architecture"
+            f"{path} holds {len(stored)} weights (model {header['model']!r}) but "
+            f"{model.name!r} has {len(wanted)}: the file is for another architecture"
         )
-    for variable, value, entry in zip(variables, values, header["weights"], strict=True):
-        if tuple(variable.shape) != value.shape or str(np.dtype(variable.dtype)) != entry["dtype"]:
+    for (dtype, shape), want, variable in zip(stored, wanted, variables, strict=True):
+        if (dtype, shape) != want:
             raise PackedFileError(
-                f"{path}: weight {entry['path']} is {entry['dtype']}{list(value.shape)} in the "
-                f"file but {variable.path} is {variable.dtype}{list(variable.shape)} in the model"
+                f"{path}: a weight stored as {dtype}{shape} does not fit {variable.path}, "
+                f"{want[0]}{want[1]} in the model"
             )
     for variable, value in zip(variables, values, strict=True):
         variable.assign(value)

@@ -1,0 +1,113 @@
+"""End-to-end latency of converted binary models vs their float Keras models, side by side.
+
+For each zoo model (random weights; the float model and the converted model share them) and
+batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`,
+and checks that the predictions agree. Runs every requested backend in its own process
+(the Keras backend is fixed per process) and prints one Markdown table.
+
+Usage::
+
+    python benchmarks/bench_inference.py                       # default set, jax + tensorflow
+    python benchmarks/bench_inference.py --backends jax --models birealnet18 --batches 1
+    python benchmarks/bench_inference.py --quick                # tiny shapes, a smoke run
+
+Default set (under ~5 minutes on 2 cores): binarynet_mlp_2048 and binarynet_cnn at batch 1
+and 32, xnornet and birealnet18 (ImageNet, 224x224) at batch 1 -- Bi-Real-18 at batch 1 is
+the headline number (goal: >= 5x its float model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+DEFAULT_RUNS = [("binarynet_mlp_2048", 1), ("binarynet_mlp_2048", 32), ("binarynet_cnn", 1),
+                ("binarynet_cnn", 32), ("xnornet", 1), ("birealnet18", 1)]
+QUICK_KWARGS = {
+    "binarynet_mlp_2048": {},
+    "binarynet_cnn": {"width": 0.25},
+    "xnornet": {"input_shape": (96, 96, 3), "num_classes": 10},
+    "birealnet18": {"input_shape": (64, 64, 3), "num_classes": 10},
+}
+
+
+def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict]:
+    """Builds, converts and times each (model, batch) under the current backend."""
+    import keras
+    import numpy as np
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    from keras_binary import inference, kernels
+    from model_zoo.models import get_model
+
+    rows, cache = [], {}
+    for name, batch in runs:
+        if name not in cache:
+            kwargs = QUICK_KWARGS.get(name, {}) if quick else {}
+            model = get_model(name, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache[name] = (model, inference.convert(model, warn=False))
+        model, fast = cache[name]
+        shape = (batch,) + tuple(model.inputs[0].shape[1:])
+        x = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
+        stats = inference.compare_speed(model, x, converted=fast, repeats=repeats, warmup=1)
+        rows.append({"backend": keras.backend.backend(), "model": name,
+                     "input": "x".join(str(d) for d in shape[1:]), "batch": batch,
+                     "isa": kernels.kernel_info().get("isa"), **stats})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| backend | model | input | batch | float ms | binary ms | speedup | agree |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['backend']} | {r['model']} | {r['input']} | {r['batch']} | "
+            f"{r['float_ms']:.2f} | {r['binary_ms']:.2f} | {r['speedup']:.1f}x | "
+            f"{'yes' if r['agree'] else 'NO'} (argmax {r['argmax_agreement']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow"])
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="zoo model names (default: the set in the module docstring)")
+    parser.add_argument("--batches", nargs="+", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="small input shapes (smoke run)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.models:
+        runs = [(m, b) for m in args.models for b in (args.batches or [1, 32])]
+    else:
+        runs = [r for r in DEFAULT_RUNS if not args.batches or r[1] in args.batches]
+    if args.worker:
+        print(json.dumps(measure(runs, args.repeats, args.quick)))
+        return
+    rows = []
+    for backend in args.backends:
+        command = [sys.executable, os.path.abspath(__file__), "--worker",
+                   "--repeats", str(args.repeats)]
+        command += ["--models", *sorted({m for m, _ in runs})] if args.models else []
+        command += ["--batches", *map(str, args.batches)] if args.batches else []
+        command += ["--quick"] if args.quick else []
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        result = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
+        rows += json.loads(result.stdout.strip().splitlines()[-1])
+    import platform
+
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
