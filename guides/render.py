@@ -29,22 +29,24 @@ FIGURE_NOTE = "[figure saved: "
 class Cell:
     kind: str  # "markdown" or "code"
     text: str
+    line: int = 1  # line of the guide where the cell's text starts (for tracebacks)
 
 
 def parse_cells(source: str) -> list[Cell]:
     """Splits a guide into cells at ``# %%`` lines (code before the first marker is a cell too)."""
     cells: list[Cell] = []
-    kind, lines = "code", []
+    kind, lines, first = "code", [], 1
 
     def flush() -> None:
+        leading = len(lines) - len("\n".join(lines).lstrip("\n").split("\n"))
         text = "\n".join(lines).strip("\n")
         if text.strip():
-            cells.append(Cell(kind, text))
+            cells.append(Cell(kind, text, first + leading))
 
-    for line in source.splitlines():
+    for number, line in enumerate(source.splitlines(), start=1):
         if line.startswith("# %%"):
             flush()
-            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+            kind, lines, first = ("markdown" if "[markdown]" in line else "code"), [], number + 1
         else:
             lines.append(line)
     flush()
@@ -121,7 +123,7 @@ def render(guide: Path, out: Path) -> Path:
         before = len(guide_utils.saved_figures)
         tee = _Tee(sys.stdout)
         with contextlib.redirect_stdout(tee):
-            exec(compile(cell.text, str(guide), "exec"), namespace)
+            exec(compile("\n" * (cell.line - 1) + cell.text, str(guide), "exec"), namespace)
         printed = [
             line for line in tee.buffer_.getvalue().splitlines() if not line.startswith(FIGURE_NOTE)
         ]
