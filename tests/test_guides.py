@@ -1,0 +1,88 @@
+"""Every guide runs top to bottom in fast mode on the current backend and renders its Markdown.
+
+Each guide runs in a subprocess (`guides/render.py --out <tmp>`), so the repository is never
+modified; the test checks the exit status, the printed output in the Markdown, and that every
+figure the guide saves exists as a PNG and is embedded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDES = ROOT / "guides"
+sys.path.insert(0, str(GUIDES))
+
+import render  # noqa: E402
+
+GUIDE_SCRIPTS = sorted(GUIDES.glob("[0-9][0-9]_*.py"))
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TIMEOUT_S = 420
+
+
+def test_guides_exist_and_are_numbered_uniquely():
+    numbers = [path.name[:2] for path in GUIDE_SCRIPTS]
+    assert len(GUIDE_SCRIPTS) >= 4
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_parse_cells_splits_markdown_and_code_with_line_numbers():
+    source = '"""doc"""\n\n# %% [markdown]\n# # Title\n#\n# text\n\n# %%\nx = 1\n\nprint(x)\n'
+    cells = render.parse_cells(source)
+    assert [(c.kind, c.line) for c in cells] == [("code", 1), ("markdown", 4), ("code", 9)]
+    assert render.markdown_text(cells[1]) == "# Title\n\ntext"
+    assert cells[2].text == "x = 1\n\nprint(x)"
+
+
+def test_markdown_cell_with_code_line_is_refused():
+    cell = render.Cell("markdown", "# prose\nx = 1")
+    with pytest.raises(ValueError, match="not a comment"):
+        render.markdown_text(cell)
+
+
+def test_render_embeds_output_and_figures(tmp_path, monkeypatch):
+    guide = tmp_path / "99_tiny.py"
+    guide.write_text(
+        '"""A tiny guide."""\n\n# %% [markdown]\n# # Tiny\n\n# %%\n'
+        "import matplotlib.pyplot as plt\nfrom guide_utils import save_figure\n"
+        "print(6 * 7)\nfig, ax = plt.subplots()\nax.plot([0, 1])\n"
+        'save_figure(fig, "99_line")\n'
+    )
+    monkeypatch.setenv("KERAS_BINARY_GUIDES_FULL", "0")
+    monkeypatch.setenv("KERAS_BINARY_GUIDES_OUT", str(tmp_path))  # restored after the test
+    monkeypatch.setattr(sys, "path", [str(GUIDES), *sys.path])
+    out = tmp_path / "out"
+    markdown = render.render(guide, out).read_text()
+    assert "# Tiny" in markdown and "```text\n42\n```" in markdown
+    assert "![99_line](figures/99_line.png)" in markdown
+    assert (out / "figures" / "99_line.png").read_bytes().startswith(PNG_MAGIC)
+    assert "fast mode" in markdown and "A tiny guide" not in markdown
+
+
+@pytest.mark.parametrize("guide", GUIDE_SCRIPTS, ids=[path.stem for path in GUIDE_SCRIPTS])
+def test_guide_runs_in_fast_mode(guide, tmp_path):
+    env = dict(os.environ)
+    env.pop("KERAS_BINARY_GUIDES_FULL", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, str(GUIDES / "render.py"), str(guide), "--out", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    markdown = (tmp_path / f"{guide.stem}.md").read_text()
+    assert "```text" in markdown, "the guide printed nothing"
+    expected = set(re.findall(r'save_figure\(\s*\w+,\s*"(\w+)"', guide.read_text()))
+    embedded = set(re.findall(r"!\[\w+\]\(figures/(\w+)\.png\)", markdown))
+    assert embedded == expected
+    for name in expected:
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
