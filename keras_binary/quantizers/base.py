@@ -13,6 +13,8 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 def check_float_input(x: Any, quantizer_name: str) -> Any:
     """Converts `x` to a tensor and raises a clear TypeError unless it is floating point."""
+    if isinstance(x, keras.Variable):
+        x = x.value  # custom gradients want tensors, not variables (TensorFlow)
     x = ops.convert_to_tensor(x)
     dtype = keras.backend.standardize_dtype(x.dtype)
     if dtype not in FLOAT_DTYPES:

@@ -8,12 +8,26 @@ from typing import Any
 import keras
 
 from keras_binary.quantizers.base import Quantizer
-from keras_binary.quantizers.dorefa import DoReFa
+from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 from keras_binary.quantizers.noop import NoOp
-from keras_binary.quantizers.scaled_sign import MagnitudeAwareSign, XnorWeightScale
-from keras_binary.quantizers.sign import ApproxSign, SteHeaviside, SteSign, SwishSign
-from keras_binary.quantizers.ternary import SteTern
+from keras_binary.quantizers.scaled_sign import (
+    MagnitudeAwareSign,
+    XnorWeightScale,
+    magnitude_aware_sign,
+    xnor_weight_scale,
+)
+from keras_binary.quantizers.sign import (
+    ApproxSign,
+    SteHeaviside,
+    SteSign,
+    SwishSign,
+    approx_sign,
+    ste_heaviside,
+    ste_sign,
+    swish_sign,
+)
+from keras_binary.quantizers.ternary import SteTern, ste_tern
 
 ALIASES: dict[str, type[Quantizer]] = {
     "ste_sign": SteSign,
@@ -28,6 +42,18 @@ ALIASES: dict[str, type[Quantizer]] = {
     "lab": LossAwareBinarizer,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALIASES.values(), NoOp)}
+# The functional forms map to their classes, so that a layer given `ste_sign` (the function)
+# serializes and declares a precision like one given "ste_sign".
+_BY_FUNCTION = {
+    ste_sign: SteSign,
+    approx_sign: ApproxSign,
+    swish_sign: SwishSign,
+    magnitude_aware_sign: MagnitudeAwareSign,
+    ste_heaviside: SteHeaviside,
+    ste_tern: SteTern,
+    dorefa: DoReFa,
+    xnor_weight_scale: XnorWeightScale,
+}
 
 
 def serialize(quantizer: Quantizer | Callable | None) -> Any:
@@ -68,7 +94,11 @@ def get(identifier: Any) -> Quantizer | Callable | None:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
-        return identifier
+        try:
+            cls = _BY_FUNCTION.get(identifier)
+        except TypeError:  # unhashable callables
+            cls = None
+        return cls() if cls is not None else identifier
     raise ValueError(
         f"Cannot interpret {identifier!r} as a quantizer: expected an alias string, a config dict, "
         "a Quantizer instance, a callable or None."

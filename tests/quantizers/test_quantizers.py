@@ -191,6 +191,9 @@ def test_sign_of_zero_is_plus_one():
 
 def test_get_none_and_callable():
     assert quantizers.get(None) is None
+    # The library's functional forms become their classes (serializable, with a precision).
+    assert quantizers.get(quantizers.ste_sign) == quantizers.SteSign()
+    assert quantizers.get(quantizers.approx_sign).precision == 1
 
     def my_quantizer(x):
         return x
@@ -240,4 +243,13 @@ def test_other_float_dtypes_keep_their_dtype(dtype):
     assert keras.backend.standardize_dtype(y.dtype) == keras.backend.standardize_dtype(x.dtype)
     np.testing.assert_array_equal(
         np.asarray(keras.ops.cast(y, "float32")), np_sign(sample())
+    )
+
+
+def test_quantizing_a_keras_variable_directly():
+    w = keras.Variable(sample((4, 3)))
+    np.testing.assert_array_equal(np.asarray(quantizers.SteSign()(w)), np_sign(sample((4, 3))))
+    np.testing.assert_array_equal(
+        np.asarray(quantizers.MagnitudeAwareSign()(w)),
+        np.abs(sample((4, 3))).mean(axis=0) * np_sign(sample((4, 3))),
     )
