@@ -114,9 +114,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(json.dumps({"budget": budget, "results": rows}, indent=1))
     if args.sample and model is not None:
-        prime = text[len(text) // 2 : len(text) // 2 + 50]
-        sample = sample_text(model, vocab.encode, vocab.decode, prime, length=args.sample)
-        print(f"--- {args.variants[-1]} sample, primed with {prime!r} ---\n{sample}")
+        prime = text[len(text) // 2 : len(text) // 2 + args.seq_len]
+        sample = sample_text(
+            model, vocab.encode, vocab.decode, prime, length=args.sample, window=args.seq_len
+        )
+        print(f"--- {args.variants[-1]} sample, primed with {prime[-50:]!r} ---\n{sample}")
         if args.output:
             result = json.loads(args.output.read_text())
             result["sample"] = {"variant": args.variants[-1], "prime": prime, "text": sample}
