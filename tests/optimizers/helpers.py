@@ -14,17 +14,25 @@ def data(n: int = 32, features: int = 6, seed: int = 0) -> tuple[np.ndarray, np.
     return x, y
 
 
-def binary_model(kernel_quantizer="ste_sign", features: int = 6, seed: int = 1) -> keras.Model:
-    """Input -> QuantDense(8, binary kernel) -> BN -> Dense(1): binary and float variables."""
+def binary_model(
+    kernel_quantizer="ste_sign", features: int = 6, seed: int = 1, batch_norm: bool = True
+) -> keras.Model:
+    """Input -> QuantDense(8, binary kernel, no bias) -> BN -> Dense(1).
+
+    No bias before BN: its gradient is rounding noise that Adam would amplify.
+    """
     keras.utils.set_random_seed(seed)
     constraint = "weight_clip" if kernel_quantizer != "ste_sign" else None
-    return keras.Sequential([
+    layers = [
         keras.Input((features,)),
         QuantDense(8, kernel_quantizer=kernel_quantizer, kernel_constraint=constraint,
-                   name="binary"),
+                   use_bias=False, name="binary"),
         keras.layers.BatchNormalization(name="bn"),
         keras.layers.Dense(1, name="head"),
-    ])
+    ]
+    if not batch_norm:
+        layers[2] = keras.layers.Activation("tanh", name="tanh")
+    return keras.Sequential(layers)
 
 
 def bop_adam() -> CaseOptimizer:
@@ -36,5 +44,5 @@ def optimizer_for(kind: str) -> keras.optimizers.Optimizer:
     return bop_adam() if kind == "bop" else LAB(0.01)
 
 
-def model_for(kind: str) -> keras.Model:
-    return binary_model("ste_sign" if kind == "bop" else "lab")
+def model_for(kind: str, batch_norm: bool = True) -> keras.Model:
+    return binary_model("ste_sign" if kind == "bop" else "lab", batch_norm=batch_norm)
