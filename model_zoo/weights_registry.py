@@ -15,12 +15,12 @@ True
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from pathlib import Path
 
 import keras
 
+from model_zoo.datasets.checksums import sha256_file
 from model_zoo.packed_weights import WeightsFileError, load_packed_weights
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -64,11 +64,7 @@ def available_weights(model_name: str) -> list[str]:
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def verify_sha256(path: str | os.PathLike, expected: str) -> Path:
