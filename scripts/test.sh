@@ -8,7 +8,7 @@ VENV="${KB_VENV:-.venv}"
 status=0
 for backend in tensorflow jax; do
   echo "[test] ===== KERAS_BACKEND=$backend ====="
-  KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest -q "$@"
+  KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest -q --durations=10 "$@"
   rc=$?
   if [ $rc -eq 5 ]; then
     echo "[test] KERAS_BACKEND=$backend: pytest collected no tests; that is a failure here" >&2
