@@ -52,13 +52,12 @@ def binary_kernel(layer: Any) -> tuple[np.ndarray, np.ndarray] | None:
     channel (the last axis), with ``negative`` the kernel-shaped sign bits; None otherwise."""
     if precision_of(getattr(layer, "kernel_quantizer", None)) != 1:
         return None
-    kernel = keras.ops.convert_to_numpy(layer.quantize_kernel(layer.kernel))
-    kernel = np.asarray(kernel, np.float64)
+    kernel = np.asarray(keras.ops.convert_to_numpy(layer.quantize_kernel(layer.kernel)))
     magnitude = np.abs(kernel.reshape(-1, kernel.shape[-1]))
     alpha = magnitude.max(axis=0)
-    if not np.allclose(magnitude, alpha, rtol=1e-6, atol=0.0):
+    if not np.all(magnitude >= alpha * (1 - 1e-6)):
         return None
-    return kernel < 0, alpha
+    return kernel < 0, alpha.astype(np.float64)
 
 
 def batch_norm_affine(layer: keras.layers.BatchNormalization) -> tuple[np.ndarray, np.ndarray]:

@@ -45,7 +45,8 @@ def test_export_load_round_trip_and_file_size(convnet, tmp_path):
     size = inference.export_packed(fast, path)
     assert size == path.stat().st_size
     header, values = inference.read_packed(path)
-    assert size < sum(value.nbytes for value in values) + 8192  # the arrays, little overhead
+    # The arrays plus a few hundred bytes of npz and JSON header per array.
+    assert size < sum(value.nbytes for value in values) + 400 * (len(values) + 1)
     kernels = [e for e in header["weights"] if e["path"].endswith("packed_kernel")]
     assert len(kernels) == 5 and all(e["dtype"] == "int32" for e in kernels)
     clone = inference.convert(model)
