@@ -2,8 +2,10 @@
 
 For each zoo model (random weights; the float model and the converted model share them) and
 batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`,
-and checks that the predictions agree. Runs every requested backend in its own process
-(the Keras backend is fixed per process) and prints one Markdown table.
+and checks that the predictions agree. "frozen float" is the stricter float baseline: the same
+model with its quantized kernels stored, so no call re-quantizes latent kernels. Runs every
+requested backend in its own process (the Keras backend is fixed per process) and prints one
+Markdown table.
 
 Usage::
 
@@ -50,6 +52,29 @@ def trained_like_statistics(model) -> None:
             layer.moving_variance.assign(rng.uniform(0.5, 2.0, n))
 
 
+def frozen_float(model):
+    """The float model with its quantized kernels stored (kernel quantizers replaced by an
+    identity), so a float call does not re-quantize the latent kernels: the stricter baseline."""
+    import keras
+
+    from keras_binary.quantizers import NoOp, precision_of, serialize
+
+    def clone(layer):
+        config = layer.get_config()
+        if getattr(layer, "kernel_quantizer", None) is not None:
+            bits = precision_of(layer.kernel_quantizer) or 32
+            config["kernel_quantizer"] = serialize(NoOp(precision=bits))
+            config["kernel_constraint"] = None
+        return layer.__class__.from_config(config)
+
+    frozen = keras.models.clone_model(model, clone_function=clone)
+    frozen.set_weights(model.get_weights())
+    for old, new in zip(model.layers, frozen.layers, strict=True):
+        if getattr(old, "kernel_quantizer", None) is not None:
+            new.kernel.assign(old.quantize_kernel(old.kernel))
+    return frozen
+
+
 def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict]:
     """Builds, converts and times each (model, batch) under the current backend."""
     import keras
@@ -68,11 +93,14 @@ def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict
             trained_like_statistics(model)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                cache[name] = (model, inference.convert(model, warn=False))
-        model, fast = cache[name]
+                cache[name] = (model, inference.convert(model, warn=False), frozen_float(model))
+        model, fast, _ = cache[name]
         shape = (batch,) + tuple(model.inputs[0].shape[1:])
         x = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
         stats = inference.compare_speed(model, x, converted=fast, repeats=repeats, warmup=1)
+        frozen_ms, frozen_y = inference.time_predict(cache[name][2], x, repeats, warmup=1)
+        stats["frozen_float_ms"] = frozen_ms
+        stats["speedup_vs_frozen"] = frozen_ms / stats["binary_ms"]
         rows.append({"backend": keras.backend.backend(), "model": name,
                      "input": "x".join(str(d) for d in shape[1:]), "batch": batch,
                      "isa": kernels.kernel_info().get("isa"), **stats})
@@ -81,12 +109,13 @@ def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| backend | model | input | batch | float ms | binary ms | speedup | agree |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| backend | model | input | batch | float ms | frozen float ms | binary ms "
+             "| speedup (vs frozen) | agree |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r['backend']} | {r['model']} | {r['input']} | {r['batch']} | "
-            f"{r['float_ms']:.2f} | {r['binary_ms']:.2f} | {r['speedup']:.1f}x | "
+            f"{r['float_ms']:.2f} | {r['frozen_float_ms']:.2f} | {r['binary_ms']:.2f} | "
+            f"{r['speedup']:.1f}x ({r['speedup_vs_frozen']:.1f}x) | "
             f"{'yes' if r['agree'] else 'NO'} (argmax {r['argmax_agreement']:.2f}) |"
         )
     return "\n".join(lines)
