@@ -134,7 +134,6 @@ for position, (_, s) in zip(positions, rows, strict=True):
 ax.set_xticks(positions, [f"batch {b}" for b, _ in rows])
 ax.set(
     ylabel="median latency (ms)",
-    yscale="log",
     title=f"MLP with {units} units, {keras.backend.backend()}",
 )
 ax.legend()

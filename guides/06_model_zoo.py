@@ -132,9 +132,10 @@ left.plot(steps, history.history["val_accuracy"], "s-", label="test")
 left.set(xlabel="epoch", ylabel="accuracy", title="lab_mlp with the LAB recipe")
 left.set_xticks(steps)
 left.legend()
-right.bar(
+bars = right.bar(
     ["recorded (full test set)", f"measured ({n_test} images)"], [entry.test_accuracy, measured]
 )
+right.bar_label(bars, fmt="%.4f")
 right.set(ylim=(0, 1), ylabel="accuracy", title="pretrained binarynet_mlp_2048 on MNIST")
 fig.tight_layout()
 save_figure(fig, "06_zoo")

@@ -43,7 +43,7 @@ def fast_or_full(fast: T, full: T) -> T:
 
 
 def mode_name() -> str:
-    """"full" or "fast"."""
+    """ "full" or "fast"."""
     return "full" if full_mode() else "fast"
 
 
