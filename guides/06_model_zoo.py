@@ -110,13 +110,14 @@ for field in (
 
 # %%
 datasets.prepare("mnist")
+run_dir = tempfile.TemporaryDirectory()  # checkpoints and logs; removed at the end
 keras.utils.set_random_seed(0)
 model, history = train(
     "lab_mlp",
     "mnist",
     epochs=epochs,
     limit=fast_or_full(2000, None),
-    output_dir=tempfile.mkdtemp(),
+    output_dir=run_dir.name,
     verbose=0,
 )
 for epoch, (train_acc, test_acc) in enumerate(
@@ -139,3 +140,4 @@ right.bar_label(bars, fmt="%.4f")
 right.set(ylim=(0, 1), ylabel="accuracy", title="pretrained binarynet_mlp_2048 on MNIST")
 fig.tight_layout()
 save_figure(fig, "06_zoo")
+run_dir.cleanup()
