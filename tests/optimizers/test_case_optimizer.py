@@ -14,7 +14,8 @@ def test_routes_binary_kernels_to_bop_and_the_rest_to_the_default():
     optimizer.build(model.trainable_variables)
     bop, adam = optimizer.optimizers
     assert isinstance(bop, Bop) and adam is optimizer.default_optimizer
-    assert [v.path for v in bop._trainable_variables] == ["sequential/binary/kernel"]
+    binary_kernel = model.get_layer("binary").kernel
+    assert [v.path for v in bop._trainable_variables] == [binary_kernel.path]
     assert len(adam._trainable_variables) == len(model.trainable_variables) - 1
 
 
