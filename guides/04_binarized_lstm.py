@@ -145,7 +145,7 @@ sample = sample_text(
     vocab.encode,
     vocab.decode,
     prime,
-    length=fast_or_full(200, 600),
+    length=fast_or_full(120, 600),
     temperature=temperature,
     window=seq_len,
 )
