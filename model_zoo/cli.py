@@ -86,7 +86,8 @@ def _demo(args: argparse.Namespace) -> int:
     from model_zoo.demo import run_demo
 
     run_demo(dataset=args.dataset or "mnist", pretrained=args.pretrained, epochs=args.epochs,
-             data_dir=args.data_dir, output_dir=args.output_dir, limit=args.limit)
+             data_dir=args.data_dir, output_dir=args.output_dir, limit=args.limit,
+             popcount=not args.no_popcount)
     return 0
 
 
@@ -122,11 +123,13 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     export.add_argument("output")
     export.add_argument("--model", required=True)
 
-    demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate")
+    demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate, then popcount")
     common(demo)
     demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
     demo.add_argument("--epochs", type=int, default=3)
     demo.add_argument("--output-dir", default="runs/demo")
+    demo.add_argument("--no-popcount", action="store_true",
+                      help="skip the popcount-kernel conversion and speed comparison")
     return parser
 
 
