@@ -29,14 +29,13 @@ Example:
 
 from __future__ import annotations
 
-import io
-import json
 import os
 from typing import Any
 
 import keras
 import numpy as np
 
+from keras_binary.npz_archive import encode_header, read_npz, write_npz
 from keras_binary.precision import get_quantizer, is_binary_variable
 
 FORMAT_NAME = "keras_binary.packed_weights"
@@ -91,34 +90,18 @@ def pack_model_weights(model: keras.Model, model_name: str = "") -> dict[str, np
         "model": model_name or model.name,
         "variables": entries,
     }
-    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays["__meta__"] = encode_header(meta)
     return arrays
 
 
 def save_packed_weights(model: keras.Model, path: str | os.PathLike, model_name: str = "") -> None:
     """Writes ``model``'s weights to ``path`` (.npz) with binary kernels packed at 1 bit."""
-    arrays = pack_model_weights(model, model_name)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    with open(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+    write_npz(path, pack_model_weights(model, model_name), compressed=True)
 
 
 def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Reads a packed weights file: its metadata and the list of float32 arrays it restores."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        meta = json.loads(bytes(arrays.pop("__meta__")).decode())
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # zip, npy or JSON damage all mean the same to the user
-        raise WeightsFileError(f"{path} is not a readable packed weights file: {error}") from error
-    if meta.get("format") != FORMAT_NAME or meta.get("version") != FORMAT_VERSION:
-        raise WeightsFileError(
-            f"{path} has format {meta.get('format')!r} version {meta.get('version')!r}; "
-            f"expected {FORMAT_NAME!r} version {FORMAT_VERSION}."
-        )
+    meta, arrays = read_npz(path, "__meta__", FORMAT_NAME, FORMAT_VERSION, WeightsFileError)
     values = []
     for index, entry in enumerate(meta["variables"]):
         shape = tuple(entry["shape"])

@@ -16,12 +16,12 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
 
 import keras
 import numpy as np
+
+from keras_binary.npz_archive import encode_header, read_npz, write_npz
 
 FORMAT = "keras_binary.inference.packed"
 VERSION = 1
@@ -49,32 +49,13 @@ def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool =
         entries.append({"path": variable.path, "shape": list(value.shape),
                         "dtype": str(value.dtype), "sha256": _digest(value)})
     header = {"format": FORMAT, "version": VERSION, "model": model.name, "weights": entries}
-    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    try:
-        with open(path, "wb" if overwrite else "xb") as handle:
-            handle.write(buffer.getvalue())
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
-    return len(buffer.getvalue())
+    arrays["__header__"] = encode_header(header)
+    return write_npz(path, arrays, overwrite=overwrite)
 
 
 def read_packed(path: str | os.PathLike) -> tuple[dict, list[np.ndarray]]:
     """The header and the checked arrays of a packed weights file."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        header = json.loads(bytes(arrays.pop("__header__")).decode())
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # zip, npy and JSON damage all mean a corrupted file
-        raise PackedFileError(f"{path} is not a readable packed weights file: {error}") from None
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise PackedFileError(
-            f"{path} has format {header.get('format')!r} version {header.get('version')!r}; "
-            f"expected {FORMAT!r} version {VERSION}"
-        )
+    header, arrays = read_npz(path, "__header__", FORMAT, VERSION, PackedFileError)
     values = []
     for index, entry in enumerate(header["weights"]):
         value = arrays.get(f"w{index}")

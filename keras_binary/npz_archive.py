@@ -1,0 +1,78 @@
+"""`.npz` archives with a JSON header: the container of keras-binary's packed weight files.
+
+The header is stored as a uint8 array under its own key; reading uses ``allow_pickle=False`` and
+checks the header's ``format`` and ``version``, raising the caller's error class otherwise.
+
+Example:
+
+>>> import numpy as np, os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
+>>> arrays = {"x": np.arange(3), "__header__": encode_header({"format": "demo", "version": 1})}
+>>> size = write_npz(path, arrays)
+>>> header, stored = read_npz(path, "__header__", "demo", 1, ValueError)
+>>> header["format"], stored["x"].tolist()
+('demo', [0, 1, 2])
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+
+def encode_header(header: dict[str, Any]) -> np.ndarray:
+    """The JSON header as a uint8 array, storable next to the weights."""
+    return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+def write_npz(
+    path: str | os.PathLike,
+    arrays: dict[str, np.ndarray],
+    *,
+    compressed: bool = False,
+    overwrite: bool = True,
+) -> int:
+    """Writes `arrays` as one `.npz` file; returns its size in bytes.
+
+    With `overwrite=False` an existing file is refused with a FileExistsError.
+    """
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    try:
+        with open(path, "wb" if overwrite else "xb") as handle:
+            handle.write(buffer.getvalue())
+    except FileExistsError:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
+    return len(buffer.getvalue())
+
+
+def read_npz(
+    path: str | os.PathLike,
+    header_key: str,
+    expected_format: str,
+    expected_version: int,
+    error: type[Exception],
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and the remaining arrays of an archive written with `write_npz`.
+
+    A missing file raises FileNotFoundError; a damaged archive or another format/version raises
+    `error` with a message naming the problem.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        header = json.loads(bytes(arrays.pop(header_key)).decode())
+    except FileNotFoundError:
+        raise
+    except Exception as cause:  # zip, npy and JSON damage all mean a corrupted file
+        raise error(f"{path} is not a readable packed weights file: {cause}") from cause
+    if header.get("format") != expected_format or header.get("version") != expected_version:
+        raise error(
+            f"{path} has format {header.get('format')!r} version {header.get('version')!r}; "
+            f"expected {expected_format!r} version {expected_version}."
+        )
+    return header, arrays
