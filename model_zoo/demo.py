@@ -53,12 +53,12 @@ def run_demo(
     result = evaluate(model, dataset, data_dir=data_dir, limit=limit)
     print(f"[3/3] {DEMO_MODEL} test accuracy on {dataset}: {result['accuracy']:.4f} "
           f"({result['examples']} test images)")
-    if popcount:
+    if popcount or after_evaluate is not None:
         images, labels = datasets.load_numpy(dataset, "test", data_dir=data_dir, limit=limit)
+    if popcount:
         compare_with_popcount(model, images, labels)
     if after_evaluate is not None:
-        images, _ = datasets.load_numpy(dataset, "test", data_dir=data_dir, limit=1000)
-        after_evaluate(model, images)
+        after_evaluate(model, images[:1000])
     return result["accuracy"]
 
 
