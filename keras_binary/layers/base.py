@@ -77,6 +77,7 @@ class QuantizerMixin:
             if quantizer is None:
                 continue
             weight = getattr(self, weight_attr)
+            claim_quantizer(quantizer, f"{self.name}.{weight_attr}")
             build_quantizer(quantizer, weight.shape)
             set_quantizer(weight, quantizer)
 
@@ -154,6 +155,25 @@ def split_init_arguments(arguments: dict[str, Any]) -> tuple[dict[str, Any], dic
             keras_kwargs[name] = value
     keras_kwargs.update(arguments.get("kwargs", {}))
     return keras_kwargs, own
+
+
+def claim_quantizer(quantizer: Any, kernel_name: str) -> None:
+    """Records that a stateful (Layer) quantizer serves `kernel_name`; refuses a second kernel.
+
+    A Layer quantizer such as LossAwareBinarizer holds per-kernel state (alpha), so one instance
+    passed to several layers would silently share it.
+    """
+    if not isinstance(quantizer, keras.layers.Layer):
+        return
+    owner = getattr(quantizer, "keras_binary_kernel", None)
+    if owner is not None and owner != kernel_name:
+        raise ValueError(
+            f"The quantizer {quantizer.name!r} ({type(quantizer).__name__}) already quantizes "
+            f"{owner!r} and cannot also quantize {kernel_name!r}: it holds per-kernel state. "
+            "Give each layer its own quantizer (an alias such as 'lab', a config dict, or a new "
+            "instance per layer)."
+        )
+    quantizer.keras_binary_kernel = kernel_name
 
 
 def build_quantizer(quantizer: Any, shape: Any) -> None:

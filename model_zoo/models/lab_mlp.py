@@ -20,6 +20,7 @@ from typing import Any
 
 import keras
 
+from keras_binary import quantizers
 from keras_binary.layers import QuantDense
 from model_zoo.models.common import check_arguments, finish_model, model_inputs
 
@@ -38,7 +39,7 @@ def lab_mlp(
 
     `binarize_activations=True` gives LAB2 (sign activations, as inputs of the next layer, in
     place of ReLU). `kernel_quantizer` may also be a LossAwareBinarizer in "bwn" or
-    "binary_connect" mode for the paper's baselines.
+    "binary_connect" mode for the paper's baselines; each layer gets its own copy.
     """
     name = "lab2_mlp" if binarize_activations else "lab_mlp"
     check_arguments(name, include_top, weights, num_classes)
@@ -47,7 +48,9 @@ def lab_mlp(
     layers = [hidden_units] * 3 + ([num_classes] if include_top else [])
     input_quantizer = None
     for index, units in enumerate(layers):
-        x = QuantDense(units, input_quantizer=input_quantizer, kernel_quantizer=kernel_quantizer,
+        x = QuantDense(units, input_quantizer=input_quantizer,
+                       kernel_quantizer=quantizers.deserialize(quantizers.serialize(
+                           quantizers.get(kernel_quantizer))),
                        kernel_constraint="weight_clip", use_bias=False, name=f"dense_{index}")(x)
         x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-4, name=f"bn_{index}")(x)
         if index < len(layers) - 1 or not include_top:

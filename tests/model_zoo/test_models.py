@@ -137,3 +137,11 @@ def test_bad_arguments_give_clear_errors(kwargs, message):
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="Unknown zoo model 'resnet'"):
         get_model("resnet")
+
+
+def test_lab_mlp_gives_each_layer_its_own_loss_aware_binarizer():
+    from keras_binary.quantizers import LossAwareBinarizer
+
+    model = zoo.lab_mlp(hidden_units=8, kernel_quantizer=LossAwareBinarizer("lab"))
+    alphas = [w for w in model.weights if w.path.endswith("alpha")]
+    assert len(alphas) == 4 and len({id(a) for a in alphas}) == 4

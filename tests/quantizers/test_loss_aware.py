@@ -57,3 +57,14 @@ def test_config_round_trip_and_bad_mode():
         LossAwareBinarizer("xnor")
     with pytest.raises(TypeError, match="floating-point"):
         LossAwareBinarizer("bwn")(np.array([1, -1], "int32"))
+
+
+def test_one_instance_cannot_serve_two_kernels():
+    from keras_binary.layers import QuantDense
+
+    shared = LossAwareBinarizer("lab")
+    first = QuantDense(3, kernel_quantizer=shared, kernel_constraint="weight_clip", name="first")
+    first.build((None, 4))
+    second = QuantDense(3, kernel_quantizer=shared, kernel_constraint="weight_clip", name="second")
+    with pytest.raises(ValueError, match="already quantizes 'first.kernel'.*own quantizer"):
+        second.build((None, 4))
