@@ -6,7 +6,7 @@
 True
 """
 
-from model_zoo import datasets, models
+from model_zoo import datasets, losses, models
 from model_zoo.models import (
     MODELS,
     binary_alexnet,
@@ -40,6 +40,7 @@ __all__ = [
     "get_model",
     "lab_mlp",
     "load_packed_weights",
+    "losses",
     "models",
     "save_packed_weights",
     "xnornet",

@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="keras_binary")
+@keras.saving.register_keras_serializable(package="model_zoo")
 class SparseSquaredHinge(keras.losses.Loss):
     """mean over classes of max(0, 1 - t * y_pred)^2 with t = +1 for the true class, else -1.
 

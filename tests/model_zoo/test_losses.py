@@ -21,3 +21,12 @@ def test_config_round_trip():
     loss = SparseSquaredHinge(name="sq")
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
     assert isinstance(restored, SparseSquaredHinge) and restored.name == "sq"
+
+
+def test_compiled_model_with_the_loss_reloads_from_a_keras_file(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss=SparseSquaredHinge())
+    path = tmp_path / "m.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert isinstance(restored.loss, SparseSquaredHinge)
