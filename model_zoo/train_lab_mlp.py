@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -37,9 +38,20 @@ BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
 
 
 def lab_mlp(variant: str, hidden_units: int = 2048, num_hidden_layers: int = 3) -> keras.Model:
-    """The LAB paper's MNIST MLP for `variant` (see the module docstring)."""
+    """The LAB paper's MNIST MLP for `variant` (see the module docstring).
+
+    The loss-aware variants are the zoo's `model_zoo.models.lab_mlp`, so a trained model's
+    weights load into (and export from) the zoo model.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if variant in ("binary_connect", "bwn", "lab", "lab2") and num_hidden_layers == 3:
+        from model_zoo.models import lab_mlp as zoo_lab_mlp
+
+        mode = "lab" if variant == "lab2" else variant
+        return zoo_lab_mlp(hidden_units=hidden_units,
+                           binarize_activations=variant == "lab2",
+                           kernel_quantizer=LossAwareBinarizer(mode))
     inputs = keras.Input((784,))
     x = inputs
     units = [hidden_units] * num_hidden_layers + [10]
@@ -94,18 +106,27 @@ def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
 
 
 def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = None,
-        hidden_units: int = 2048, seed: int = 0) -> dict[str, Any]:
-    """Trains one variant and returns its test error (%) and wall time."""
+        hidden_units: int = 2048, seed: int = 0,
+        save_dir: str | None = None) -> dict[str, Any]:
+    """Trains one variant and returns its test error (%) and wall time.
+
+    With `save_dir`, the trained model is also saved there as ``lab_mlp_<variant>.keras``.
+    """
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_test, y_test = mnist(limit)
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
     model = lab_mlp(variant, hidden_units)
+    shape = (-1, *model.input_shape[1:])  # the zoo model takes 28x28x1 images
+    x_train, x_test = x_train.reshape(shape), x_test.reshape(shape)
     model.compile(optimizer=make_optimizer(variant, steps), loss=SparseSquaredHinge(),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2)
     seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        model.save(os.path.join(save_dir, f"lab_mlp_{variant}.keras"))
     return {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
             "train_examples": len(x_train), "test_examples": len(x_test),
             "test_error_percent": round(100.0 * (1.0 - accuracy), 2),
@@ -119,9 +140,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="examples per split (smoke)")
     parser.add_argument("--hidden-units", type=int, default=2048)
     parser.add_argument("--output", default=None, help="append JSON lines here")
+    parser.add_argument("--save-dir", default=None, help="save each trained model (.keras) here")
     args = parser.parse_args(argv)
     for variant in args.variants:
-        result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units)
+        result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units,
+                     save_dir=args.save_dir)
         print(json.dumps(result), flush=True)
         if args.output:
             with open(args.output, "a") as f:

@@ -1,0 +1,34 @@
+"""The LAB MLP reproduction script: a tiny run on real MNIST trains, saves and exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model_zoo import train_lab_mlp
+from model_zoo.models import lab_mlp
+from model_zoo.packed_weights import load_packed_weights, save_packed_weights
+
+
+def test_bad_variant_is_refused():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        train_lab_mlp.lab_mlp("xnor")
+
+
+@pytest.mark.parametrize("variant", ["lab", "lab2"])
+def test_tiny_run_saves_a_model_whose_weights_load_into_the_zoo_model(variant, tmp_path):
+    result = train_lab_mlp.run(variant, epochs=1, limit=300, hidden_units=16, save_dir=tmp_path)
+    assert result["variant"] == variant and result["train_examples"] == 300
+    assert 0.0 <= result["test_error_percent"] <= 100.0
+
+    import keras
+
+    trained = keras.models.load_model(tmp_path / f"lab_mlp_{variant}.keras")
+    zoo_model = lab_mlp(hidden_units=16, binarize_activations=variant == "lab2")
+    save_packed_weights(trained, tmp_path / "packed.npz", model_name="lab_mlp")
+    load_packed_weights(zoo_model, tmp_path / "packed.npz")
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(zoo_model(images, training=False)),
+        keras.ops.convert_to_numpy(trained(images, training=False)), rtol=1e-5, atol=1e-5,
+    )
