@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import keras
 from keras import ops
 
 from keras_binary.quantizers.loss_aware import is_loss_aware_scale, loss_aware_quantizer
+
+
+def _outside_traced_step() -> contextlib.AbstractContextManager:
+    """Context that runs one-time assignments eagerly, even when called while tracing.
+
+    Without a distribution strategy, Keras's TF trainer builds the optimizer lazily inside the
+    first traced train step, after the forward pass: assignments made there would become graph
+    ops that run on every step, after the first forward pass has already read the old values.
+    `tf.init_scope` lifts them out of the graph (as TF does for variable creation), so they run
+    once, before the first step executes. JAX and eager TF need nothing.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext()
+    import tensorflow as tf  # lazy: keras_binary must not import TF under other backends
+
+    return tf.init_scope()
 
 
 def closed_form_scale(w: Any, d: Any) -> Any:
@@ -30,7 +47,9 @@ class LAB(keras.optimizers.Adam):
     BinaryConnect and BWN are the same step with a `LossAwareBinarizer(mode="binary_connect")`
     or `mode="bwn"` kernel (alpha = 1 / mean |w|). Every other variable gets plain Adam. On
     `build` the optimizer clips such kernels to [-1, 1] and sets alpha to its closed form with
-    uniform d (= mean |w|), the value matching a fresh second moment. LAB2 is LAB with binarized
+    uniform d (= mean |w|), the value matching a fresh second moment; the first forward pass sees
+    these values on every backend, even where Keras builds the optimizer inside the first traced
+    train step (TF without a distribution strategy). LAB2 is LAB with binarized
     activations: give the layers `input_quantizer="ste_sign"` as well.
 
     >>> import keras
@@ -65,13 +84,14 @@ class LAB(keras.optimizers.Adam):
         if self.built:
             return
         super().build(var_list)
-        for variable in var_list:
-            quantizer = loss_aware_quantizer(variable)
-            if quantizer is None:
-                continue
-            variable.assign(ops.clip(ops.convert_to_tensor(variable), -1.0, 1.0))
-            if quantizer.mode == "lab":
-                quantizer.alpha.assign(ops.mean(ops.abs(variable)))
+        with _outside_traced_step():
+            for variable in var_list:
+                quantizer = loss_aware_quantizer(variable)
+                if quantizer is None:
+                    continue
+                variable.assign(ops.clip(ops.convert_to_tensor(variable), -1.0, 1.0))
+                if quantizer.mode == "lab":
+                    quantizer.alpha.assign(ops.mean(ops.abs(variable)))
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         index = self._get_variable_index(variable)

@@ -12,13 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-LAB_ON_MIRRORED = pytest.mark.xfail(
-    keras.backend.backend() == "tensorflow", strict=True,
-    reason="open: LAB diverges under MirroredStrategy (Bop, and LAB on JAX DataParallel, match)",
-)
-
-
-@pytest.mark.parametrize("kind", ["bop", pytest.param("lab", marks=LAB_ON_MIRRORED)])
+@pytest.mark.parametrize("kind", ["bop", "lab"])
 def test_two_devices_match_one(kind, tmp_path):
     out = tmp_path / "weights.npz"
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=str(ROOT),

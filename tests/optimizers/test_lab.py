@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, closed_form_scale
 from keras_binary.precision import set_quantizer
 from keras_binary.quantizers import LossAwareBinarizer
@@ -72,3 +73,21 @@ def test_config_round_trip_and_amsgrad_refused():
     assert np.isclose(float(restored.learning_rate), 0.02) and restored.beta_2 == 0.99
     with pytest.raises(ValueError, match="amsgrad"):
         LAB(amsgrad=True)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_fit_first_forward_sees_build_values(jit_compile):
+    """`fit` builds the optimizer inside the traced first step on single-device TF; the first
+    forward pass must still see the clipped kernel's alpha = mean |clip(w)|, not alpha's init."""
+    w = 1.5 * W0  # some entries beyond [-1, 1]: the build's clip changes alpha
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3)).astype("float32")
+    y = rng.normal(size=(4, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((3,)),
+                              QuantDense(2, kernel_quantizer="lab", use_bias=False)])
+    model.layers[0].kernel.assign(w)
+    model.compile(optimizer=LAB(0.1), loss="mse", jit_compile=jit_compile)
+    loss = model.fit(x, y, batch_size=4, epochs=1, verbose=0).history["loss"][0]
+    alpha = np.mean(np.abs(np.clip(w, -1.0, 1.0)))
+    expected = np.mean((x @ (alpha * np.where(w >= 0, 1.0, -1.0)) - y) ** 2)
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
