@@ -8,7 +8,7 @@
 namespace kb {
 
 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void TileCountsAvx512(
-    const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts) {
+    const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
   __m512i acc[kMr][kPanelsPerTile];
   for (int r = 0; r < kMr; ++r)
     for (int p = 0; p < kPanelsPerTile; ++p) acc[r][p] = _mm512_setzero_si512();
@@ -24,13 +24,13 @@ __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void TileCountsAvx51
   }
   for (int r = 0; r < kMr; ++r)
     for (int p = 0; p < kPanelsPerTile; ++p)
-      _mm512_storeu_si512(counts + r * kNr + p * kPanel, acc[r][p]);
+      _mm512_mask_cvtepi64_storeu_epi32(counts + r * kNr + p * kPanel, 0xff, acc[r][p]);
 }
 
 }  // namespace kb
 #else
 namespace kb {
-void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts) {
+void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
   TileCountsPortable(a, b, kw64, counts);
 }
 }  // namespace kb

@@ -7,25 +7,48 @@
 namespace kb {
 namespace {
 
-constexpr int64_t kRowBlock = 64;  // rows of A per work item (multiple of kMr)
+// Cache blocking. A work item is a block of A rows times a chunk of B tiles. The tile loop is
+// outside the row loop, so while one B tile (kNr columns x K bits) is swept down the whole row
+// block, both stay in L1: the tile is re-read from L1 for every kMr rows, and the row block for
+// every tile. The row block is sized to about kRowBlockBytes of packed A (L1 data is 32-48 KiB
+// on the targeted cores; a B tile at K = 2304 bits is 9 KiB).
+constexpr int64_t kRowBlockBytes = 16 * 1024;
+constexpr int64_t kMaxRowBlock = 256;
+constexpr int64_t kMaxTilesPerChunk = 8;
 
-// Interleaves B rows into panels of kPanel columns: panel[p][k64][c], zero beyond n.
+// Interleaves B rows into panels of kPanel columns: panel[p][k64][c], zero beyond n. Writes are
+// sequential; the kPanel source rows are read in step. Masks clear the padding bits of each
+// segment's last word (real padding is already zero, but a caller's need not be).
 void PackPanels(const uint32_t* b, int64_t n, const RowLayout& layout, int64_t kw64,
                 int64_t panels, uint64_t* out, const Scheduler& sched) {
   const int64_t words = layout.words();
+  std::vector<uint32_t> masks(static_cast<size_t>(2 * kw64), 0);  // 0 for the odd word pad
+  for (int64_t j = 0; j < words; ++j) masks[j] = layout.Mask(j);
+  const std::vector<uint32_t> zeros(static_cast<size_t>(2 * kw64), 0);  // columns beyond n
   ParallelFor(sched, panels, [&](int64_t p) {
-    uint64_t* dst = out + p * kw64 * kPanel;
+    const uint32_t* src[kPanel];
     for (int c = 0; c < kPanel; ++c) {
       const int64_t col = p * kPanel + c;
-      const uint32_t* src = col < n ? b + col * words : nullptr;
-      for (int64_t k = 0; k < kw64; ++k) {
-        uint64_t lo = 0, hi = 0;
-        if (src && 2 * k < words) lo = src[2 * k] & layout.Mask(2 * k);
-        if (src && 2 * k + 1 < words) hi = src[2 * k + 1] & layout.Mask(2 * k + 1);
-        dst[k * kPanel + c] = lo | (hi << 32);
+      src[c] = col < n ? b + col * words : zeros.data();
+    }
+    uint64_t* dst = out + p * kw64 * kPanel;
+    const int64_t pairs = words / 2;  // 64-bit words made of two real 32-bit words
+    for (int64_t k = 0; k < pairs; ++k, dst += kPanel) {
+      const uint64_t lo_mask = masks[2 * k], hi_mask = masks[2 * k + 1];
+      for (int c = 0; c < kPanel; ++c) {
+        dst[c] = (src[c][2 * k] & lo_mask) | (static_cast<uint64_t>(src[c][2 * k + 1] & hi_mask) << 32);
       }
     }
+    if (pairs < kw64) {  // odd word count: the last 64-bit word has a zero high half
+      for (int c = 0; c < kPanel; ++c) dst[c] = src[c][2 * pairs] & masks[2 * pairs];
+    }
   });
+}
+
+// Rows per block: a multiple of kMr holding about kRowBlockBytes of packed A.
+int64_t RowBlock(int64_t num_rows, int64_t kw64) {
+  const int64_t fit = std::clamp<int64_t>(kRowBlockBytes / (kw64 * 8) / kMr, 1, kMaxRowBlock / kMr);
+  return std::min(fit, CeilDiv(num_rows, kMr)) * kMr;
 }
 
 }  // namespace
@@ -40,16 +63,17 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
   std::vector<uint64_t> bpanels(static_cast<size_t>(panels * kw64 * kPanel));
   PackPanels(b, n, layout, kw64, panels, bpanels.data(), sched);
 
-  const int64_t row_block = std::min<int64_t>(kRowBlock, CeilDiv(num_rows, kMr) * kMr);
+  const int64_t row_block = RowBlock(num_rows, kw64);
   const int64_t mblocks = CeilDiv(num_rows, row_block);
   // Split N as well when there are few row blocks, so every thread gets work.
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
-  int64_t tiles_per_chunk = std::min<int64_t>(tiles, 8);
+  int64_t tiles_per_chunk = std::min<int64_t>(tiles, kMaxTilesPerChunk);
   if (mblocks * CeilDiv(tiles, tiles_per_chunk) < want_items) {
     tiles_per_chunk = std::max<int64_t>(1, tiles * mblocks / want_items);
   }
   const int64_t nchunks = CeilDiv(tiles, tiles_per_chunk);
   const TileFn tile = SelectTileFn(ActiveIsa());
+  const EpilogueFn epilogue = SelectEpilogueFn(ActiveIsa());
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
     const int64_t m0 = (item / nchunks) * row_block;
@@ -57,22 +81,27 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     const int64_t t1 = std::min(tiles, t0 + tiles_per_chunk);
     const int64_t rows = std::min(row_block, num_rows - m0);
     const int64_t padded_rows = CeilDiv(rows, kMr) * kMr;
-    std::vector<uint64_t> ablock(static_cast<size_t>(padded_rows * kw64), 0);
+    // Per-thread buffers, reused across items and calls (no allocation in the steady state).
+    thread_local std::vector<uint64_t> ablock;
+    thread_local std::vector<int32_t> scratch;
+    thread_local std::vector<const int32_t*> corr;
+    ablock.assign(static_cast<size_t>(padded_rows * kw64), 0);
     a.Fill(m0, rows, reinterpret_cast<uint32_t*>(ablock.data()), 2 * kw64);
-    std::vector<int32_t> scratch(static_cast<size_t>(kMr * n));
-    int64_t counts[kMr * kNr];
-    for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
-      const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
-      const int32_t* corr[kMr] = {nullptr, nullptr, nullptr, nullptr};
-      bool any = false;
-      for (int r = 0; r < valid; ++r) {
-        corr[r] = a.Correction(m0 + r0 + r, scratch.data() + r * n);
-        any = any || corr[r] != nullptr;
-      }
-      for (int64_t t = t0; t < t1; ++t) {
-        tile(ablock.data() + r0 * kw64, bpanels.data() + t * kPanelsPerTile * kw64 * kPanel,
-             kw64, counts);
-        transform.Apply(m0 + r0, valid, t * kNr, counts, any ? corr : nullptr);
+    // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
+    scratch.resize(static_cast<size_t>(rows * n));
+    corr.assign(static_cast<size_t>(padded_rows), nullptr);
+    bool any = false;
+    for (int64_t r = 0; r < rows; ++r) {
+      corr[r] = a.Correction(m0 + r, scratch.data() + r * n);
+      any = any || corr[r] != nullptr;
+    }
+    alignas(64) int32_t counts[kMr * kNr];
+    for (int64_t t = t0; t < t1; ++t) {
+      const uint64_t* btile = bpanels.data() + t * kPanelsPerTile * kw64 * kPanel;
+      for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
+        const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
+        tile(ablock.data() + r0 * kw64, btile, kw64, counts);
+        epilogue(transform, m0 + r0, valid, t * kNr, counts, any ? corr.data() + r0 : nullptr);
       }
     }
   });

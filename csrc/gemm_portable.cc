@@ -3,7 +3,7 @@
 
 namespace kb {
 
-void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts) {
+void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
   for (int r = 0; r < kMr; ++r) {
     const uint64_t* ar = a + r * kw64;
     for (int p = 0; p < kPanelsPerTile; ++p) {
@@ -13,7 +13,8 @@ void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int6
         const uint64_t av = ar[k];
         for (int c = 0; c < kPanel; ++c) acc[c] += __builtin_popcountll(av ^ bp[k * kPanel + c]);
       }
-      for (int c = 0; c < kPanel; ++c) counts[r * kNr + p * kPanel + c] = acc[c];
+      for (int c = 0; c < kPanel; ++c)
+        counts[r * kNr + p * kPanel + c] = static_cast<int32_t>(acc[c]);
     }
   }
 }

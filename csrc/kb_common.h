@@ -35,11 +35,12 @@ constexpr int kPanelsPerTile = kNr / kPanel;
 
 // counts[r * kNr + c] = popcount(a_r ^ b_c) summed over kw64 words, for kMr rows of `a`
 // (row stride kw64) and the kNr columns stored in 4 consecutive panels at `b`
-// (panel layout: [kw64][kPanel] words, panel stride kw64 * kPanel).
-using TileFn = void (*)(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
-void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
-void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
-void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int64_t* counts);
+// (panel layout: [kw64][kPanel] words, panel stride kw64 * kPanel). Counts are at most
+// 64 * kw64 bits, so int32 holds them for any K the int32-indexed packed shapes allow.
+using TileFn = void (*)(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
+void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
+void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
+void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
 TileFn SelectTileFn(Isa isa);
 
 // Packs `rows` rows of `k` floats into rows of CeilDiv(k, 32) words (bit = x < 0).

@@ -17,9 +17,22 @@ struct OutputTransform {
   uint32_t* out_packed = nullptr;  // [m, CeilDiv(n, 32)], or nullptr
 
   // counts: [kMr][kNr] popcounts of the tile at (m0, n0); rows >= valid_rows are ignored.
-  // corr[r]: nullptr or [n] ints subtracted from acc of row m0 + r (zero-padding correction).
-  void Apply(int64_t m0, int valid_rows, int64_t n0, const int64_t* counts,
+  // corr: nullptr, or kMr pointers, each nullptr or [n] ints subtracted from acc of row m0 + r
+  // (zero-padding correction). Plain C++, the reference for the vectorized versions below.
+  void Apply(int64_t m0, int valid_rows, int64_t n0, const int32_t* counts,
              const int32_t* const* corr) const;
 };
+
+// OutputTransform::Apply with the ISA's vector instructions (bit-exact: same int32 acc, one
+// float multiply and one add, no FMA). Tiles cut by the end of N use the plain version.
+using EpilogueFn = void (*)(const OutputTransform& t, int64_t m0, int valid_rows, int64_t n0,
+                            const int32_t* counts, const int32_t* const* corr);
+void ApplyPortable(const OutputTransform& t, int64_t m0, int valid_rows, int64_t n0,
+                   const int32_t* counts, const int32_t* const* corr);
+void ApplyAvx2(const OutputTransform& t, int64_t m0, int valid_rows, int64_t n0,
+               const int32_t* counts, const int32_t* const* corr);
+void ApplyAvx512(const OutputTransform& t, int64_t m0, int valid_rows, int64_t n0,
+                 const int32_t* counts, const int32_t* const* corr);
+EpilogueFn SelectEpilogueFn(Isa isa);
 
 }  // namespace kb

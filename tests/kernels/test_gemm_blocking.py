@@ -1,0 +1,62 @@
+"""Every ISA path on shapes that cross the GEMM driver's blocking and the kernels' inner limits.
+
+Covers several row blocks and tile chunks, full and partial 32-column tiles through the
+vectorized output transforms (with and without conv zero-padding corrections), and K above
+31 * 64 bits, where the AVX2 kernel widens its 8-bit per-byte counters.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import kernels
+from keras_binary.kernels._library import cpu_supports, force_isa
+from tests.kernels import numpy_reference as npr
+
+BACKEND = keras.backend.backend()
+pytestmark = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="no kernel route")
+ISAS = ["portable", "avx2", "avx512"]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    if not cpu_supports(request.param):
+        pytest.skip(f"CPU lacks {request.param}")
+    default = kernels.kernel_info()["isa"]
+    force_isa(request.param)
+    yield request.param
+    force_isa(default)
+
+
+@pytest.mark.parametrize("m, k, n", [(130, 2100, 70), (9, 70, 300), (1, 4000, 64)])
+def test_matmul_blocks(isa, m, k, n):
+    rng = np.random.default_rng(m + k + n)
+    x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
+    scale, bias = npr.dyadic(rng, n, -2, 2), npr.dyadic(rng, n, -3, 3)
+    want = (npr.signs(x) @ npr.signs(w).T) * scale + bias
+    px, pw = npr.pack(x), npr.pack(w)
+    got = kernels.binary_matmul(px, pw, k, scale, bias, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
+    got = kernels.binary_matmul(px, pw, k, scale, bias, output="packed", implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), npr.pack(want))
+
+
+def test_conv_zero_padding_full_tiles(isa):
+    rng = np.random.default_rng(7)
+    x, kernel = npr.random_pm(rng, (2, 6, 5, 35)), npr.random_pm(rng, (3, 3, 35, 40))
+    scale, bias = npr.dyadic(rng, 40, -2, 2), npr.dyadic(rng, 40, -3, 3)
+    want = npr.conv2d(x, kernel, (1, 1), "same", (1, 1), "zero") * scale + bias
+    got = kernels.binary_conv2d(x, kernels.pack_conv2d_kernel(kernel), padding="same",
+                                pad_value="zero", scale=scale, bias=bias, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
+
+
+def test_matmul_all_bits_differ(isa):
+    # Every bit of x differs from w's (and agrees with -w's): counters reach their maximum.
+    k = 4000
+    x = -np.ones((5, k), np.float32)
+    w = np.ones((33, k), np.float32)
+    w[::2] = -1.0
+    want = npr.signs(x) @ npr.signs(w).T
+    got = kernels.binary_matmul(npr.pack(x), npr.pack(w), k, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
