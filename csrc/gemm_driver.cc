@@ -85,8 +85,18 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     thread_local std::vector<uint64_t> ablock;
     thread_local std::vector<int32_t> scratch;
     thread_local std::vector<const int32_t*> corr;
-    ablock.assign(static_cast<size_t>(padded_rows * kw64), 0);
-    a.Fill(m0, rows, reinterpret_cast<uint32_t*>(ablock.data()), 2 * kw64);
+    // A rows: read in place when possible (the whole kMr-row groups), else copied into ablock.
+    // The copy is zero-padded to a multiple of kMr rows.
+    const auto* direct = reinterpret_cast<const uint64_t*>(a.Direct(m0));
+    const int64_t direct_rows = direct ? rows / kMr * kMr : 0;
+    ablock.assign(static_cast<size_t>((padded_rows - direct_rows) * kw64), 0);
+    if (direct_rows < rows) {
+      a.Fill(m0 + direct_rows, rows - direct_rows, reinterpret_cast<uint32_t*>(ablock.data()),
+             2 * kw64);
+    }
+    auto a_rows = [&](int64_t r0) {
+      return r0 < direct_rows ? direct + r0 * kw64 : ablock.data() + (r0 - direct_rows) * kw64;
+    };
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
     scratch.resize(static_cast<size_t>(rows * n));
     corr.assign(static_cast<size_t>(padded_rows), nullptr);
@@ -100,7 +110,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       const uint64_t* btile = bpanels.data() + t * kPanelsPerTile * kw64 * kPanel;
       for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
         const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
-        tile(ablock.data() + r0 * kw64, btile, kw64, counts);
+        tile(a_rows(r0), btile, kw64, counts);
         epilogue(transform, m0 + r0, valid, t * kNr, counts, any ? corr.data() + r0 : nullptr);
       }
     }

@@ -28,6 +28,12 @@ class RowSource {
   virtual ~RowSource() = default;
   // Writes rows [m0, m0 + rows) as masked 32-bit words into dst (row stride dst_words).
   virtual void Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const = 0;
+  // Rows [m0, m0 + rows) in place, when they already are masked rows of an even number of
+  // words (so 64-bit words, row stride layout.words()); nullptr when they must be filled.
+  virtual const uint32_t* Direct(int64_t m0) const {
+    (void)m0;
+    return nullptr;
+  }
   // Zero-padding correction for row m ([n] ints) or nullptr; may use scratch ([n] ints).
   virtual const int32_t* Correction(int64_t m, int32_t* scratch) const {
     (void)m;

@@ -13,6 +13,7 @@ class MatrixRows : public RowSource {
  public:
   MatrixRows(const uint32_t* x, const RowLayout& layout) : x_(x), layout_(layout) {}
   void Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const override;
+  const uint32_t* Direct(int64_t m0) const override;
 
  private:
   const uint32_t* x_;

@@ -1,6 +1,7 @@
 """Every ISA path on shapes that cross the GEMM driver's blocking and the kernels' inner limits.
 
-Covers several row blocks and tile chunks, full and partial 32-column tiles through the
+Covers several row blocks and tile chunks, A rows read in place (K a multiple of 64, with a
+tail of fewer than 4 rows) and copied, full and partial 32-column tiles through the
 vectorized output transforms (with and without conv zero-padding corrections), and K above
 31 * 64 bits, where the AVX2 kernel widens its 8-bit per-byte counters.
 """
@@ -28,7 +29,8 @@ def isa(request):
     force_isa(default)
 
 
-@pytest.mark.parametrize("m, k, n", [(130, 2100, 70), (9, 70, 300), (1, 4000, 64)])
+@pytest.mark.parametrize("m, k, n", [(130, 2100, 70), (130, 2048, 70), (9, 70, 300),
+                                     (1, 4000, 64)])
 def test_matmul_blocks(isa, m, k, n):
     rng = np.random.default_rng(m + k + n)
     x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
