@@ -8,7 +8,11 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.loss_aware import is_loss_aware_scale, loss_aware_quantizer
+from keras_binary.quantizers.loss_aware import (
+    grouped_scale,
+    is_loss_aware_scale,
+    loss_aware_quantizer,
+)
 
 
 def _outside_traced_step() -> contextlib.AbstractContextManager:
@@ -27,9 +31,9 @@ def _outside_traced_step() -> contextlib.AbstractContextManager:
     return tf.init_scope()
 
 
-def closed_form_scale(w: Any, d: Any) -> Any:
-    """LAB's per-layer scale alpha = ||d * w||_1 / ||d||_1 (d > 0)."""
-    return ops.sum(d * ops.abs(w)) / ops.sum(d)
+def closed_form_scale(w: Any, d: Any, groups: int = 1) -> Any:
+    """LAB's per-layer scale alpha = ||d * w||_1 / ||d||_1 (d > 0), per block with `groups`."""
+    return grouped_scale(w, d, groups)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -42,7 +46,7 @@ class LAB(keras.optimizers.Adam):
         m <- beta_1 m + (1 - beta_1) g,   v <- beta_2 v + (1 - beta_2) g^2
         d = sqrt(v / (1 - beta_2^t)) + epsilon
         w <- clip(w - lr * (m / (1 - beta_1^t)) / d, -1, 1)
-        alpha <- ||d * w||_1 / ||d||_1          ("lab" mode only)
+        alpha <- ||d * w||_1 / ||d||_1          ("lab" mode only; per block with `groups`)
 
     BinaryConnect and BWN are the same step with a `LossAwareBinarizer(mode="binary_connect")`
     or `mode="bwn"` kernel (alpha = 1 / mean |w|). Every other variable gets plain Adam. On
@@ -91,7 +95,7 @@ class LAB(keras.optimizers.Adam):
                     continue
                 variable.assign(ops.clip(ops.convert_to_tensor(variable), -1.0, 1.0))
                 if quantizer.mode == "lab":
-                    quantizer.alpha.assign(ops.mean(ops.abs(variable)))
+                    quantizer.alpha.assign(quantizer.scale(variable))  # mean |w| per group
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         index = self._get_variable_index(variable)
@@ -117,4 +121,4 @@ class LAB(keras.optimizers.Adam):
         w = ops.clip(variable - lr * m_hat / d, -1.0, 1.0)
         self.assign(variable, w)
         if quantizer.mode == "lab":
-            self.assign(quantizer.alpha, closed_form_scale(w, d))
+            self.assign(quantizer.alpha, quantizer.scale(w, d))

@@ -12,6 +12,9 @@ modes give the paper's comparisons as layer configurations:
 - "bwn": alpha = mean |w| (Binary Weight Networks), recomputed from `w` on every call.
 - "binary_connect": alpha = 1 (BinaryConnect).
 
+With `groups=G` the kernel's last axis is split into G equal blocks, each with its own alpha
+(e.g. the four gate matrices of an LSTM kernel).
+
 Use one instance per layer (an alias string creates a new one): alpha belongs to one kernel.
 
 >>> import numpy as np
@@ -35,7 +38,10 @@ SCALE_ATTR = "loss_aware_scale"
 
 
 def _scaled_sign(w: Any, alpha: Any) -> Any:
-    """alpha * sign(w); d/dw = upstream (straight through), d/dalpha = sum(upstream * sign(w))."""
+    """alpha * sign(w) for a scalar alpha or one per output channel (last axis of w).
+
+    d/dw = upstream (straight through); d/dalpha = upstream * sign(w) summed to alpha's shape.
+    """
 
     @ops.custom_gradient
     def forward(w, alpha):
@@ -44,13 +50,30 @@ def _scaled_sign(w: Any, alpha: Any) -> Any:
         def grad(*args, upstream=None, variables=None):
             if upstream is None:
                 (upstream,) = args
-            grads = (upstream, ops.sum(upstream * signs))
+            product = upstream * signs
+            if len(alpha.shape) == 0:
+                dalpha = ops.sum(product)
+            else:
+                dalpha = ops.sum(ops.reshape(product, (-1, alpha.shape[0])), axis=0)
+            grads = (upstream, dalpha)
             # TF eager passes the variables read inside; their gradient flows through `w`.
             return grads if variables is None else (grads, [None] * len(variables))
 
         return alpha * signs, grad
 
     return forward(w, alpha)
+
+
+def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
+    """||d * w||_1 / ||d||_1 over each of `groups` equal blocks of w's last axis.
+
+    A scalar for `groups=1`, else shape `(groups,)`; with uniform d it is mean |w| per block.
+    """
+    if groups == 1:
+        return ops.sum(d * ops.abs(w)) / ops.sum(d)
+    blocks = (-1, groups, w.shape[-1] // groups)
+    dw = ops.reshape(d * ops.abs(w), blocks)
+    return ops.sum(dw, axis=(0, 2)) / ops.sum(ops.reshape(d, blocks), axis=(0, 2))
 
 
 def is_loss_aware_scale(variable: Any) -> bool:
@@ -65,6 +88,10 @@ class LossAwareBinarizer(keras.layers.Layer):
     Args:
         mode: "lab" (alpha set by the LAB optimizer), "bwn" (alpha = mean |w|) or
             "binary_connect" (alpha = 1).
+        groups: number of equal blocks of the kernel's last axis that get their own alpha.
+            1 (default) is the paper's one scale per layer; an LSTM kernel holds its four
+            gates side by side, so `groups=4` gives each gate matrix its own scale, as in the
+            paper's implementation where every gate is a separate weight matrix.
 
     Train with `keras_binary.optimizers.LAB`, which also clips `w` to [-1, 1]:
 
@@ -74,34 +101,51 @@ class LossAwareBinarizer(keras.layers.Layer):
 
     precision = 1
 
-    def __init__(self, mode: str = "lab", **kwargs: Any):
+    def __init__(self, mode: str = "lab", groups: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"LossAwareBinarizer mode must be one of {MODES}, got {mode!r}")
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"LossAwareBinarizer groups must be a positive int, got {groups!r}")
         self.mode = mode
+        self.groups = groups
         self.alpha = None
 
     def build(self, input_shape: Any) -> None:
+        channels = input_shape[-1] if input_shape else None
+        if self.groups > 1 and (channels is None or channels % self.groups):
+            raise ValueError(
+                f"LossAwareBinarizer(groups={self.groups}) needs a kernel whose last axis is a "
+                f"multiple of {self.groups}, got shape {tuple(input_shape)}."
+            )
         if self.mode == "lab":
-            self.alpha = self.add_weight(shape=(), initializer="ones", name="alpha")
+            shape = () if self.groups == 1 else (self.groups,)
+            self.alpha = self.add_weight(shape=shape, initializer="ones", name="alpha")
             setattr(self.alpha, SCALE_ATTR, True)
         self.built = True
+
+    def scale(self, w: Any, d: Any = None) -> Any:
+        """LAB's closed-form alpha for kernel `w` and curvature `d` (uniform d: mean |w|)."""
+        w = ops.convert_to_tensor(w)
+        return grouped_scale(w, ops.ones_like(w) if d is None else d, self.groups)
 
     def call(self, w: Any) -> Any:
         w = check_float_input(w, type(self).__name__)
         if self.mode == "lab":
             alpha = ops.cast(self.alpha, w.dtype)
         elif self.mode == "bwn":
-            alpha = ops.stop_gradient(ops.mean(ops.abs(w)))
+            alpha = ops.stop_gradient(self.scale(w))
         else:
-            alpha = ops.ones((), w.dtype)
+            return _scaled_sign(w, ops.ones((), w.dtype))
+        if self.groups > 1:  # one alpha per block -> one per output channel
+            alpha = ops.repeat(alpha, w.shape[-1] // self.groups)
         return _scaled_sign(w, alpha)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "mode": self.mode}
+        return {**super().get_config(), "mode": self.mode, "groups": self.groups}
 
 
 def loss_aware_quantizer(variable: Any) -> LossAwareBinarizer | None:

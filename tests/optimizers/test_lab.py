@@ -91,3 +91,24 @@ def test_fit_first_forward_sees_build_values(jit_compile):
     alpha = np.mean(np.abs(np.clip(w, -1.0, 1.0)))
     expected = np.mean((x @ (alpha * np.where(w >= 0, 1.0, -1.0)) - y) ** 2)
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+def test_grouped_alpha_is_the_closed_form_per_block():
+    w0 = np.random.default_rng(3).uniform(-1.2, 1.2, (3, 4)).astype("float32")
+    g = np.random.default_rng(4).normal(size=(3, 4)).astype("float32")
+    kernel = keras.Variable(w0, name="kernel")
+    quantizer = LossAwareBinarizer("lab", groups=2)
+    quantizer.build(w0.shape)
+    set_quantizer(kernel, quantizer)
+    optimizer = LAB(learning_rate=0.1)
+    optimizer.build([kernel, quantizer.alpha])
+    w = np.clip(w0, -1, 1)
+    np.testing.assert_allclose(quantizer.alpha.numpy(), np.abs(w).reshape(3, 2, 2).mean((0, 2)),
+                               rtol=1e-6)
+    optimizer.apply([keras.ops.convert_to_tensor(g), keras.ops.zeros((2,))],
+                    [kernel, quantizer.alpha])
+    w, _, v, _ = numpy_lab(w.astype("float64"), 0.0, 0.0, g, 1, lr=0.1)
+    d = np.sqrt(v / (1 - 0.999)) + 1e-8
+    expected = [np.sum(d[:, b] * np.abs(w[:, b])) / np.sum(d[:, b])
+                for b in (slice(0, 2), slice(2, 4))]
+    np.testing.assert_allclose(quantizer.alpha.numpy(), expected, rtol=1e-5)

@@ -8,6 +8,7 @@ from keras_binary import quantizers
 from keras_binary.quantizers.loss_aware import (
     LossAwareBinarizer,
     _scaled_sign,
+    grouped_scale,
     is_loss_aware_scale,
 )
 from tests.autodiff import vjp
@@ -68,3 +69,47 @@ def test_one_instance_cannot_serve_two_kernels():
     second = QuantDense(3, kernel_quantizer=shared, kernel_constraint="weight_clip", name="second")
     with pytest.raises(ValueError, match="already quantizes 'first.kernel'.*own quantizer"):
         second.build((None, 4))
+
+
+def numpy_grouped_sign(w, alphas):
+    per_channel = np.repeat(np.asarray(alphas, "float32"), w.shape[-1] // len(alphas))
+    return per_channel * np.where(w >= 0, 1.0, -1.0)
+
+
+@pytest.mark.parametrize("mode", ["lab", "bwn"])
+def test_groups_give_one_alpha_per_block_of_the_last_axis(mode):
+    w = np.random.default_rng(1).normal(size=(3, 8)).astype("float32")
+    q = LossAwareBinarizer(mode, groups=4)
+    q.build(w.shape)
+    if mode == "lab":
+        assert tuple(q.alpha.shape) == (4,)
+        alphas = np.array([0.1, 0.2, 0.3, 0.4], "float32")
+        q.alpha.assign(alphas)
+    else:
+        alphas = np.abs(w).reshape(3, 4, 2).mean(axis=(0, 2))
+    np.testing.assert_allclose(np.asarray(q(w)), numpy_grouped_sign(w, alphas), rtol=1e-6)
+
+
+def test_grouped_closed_form_and_alpha_gradient():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(5, 6)).astype("float32")
+    d = rng.uniform(0.1, 2.0, size=w.shape).astype("float32")
+    expected = [np.sum(d[:, b] * np.abs(w[:, b])) / np.sum(d[:, b])
+                for b in (slice(0, 2), slice(2, 4), slice(4, 6))]
+    np.testing.assert_allclose(grouped_scale(w, d, 3), expected, rtol=1e-6)
+    np.testing.assert_allclose(grouped_scale(w, d, 1), np.sum(d * np.abs(w)) / np.sum(d),
+                               rtol=1e-6)
+    upstream = rng.normal(size=w.shape).astype("float32")
+    alpha = np.repeat(np.array([0.5, 1.0, 2.0], "float32"), 2)
+    _, dalpha = vjp(lambda a: _scaled_sign(w, a), alpha, upstream, False)
+    np.testing.assert_allclose(dalpha, np.sum(upstream * np.where(w >= 0, 1, -1), axis=0),
+                               rtol=1e-5)
+
+
+def test_groups_must_divide_the_last_axis_and_round_trip():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        LossAwareBinarizer("lab", groups=4).build((3, 6))
+    with pytest.raises(ValueError, match="positive int"):
+        LossAwareBinarizer("lab", groups=0)
+    config = keras.saving.serialize_keras_object(LossAwareBinarizer("bwn", groups=4))
+    assert keras.saving.deserialize_keras_object(config).groups == 4
