@@ -8,6 +8,10 @@ never binarized. Variants (`VARIANTS`):
 - "binaryconnect": sign(W) for every weight matrix (LSTM input, recurrent and output).
 - "bwn": alpha * sign(W) with alpha = mean |W| per matrix (Binary Weight Networks).
 - "lab": loss-aware binarization, alpha set by the `LAB` optimizer from Adam's second moment.
+
+"Per matrix" means per gate: the LSTM kernels hold the four gates' matrices side by side, and
+each gets its own alpha (`LossAwareBinarizer(groups=4)`), as in the paper's implementation,
+where every gate's input and hidden weights are separate matrices.
 - "lab2": LAB weights and a binarized (sign) hidden state entering the recurrent product.
 
 The binarized variants all use `keras_binary.quantizers.LossAwareBinarizer` (modes
@@ -44,8 +48,9 @@ VARIANTS: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-def _weight_quantizer(mode: str | None) -> LossAwareBinarizer | None:
-    return None if mode is None else LossAwareBinarizer(mode=mode)  # one instance per kernel
+def _weight_quantizer(mode: str | None, groups: int = 1) -> LossAwareBinarizer | None:
+    """A new instance per kernel: alpha belongs to one kernel (one per gate with groups=4)."""
+    return None if mode is None else LossAwareBinarizer(mode=mode, groups=groups)
 
 
 def build_char_lstm(
@@ -72,8 +77,8 @@ def build_char_lstm(
     x = QuantLSTM(
         units,
         return_sequences=True,
-        kernel_quantizer=_weight_quantizer(weight_mode),
-        recurrent_quantizer=_weight_quantizer(weight_mode),
+        kernel_quantizer=_weight_quantizer(weight_mode, groups=4),
+        recurrent_quantizer=_weight_quantizer(weight_mode, groups=4),
         recurrent_input_quantizer=hidden_q,
         kernel_initializer=init,
         recurrent_initializer=init,

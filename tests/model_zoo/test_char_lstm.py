@@ -22,6 +22,7 @@ def test_variants_binarize_what_the_paper_binarizes(variant):
         modes = {get_quantizer(k).mode for k in kernels}
         assert modes == {VARIANTS[variant][0]}
         assert len({id(get_quantizer(k)) for k in kernels}) == 3  # one scale per matrix
+        assert [get_quantizer(k).groups for k in kernels] == [4, 4, 1]  # LSTM: one per gate
     out = model(np.array([[1, 2, 3, 4]], "int32"))
     assert out.shape == (1, 4, 11)
 
