@@ -1,4 +1,4 @@
-"""Command line of the zoo: `python -m model_zoo {list,train,evaluate,export,demo} ...`.
+"""Command line of the zoo: `python -m model_zoo {list,train,evaluate,export,bench,demo} ...`.
 
 Examples:
 
@@ -6,13 +6,18 @@ Examples:
     python -m model_zoo train binarynet_mlp_2048 --dataset mnist --epochs 20 --output-dir runs/m
     python -m model_zoo evaluate binarynet_mlp_2048 --dataset mnist --weights mnist
     python -m model_zoo export runs/m/checkpoint.keras mlp.npz --model binarynet_mlp_2048
+    python -m model_zoo bench binarynet_mlp_2048 --weights mnist --batch-sizes 1 32
     python -m model_zoo demo --pretrained
+
+Nothing saved is overwritten without `--overwrite`: `export` and `train --export` refuse an
+existing file; `train` resumes an interrupted run in `--output-dir` only when it was started with
+the same model, recipe, `--limit` and `--seed`, and refuses a directory holding another run or a
+finished one (`--overwrite` deletes that run's checkpoint, backup and logs and starts afresh).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -39,7 +44,7 @@ def _train(args: argparse.Namespace) -> int:
     model, _ = train(
         args.model, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, output_dir=args.output_dir, data_dir=args.data_dir,
-        limit=args.limit, seed=args.seed,
+        limit=args.limit, seed=args.seed, overwrite=args.overwrite,
     )
     dataset = args.dataset or _recipe_dataset(args.model)
     result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
@@ -48,8 +53,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.export:
         from model_zoo.packed_weights import save_packed_weights
 
-        save_packed_weights(model, args.export, model_name=args.model)
-        print(f"packed weights written to {args.export} ({os.path.getsize(args.export)} bytes)")
+        size = save_packed_weights(model, args.export, model_name=args.model,
+                                   overwrite=args.overwrite)
+        print(f"packed weights written to {args.export} ({size} bytes)")
     return 0
 
 
@@ -77,8 +83,18 @@ def _export(args: argparse.Namespace) -> int:
 
     model = get_model(args.model)
     model.load_weights(args.checkpoint)
-    save_packed_weights(model, args.output, model_name=args.model)
-    print(f"{args.output}: {os.path.getsize(args.output)} bytes")
+    size = save_packed_weights(model, args.output, model_name=args.model,
+                               overwrite=args.overwrite)
+    print(f"{args.output}: {size} bytes")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from model_zoo.bench import run_bench
+
+    run_bench(args.model, weights=args.weights, batch_sizes=args.batch_sizes,
+              dataset=args.dataset, data_dir=args.data_dir, limit=args.limit or 1000,
+              repeats=args.repeats)
     return 0
 
 
@@ -87,12 +103,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     run_demo(dataset=args.dataset or "mnist", pretrained=args.pretrained, epochs=args.epochs,
              data_dir=args.data_dir, output_dir=args.output_dir, limit=args.limit,
-             popcount=not args.no_popcount)
+             popcount=not args.no_popcount, overwrite=args.overwrite)
     return 0
 
 
 def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
-    """The argument parser of `main` (subcommands list, train, evaluate, export, demo)."""
+    """The argument parser of `main` (subcommands list, train, evaluate, export, bench, demo)."""
     parser = argparse.ArgumentParser(prog=prog, description="keras-binary model zoo")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list zoo models, recipes and pretrained weights")
@@ -109,9 +125,14 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int)
     train.add_argument("--optimizer", choices=("adam", "bop", "lab"))
     train.add_argument("--output-dir", default="runs/train",
-                       help="checkpoints, resume backup and TensorBoard logs")
-    train.add_argument("--seed", type=int)
+                       help="checkpoint each epoch, resume backup and TensorBoard logs; an "
+                            "interrupted run there resumes when started again with the same "
+                            "arguments, another or a finished run is refused")
+    train.add_argument("--seed", type=int, help="seeds weights, dropout and shuffling")
     train.add_argument("--export", help="also write packed weights (.npz) here")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an existing --export file and start afresh in an "
+                            "--output-dir holding another or a finished run (deletes it)")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a zoo model")
     evaluate.add_argument("model")
@@ -122,12 +143,23 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     export.add_argument("checkpoint")
     export.add_argument("output")
     export.add_argument("--model", required=True)
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output")
+
+    bench = commands.add_parser("bench", help="float vs popcount latency and agreement")
+    bench.add_argument("model")
+    common(bench)
+    bench.add_argument("--weights", help="a pretrained name or a file (default: as initialised)")
+    bench.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
+    bench.add_argument("--repeats", type=int, default=10, help="timed calls per batch size")
 
     demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate, then popcount")
     common(demo)
     demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
     demo.add_argument("--epochs", type=int, default=3)
-    demo.add_argument("--output-dir", default="runs/demo")
+    demo.add_argument("--output-dir", help="keep the training run here (default: a temporary "
+                      "directory, removed at the end); same rules as train --output-dir")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="start afresh in an --output-dir holding another or a finished run")
     demo.add_argument("--no-popcount", action="store_true",
                       help="skip the popcount-kernel conversion and speed comparison")
     return parser
@@ -137,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the zoo command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
-                "export": _export, "demo": _demo}
+                "export": _export, "bench": _bench, "demo": _demo}
     try:
         return handlers[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError,
+            NotADirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -6,6 +6,9 @@ Then (`popcount=True`, the default) the trained model is converted with
 the XLA custom-call kernels; the demo prints the converted model's test accuracy, whether its
 predictions agree with the float path, and the latency of both at batch 1 and 32 (measured side by
 side in one run). `run_demo(..., after_evaluate=fn)` calls `fn(model, test_images)` last.
+Training runs in a temporary directory (removed at the end) unless `output_dir` is given, where
+`model_zoo.training.train`'s rules apply (resume the same run, refuse another unless
+`overwrite=True`).
 
 Example:
 
@@ -16,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -30,10 +34,11 @@ def run_demo(
     pretrained: bool = False,
     epochs: int = 3,
     data_dir: str | os.PathLike | None = None,
-    output_dir: str | os.PathLike = "runs/demo",
+    output_dir: str | os.PathLike | None = None,
     limit: int | None = None,
     popcount: bool = True,
     after_evaluate: Callable[[keras.Model, Any], None] | None = None,
+    overwrite: bool = False,
 ) -> float:
     """Prepares `dataset`, trains (or loads pretrained) BinaryNet MLP 3x2048, prints and returns
     its test accuracy."""
@@ -48,8 +53,10 @@ def run_demo(
         model = get_model(DEMO_MODEL, weights=dataset)
     else:
         print(f"[2/3] training {DEMO_MODEL} on {dataset} for {epochs} epochs (BinaryNet recipe)")
-        model, _ = train(DEMO_MODEL, dataset, epochs=epochs, output_dir=output_dir,
-                         data_dir=data_dir, limit=limit)
+        with tempfile.TemporaryDirectory() as scratch:
+            model, _ = train(DEMO_MODEL, dataset, epochs=epochs, data_dir=data_dir, limit=limit,
+                             output_dir=scratch if output_dir is None else output_dir,
+                             overwrite=overwrite)
     result = evaluate(model, dataset, data_dir=data_dir, limit=limit)
     print(f"[3/3] {DEMO_MODEL} test accuracy on {dataset}: {result['accuracy']:.4f} "
           f"({result['examples']} test images)")
@@ -65,27 +72,15 @@ def run_demo(
 def compare_with_popcount(model: keras.Model, images: Any, labels: Any) -> dict[str, Any]:
     """Converts `model` to the popcount inference path and prints its test accuracy, agreement
     with the float path and the latency of both at batch 1 and 32; returns those numbers."""
-    import numpy as np
+    from keras_binary import inference
+    from model_zoo.bench import kernel_route, prediction_agreement
 
-    from keras_binary import inference, kernels
-
-    info = kernels.kernel_info()
-    route = (f"XLA custom call ({info['isa']}, {keras.backend.backend()} backend)"
-             if info["available"] else f"float fallback ({info['error']})")
-    print(f"[popcount] converting {model.name}: binary layers -> packed weights, {route}")
+    print(f"[popcount] converting {model.name}: binary layers -> packed weights, {kernel_route()}")
     fast = inference.convert(model, warn=False)
-    float_pred = model.predict(images, batch_size=500, verbose=0)
-    fast_pred = fast.predict(images, batch_size=500, verbose=0)
-    labels = np.asarray(labels)
-    report: dict[str, Any] = {
-        "float_accuracy": float(np.mean(float_pred.argmax(-1) == labels)),
-        "popcount_accuracy": float(np.mean(fast_pred.argmax(-1) == labels)),
-        "same_class": float(np.mean(float_pred.argmax(-1) == fast_pred.argmax(-1))),
-        "max_abs_diff": float(np.max(np.abs(float_pred - fast_pred))),
-    }
+    report: dict[str, Any] = prediction_agreement(model, fast, images, labels)
     print(f"[popcount] test accuracy: float path {report['float_accuracy']:.4f}, popcount path "
           f"{report['popcount_accuracy']:.4f}; same top class on {report['same_class']:.2%} of "
-          f"{len(labels)} images (max |difference| {report['max_abs_diff']:.2e})")
+          f"{report['examples']} images (max |difference| {report['max_abs_diff']:.2e})")
     print(f"[popcount] {'batch':>5} {'float ms':>10} {'popcount ms':>12} {'speed-up':>9}")
     for batch in (1, 32):
         speed = inference.compare_speed(model, images[:batch], converted=fast)

@@ -94,9 +94,13 @@ def pack_model_weights(model: keras.Model, model_name: str = "") -> dict[str, np
     return arrays
 
 
-def save_packed_weights(model: keras.Model, path: str | os.PathLike, model_name: str = "") -> None:
-    """Writes ``model``'s weights to ``path`` (.npz) with binary kernels packed at 1 bit."""
-    write_npz(path, pack_model_weights(model, model_name), compressed=True)
+def save_packed_weights(
+    model: keras.Model, path: str | os.PathLike, model_name: str = "", overwrite: bool = False
+) -> int:
+    """Writes ``model``'s weights to ``path`` (.npz) with binary kernels packed at 1 bit; returns
+    the file size in bytes. Refuses to replace an existing file unless ``overwrite=True``."""
+    return write_npz(path, pack_model_weights(model, model_name), compressed=True,
+                     overwrite=overwrite)
 
 
 def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[np.ndarray]]:

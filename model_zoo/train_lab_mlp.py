@@ -107,11 +107,17 @@ def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
 
 def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = None,
         hidden_units: int = 2048, seed: int = 0,
-        save_dir: str | None = None) -> dict[str, Any]:
+        save_dir: str | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Trains one variant and returns its test error (%) and wall time.
 
-    With `save_dir`, the trained model is also saved there as ``lab_mlp_<variant>.keras``.
+    With `save_dir`, the trained model is also saved there as ``lab_mlp_<variant>.keras``; an
+    existing file is refused before training unless `overwrite=True`.
     """
+    save_path = os.path.join(save_dir, f"lab_mlp_{variant}.keras") if save_dir else None
+    if save_path and os.path.exists(save_path) and not overwrite:
+        raise FileExistsError(
+            f"{save_path} exists; pass overwrite=True (--overwrite) to replace it"
+        )
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_test, y_test = mnist(limit)
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
@@ -124,9 +130,9 @@ def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = No
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2)
     seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    if save_dir:
+    if save_path:
         os.makedirs(save_dir, exist_ok=True)
-        model.save(os.path.join(save_dir, f"lab_mlp_{variant}.keras"))
+        model.save(save_path)
     return {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
             "train_examples": len(x_train), "test_examples": len(x_test),
             "test_error_percent": round(100.0 * (1.0 - accuracy), 2),
@@ -141,10 +147,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--hidden-units", type=int, default=2048)
     parser.add_argument("--output", default=None, help="append JSON lines here")
     parser.add_argument("--save-dir", default=None, help="save each trained model (.keras) here")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace models already saved in --save-dir")
     args = parser.parse_args(argv)
     for variant in args.variants:
         result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units,
-                     save_dir=args.save_dir)
+                     save_dir=args.save_dir, overwrite=args.overwrite)
         print(json.dumps(result), flush=True)
         if args.output:
             with open(args.output, "a") as f:

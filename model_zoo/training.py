@@ -1,18 +1,24 @@
 """Train and evaluate zoo models with `model.fit`: the recipe's optimizer, schedule and loss,
 a checkpoint each epoch, resuming after an interruption, TensorBoard logs.
 
-Example:
-
->>> from model_zoo.training import train
->>> model, history = train("binarynet_mlp_2048", "mnist", epochs=2,
-...                        output_dir="runs/mlp")  # doctest: +SKIP
+A run directory holds one run (`model_zoo.run_directory`): calling `train` again with the same
+arguments resumes an interrupted run after its last finished epoch; another run there, or a
+finished one, is refused unless `overwrite=True`. A resumed run starts from exactly the state
+after the interrupted run's last finished epoch: weights, optimizer state (step count, so the
+learning-rate schedule too) and dropout seeds. The data order of the remaining epochs is not
+replayed, so even with a `seed` the final weights differ from an uninterrupted run's: tf.data
+reshuffles from the seed and the number of passes the dataset object has made in this process,
+and Keras starts more than one pass per epoch (its own detail), which a fresh process cannot
+reproduce without reading the data again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +26,13 @@ import keras
 
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
+from model_zoo.run_directory import (
+    BACKUP,
+    CHECKPOINT,
+    LOGS,
+    RandomStateBackup,
+    open_run_directory,
+)
 
 
 def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
@@ -45,16 +58,17 @@ def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None
 
 
 def callbacks(output_dir: str | os.PathLike) -> list[keras.callbacks.Callback]:
-    """Checkpoint (.keras, each epoch), BackupAndRestore (resume) and, when the `tensorboard`
-    package is installed, TensorBoard logs under `output_dir`."""
+    """Checkpoint (.keras, each epoch), BackupAndRestore and RandomStateBackup (resume) and,
+    when the `tensorboard` package is installed, TensorBoard logs under `output_dir`."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     result = [
-        keras.callbacks.ModelCheckpoint(os.fspath(output_dir / "checkpoint.keras")),
-        keras.callbacks.BackupAndRestore(os.fspath(output_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(os.fspath(output_dir / CHECKPOINT)),
+        keras.callbacks.BackupAndRestore(os.fspath(output_dir / BACKUP)),
+        RandomStateBackup(output_dir / BACKUP),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
-        result.append(keras.callbacks.TensorBoard(os.fspath(output_dir / "logs")))
+        result.append(keras.callbacks.TensorBoard(os.fspath(output_dir / LOGS)))
     else:
         warnings.warn("tensorboard is not installed: no TensorBoard logs (pip install tensorboard)",
                       stacklevel=2)
@@ -73,15 +87,27 @@ def train(
     limit: int | None = None,
     seed: int | None = None,
     verbose: int | str = "auto",
+    overwrite: bool = False,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Trains zoo model `model_name` on `dataset` with its recipe (overridden by the arguments).
 
     Runs `model.fit` with a checkpoint each epoch in `output_dir/checkpoint.keras`, resumes an
-    interrupted run from `output_dir/backup`, and writes TensorBoard logs (loss, accuracy,
-    learning rate) to `output_dir/logs`. `limit` caps the examples per split (quick runs).
+    interrupted run of the same arguments from `output_dir/backup`, and writes TensorBoard logs
+    (loss, accuracy, learning rate) to `output_dir/logs`. A directory holding another or a
+    finished run is refused (FileExistsError) unless `overwrite=True` (see the module
+    docstring). `limit` caps the examples per split (quick runs); `seed` seeds the weights,
+    dropout and shuffling (`keras.utils.set_random_seed`); `extra_callbacks` go to `fit` too.
     """
     recipe = get_recipe(model_name, dataset, epochs=epochs, batch_size=batch_size,
                         optimizer=optimizer)
+    run = {"model": model_name, "recipe": dataclasses.asdict(recipe), "limit": limit,
+           "seed": seed}
+    done = open_run_directory(output_dir, run, overwrite=overwrite)
+    if done and verbose:
+        print(f"resuming the interrupted run in {output_dir} after epoch {done}")
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     train_data, test_data = _datasets(recipe, data_dir, limit, seed)
     steps = int(train_data.cardinality())
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
@@ -91,7 +117,7 @@ def train(
         train_data,
         validation_data=test_data,
         epochs=recipe.epochs,
-        callbacks=callbacks(output_dir),
+        callbacks=[*callbacks(output_dir), *extra_callbacks],
         verbose=verbose,
     )
     return model, history

@@ -37,6 +37,14 @@ def test_train_writes_checkpoint_and_packed_weights(tmp_path, capsys):
     assert (tmp_path / "run" / "checkpoint.keras").is_file()
     assert export.is_file()
     assert "test accuracy" in capsys.readouterr().out
+    # The finished run and the export are kept: the same command again is refused.
+    before = (tmp_path / "run" / "checkpoint.keras").stat().st_mtime_ns
+    again = ["train", "binarynet_mlp_2048", "--dataset", "mnist", "--epochs", "1", "--limit",
+             "200", "--output-dir", str(tmp_path / "run")]
+    assert main(again) == 2
+    err = capsys.readouterr().err
+    assert "finished run's checkpoint" in err and "--overwrite" in err
+    assert (tmp_path / "run" / "checkpoint.keras").stat().st_mtime_ns == before
 
 
 def test_demo_with_pretrained_weights_evaluates_and_calls_the_hook(capsys):
@@ -54,3 +62,60 @@ def test_demo_with_pretrained_weights_evaluates_and_calls_the_hook(capsys):
     # The popcount path classifies the real test set like the float path.
     line = next(x for x in out.splitlines() if x.startswith("[popcount] test accuracy"))
     assert f"popcount path {accuracy:.4f}" in line and "on 100.00% of 10000" in line
+
+
+def test_export_refuses_an_existing_file_without_overwrite(tmp_path, capsys):
+    from model_zoo.models import get_model
+    from model_zoo.packed_weights import read_packed_weights
+
+    checkpoint = tmp_path / "m.weights.h5"
+    get_model("binarynet_mlp_2048").save_weights(checkpoint)
+    output = tmp_path / "m.npz"
+    output.write_bytes(b"keep me")
+    args = ["export", str(checkpoint), str(output), "--model", "binarynet_mlp_2048"]
+    assert main(args) == 2
+    assert "m.npz exists; pass overwrite=True" in capsys.readouterr().err
+    assert output.read_bytes() == b"keep me"
+    assert main([*args, "--overwrite"]) == 0
+    meta, _ = read_packed_weights(output)
+    assert meta["model"] == "binarynet_mlp_2048"
+
+
+def _bench_lines(out: str) -> list[str]:
+    lines = out.splitlines()
+    header = ["batch", "float", "ms", "popcount", "ms", "speed-up"]
+    start = next(i for i, line in enumerate(lines) if line.split() == header)
+    return lines[start:]
+
+
+def test_bench_prints_latency_table_and_agreement_on_real_images(capsys):
+    datasets.prepare("mnist")
+    assert main(["bench", "binarynet_mlp_2048", "--weights", "mnist", "--batch-sizes", "1", "3",
+                 "--repeats", "1", "--limit", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "weights mnist" in out and "on real mnist test images" in out
+    _, *rows = _bench_lines(out)
+    table = [row.split() for row in rows[:2]]
+    assert [cells[0] for cells in table] == ["1", "3"]
+    for cells in table:
+        assert len(cells) == 4 and cells[3].endswith("x")
+        assert all(float(value) > 0 for value in (cells[1], cells[2], cells[3][:-1]))
+    # The pretrained model's popcount path classifies real test images like its float path.
+    assert rows[2].startswith("agreement on 200 mnist test images: same top class on 100.00%")
+    assert len(rows) == 3
+
+
+def test_bench_without_prepared_data_uses_random_inputs_and_skips_agreement(tmp_path, capsys):
+    assert main(["bench", "binarynet_mlp_2048", "--batch-sizes", "2", "--repeats", "1",
+                 "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "weights as initialised" in out and "random inputs (mnist is not prepared)" in out
+    _, row, note = _bench_lines(out)
+    assert row.split()[0] == "2"
+    assert note.startswith("agreement: skipped, mnist is not prepared")
+    assert "python -m model_zoo.datasets prepare mnist" in note
+
+
+def test_bench_rejects_bad_batch_sizes(capsys):
+    assert main(["bench", "binarynet_mlp_2048", "--batch-sizes", "0"]) == 2
+    assert "batch sizes must be positive" in capsys.readouterr().err

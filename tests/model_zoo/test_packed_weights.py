@@ -99,3 +99,15 @@ def test_other_npz_is_refused(tmp_path):
     np.savez(path, a=np.zeros(3))
     with pytest.raises(WeightsFileError, match="not a readable packed weights file"):
         read_packed_weights(path)
+
+
+def test_existing_file_is_not_overwritten_unless_asked(tmp_path):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"a user's file")
+    model = _model()
+    with pytest.raises(FileExistsError, match=r"w\.npz exists; pass overwrite=True"):
+        save_packed_weights(model, path)
+    assert path.read_bytes() == b"a user's file"
+    size = save_packed_weights(model, path, overwrite=True)
+    assert size == path.stat().st_size
+    load_packed_weights(_model(), path)

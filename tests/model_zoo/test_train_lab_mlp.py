@@ -32,3 +32,14 @@ def test_tiny_run_saves_a_model_whose_weights_load_into_the_zoo_model(variant, t
         keras.ops.convert_to_numpy(zoo_model(images, training=False)),
         keras.ops.convert_to_numpy(trained(images, training=False)), rtol=1e-5, atol=1e-5,
     )
+
+
+def test_a_saved_model_is_not_overwritten_unless_asked(tmp_path):
+    saved = tmp_path / "lab_mlp_lab.keras"
+    saved.write_bytes(b"an earlier run")
+    with pytest.raises(FileExistsError, match=r"lab_mlp_lab\.keras exists.*--overwrite"):
+        train_lab_mlp.run("lab", epochs=1, limit=100, hidden_units=8, save_dir=str(tmp_path))
+    assert saved.read_bytes() == b"an earlier run"
+    train_lab_mlp.run("lab", epochs=1, limit=100, hidden_units=8, save_dir=str(tmp_path),
+                      overwrite=True)
+    assert saved.read_bytes() != b"an earlier run"
