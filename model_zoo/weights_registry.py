@@ -145,3 +145,10 @@ register(PretrainedWeights(
     "89f3e3c32798b20c5942249fe30426b8016cbf4b2c754a62aceaecc2e0f6f39e", 0.8523,
     "4 of 6 scheduled epochs (--epochs 6, stopped after epoch 4), about 24 min on 2 shared cores",
 ))
+register(PretrainedWeights(
+    "lab_mlp", "mnist", "lab_mlp_mnist.npz",
+    "dfc6881288ab9bad19e04e234463d52ccddac69f5346a21304216aa8d82645fc", 0.9844,
+    "20 epochs, the paper's 50-epoch schedule scaled (LAB lr 0.01, x0.1 after 30% and 50% of "
+    "the steps), `python -m model_zoo.train_lab_mlp --epochs 20 --variants lab`, ~29 min on 2 "
+    "shared cores",
+))

@@ -13,9 +13,10 @@ from model_zoo.weights_registry import REGISTRY, WEIGHTS_DIR, sha256_of
 SHIPPED = sorted(key for key, entry in REGISTRY.items() if entry.url is None)
 
 
-def test_at_least_the_binarynet_mlps_are_shipped():
+def test_at_least_the_issue_s_models_are_shipped():
     assert ("binarynet_mlp_2048", "mnist") in SHIPPED
     assert ("binarynet_mlp_2048", "fashion_mnist") in SHIPPED
+    assert ("lab_mlp", "mnist") in SHIPPED
 
 
 @pytest.mark.parametrize("model_name, weights", SHIPPED)
