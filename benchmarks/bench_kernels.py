@@ -4,7 +4,9 @@
 activations stay packed), float32 output. "pack+bin ms" also packs the float32 input (A side)
 inside the same compiled call. Speed-up = float32 ms / binary ms. Weights are packed once,
 outside the timed call, in both columns. Runs one subprocess per (backend, threads) setting,
-since thread counts are fixed at start-up, and prints one table. Usage::
+since thread counts are fixed at start-up, and prints one table. A "1"-thread worker is also
+pinned to one CPU (`os.sched_setaffinity`): XLA's CPU matmul on JAX ignores the thread flags
+and would otherwise use every core for the float32 column. Usage::
 
     python benchmarks/bench_kernels.py                 # jax and tensorflow, 1 and all threads
     python benchmarks/bench_kernels.py --backends jax --threads 1 --reps 3
@@ -122,6 +124,8 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
+        if args.worker == "1" and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before any thread starts
         if os.environ.get("KERAS_BACKEND") == "tensorflow" and args.worker == "1":
             import tensorflow as tf
 
