@@ -21,17 +21,45 @@ const uint32_t* MatrixRows::Direct(int64_t m0) const {
   return in_place ? x_ + m0 * layout_.words() : nullptr;
 }
 
+namespace {
+
+// Sum over a kernel tap of w[o, tap, c] in +-1: channels - 2 * popcount, one tap of `words` words
+// per call (the padding bits of the last word masked off).
+int32_t TapSumPortable(const uint32_t* w, int64_t words, int64_t channels, uint32_t last_mask) {
+  int64_t ones = 0;
+  for (int64_t j = 0; j + 1 < words; ++j) ones += __builtin_popcount(w[j]);
+  ones += __builtin_popcount(w[words - 1] & last_mask);
+  return static_cast<int32_t>(channels - 2 * ones);
+}
+
+#if defined(__x86_64__)
+// The same with the POPCNT instruction (every AVX2/AVX-512 CPU has it); without it the builtin is
+// a library call, which made this per-call setup cost more than the GEMM at 512 channels.
+__attribute__((target("popcnt"))) int32_t TapSumPopcnt(const uint32_t* w, int64_t words,
+                                                       int64_t channels, uint32_t last_mask) {
+  int64_t ones = 0;
+  for (int64_t j = 0; j + 1 < words; ++j) ones += __builtin_popcount(w[j]);
+  ones += __builtin_popcount(w[words - 1] & last_mask);
+  return static_cast<int32_t>(channels - 2 * ones);
+}
+#endif
+
+}  // namespace
+
 ConvPatches::ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGeometry& g)
     : x_(x), g_(g), layout_(g.Layout()) {
   if (!g_.zero_padding) return;
+  auto tap_sum = TapSumPortable;
+#if defined(__x86_64__)
+  if (ActiveIsa() != Isa::kPortable) tap_sum = TapSumPopcnt;
+#endif
   const int64_t taps = g_.k_h * g_.k_w;
+  const uint32_t last_mask = LastWordMask(g_.channels);
   tap_sums_.resize(static_cast<size_t>(taps * g_.out_channels));
   for (int64_t o = 0; o < g_.out_channels; ++o) {
     for (int64_t t = 0; t < taps; ++t) {
-      const uint32_t* w = kernel + (o * taps + t) * g_.words;
-      int64_t ones = 0;
-      for (int64_t j = 0; j < g_.words; ++j) ones += __builtin_popcount(w[j] & layout_.Mask(j));
-      tap_sums_[t * g_.out_channels + o] = static_cast<int32_t>(g_.channels - 2 * ones);
+      tap_sums_[t * g_.out_channels + o] =
+          tap_sum(kernel + (o * taps + t) * g_.words, g_.words, g_.channels, last_mask);
     }
   }
 }
