@@ -22,6 +22,7 @@ from keras_binary.inference.packed_io import (
     read_packed,
 )
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
+from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D
 from keras_binary.inference.speed import compare_speed, time_predict
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "BinaryDenseInference",
     "PackedFileError",
     "PackedMaxPooling2D",
+    "SlicedMaxPooling2D",
     "compare_speed",
     "convert",
     "export_packed",

@@ -8,7 +8,8 @@ bias and following BatchNorms fold into the per-channel output transform. Where 
 layers read the result, it is produced packed through an exact integer threshold, max pooling
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
 between binary layers. Every other layer is copied with its weights and stays float. Dropout and
-noise layers are dropped (inference).
+noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
+values, much faster under XLA on CPU).
 
 Example:
 
@@ -38,6 +39,7 @@ from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_
 from keras_binary.inference.graph import LayerGraph, as_functional
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 from keras_binary.inference.plan import BinaryPlan, binary_reason, plan_binary_layer
+from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D
 from keras_binary.layers import QuantConv2D, QuantDense
 from keras_binary.quantizers import precision_of
 
@@ -103,6 +105,9 @@ class _Rewriter:
             return convert(op)(*args, **kwargs)
         if not isinstance(op, keras.layers.Layer):
             return op(*args, **kwargs)
+        if patterns.is_max_pool_2d(op) and keras.backend.is_float_dtype(inputs.dtype):
+            pool = SlicedMaxPooling2D(op.pool_size, op.strides, op.padding, name=op.name)
+            return pool(inputs)
         clone = op.__class__.from_config(op.get_config())
         outputs = clone(*args, **kwargs)
         clone.set_weights(op.get_weights())

@@ -26,6 +26,7 @@ from keras import ops
 from keras_binary import kernels
 from keras_binary.inference.binary_conv2d import _pair
 from keras_binary.inference.binary_dense import words
+from keras_binary.inference.sliced_pooling import reduce_windows, window_geometry
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -44,8 +45,7 @@ class PackedMaxPooling2D(keras.layers.Layer):
 
     def geometry(self, height: int, width: int) -> kernels.Conv2dGeometry:
         """Output size and "same" padding (a pooling window has a convolution's geometry)."""
-        return kernels.Conv2dGeometry.create((height, width), self.pool_size, 1, self.strides,
-                                             self.padding)
+        return window_geometry(height, width, self.pool_size, self.strides, self.padding)
 
     def build(self, input_shape: Any) -> None:
         if len(input_shape) != 4 or input_shape[-1] != words(self.channels):
@@ -68,18 +68,7 @@ class PackedMaxPooling2D(keras.layers.Layer):
         self.or_mask.assign(mask.astype(np.uint32).view(np.int32))
 
     def _reduce(self, x: Any, fill: int, combine: Any) -> Any:
-        g = self.geometry(x.shape[1], x.shape[2])
-        pads = [(0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right), (0, 0)]
-        if any(pads[1] + pads[2]):
-            x = ops.pad(x, pads, constant_values=fill)
-        out_h, out_w = g.out_h, g.out_w
-        result = None
-        for i in range(self.pool_size[0]):
-            for j in range(self.pool_size[1]):
-                window = x[:, i: i + (out_h - 1) * self.strides[0] + 1: self.strides[0],
-                           j: j + (out_w - 1) * self.strides[1] + 1: self.strides[1], :]
-                result = window if result is None else combine(result, window)
-        return result
+        return reduce_windows(x, self.pool_size, self.strides, self.padding, fill, combine)
 
     def call(self, inputs: Any) -> Any:
         every = self._reduce(inputs, -1, ops.bitwise_and)

@@ -124,6 +124,7 @@ def bireal_net() -> keras.Model:
     inputs = keras.Input((9, 9, 3))
     x = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
     x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)  # the ImageNet stem's pooling
     x = _bireal_block(x, 8, 1)
     x = _bireal_block(x, 16, 2)
     x = keras.layers.GlobalAveragePooling2D()(x)

@@ -71,6 +71,7 @@ def test_bireal_block_with_shortcuts_matches():
     convs = [layer for layer in fast.layers if isinstance(layer, BinaryConv2DInference)]
     assert [layer.output_mode for layer in convs] == ["float", "float"]  # they feed an Add
     assert "Add" in _types(fast) and "AveragePooling2D" in _types(fast)
+    assert "SlicedMaxPooling2D" in _types(fast) and "MaxPooling2D" not in _types(fast)
 
 
 def test_converted_model_saves_and_loads(convnet, tmp_path):

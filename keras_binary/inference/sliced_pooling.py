@@ -1,0 +1,80 @@
+"""`SlicedMaxPooling2D`: float max pooling as an elementwise max of strided slices.
+
+XLA on CPU lowers MaxPooling2D to a slow reduce-window loop (about 1.2 ms for Bi-Real's
+112x112x64 stem pooling); the max of the ``pool_h * pool_w`` shifted, strided views of the
+padded input is the same result (max is exact, padding is -inf so it never wins) and fuses into
+one fast elementwise loop. `convert` uses it for the float max pooling layers it copies.
+`reduce_windows` is the shared window walk (also used on packed bits).
+
+Example:
+
+>>> import numpy as np
+>>> pool = SlicedMaxPooling2D(pool_size=3, strides=2, padding="same")
+>>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+>>> np.asarray(pool(x))[0, :, :, 0].tolist()
+[[5.0, 7.0], [13.0, 15.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_binary import kernels
+from keras_binary.inference.binary_conv2d import _pair
+
+
+def reduce_windows(x: Any, pool_size: tuple[int, int], strides: tuple[int, int], padding: str,
+                   fill: Any, combine: Callable[[Any, Any], Any]) -> Any:
+    """``combine`` over each pooling window of NHWC ``x`` ("valid" or TF-style "same" padding
+    with ``fill``), as a fold of the ``pool_h * pool_w`` strided views."""
+    g = window_geometry(x.shape[1], x.shape[2], pool_size, strides, padding)
+    pads = [(0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right), (0, 0)]
+    if any(pads[1] + pads[2]):
+        x = ops.pad(x, pads, constant_values=fill)
+    result = None
+    for i in range(pool_size[0]):
+        for j in range(pool_size[1]):
+            window = x[:, i: i + (g.out_h - 1) * strides[0] + 1: strides[0],
+                       j: j + (g.out_w - 1) * strides[1] + 1: strides[1], :]
+            result = window if result is None else combine(result, window)
+    return result
+
+
+def window_geometry(height: int, width: int, pool_size: tuple[int, int],
+                    strides: tuple[int, int], padding: str) -> kernels.Conv2dGeometry:
+    """Output size and "same" padding (a pooling window has a convolution's geometry)."""
+    return kernels.Conv2dGeometry.create((height, width), pool_size, 1, strides, padding)
+
+
+@keras.saving.register_keras_serializable(package="keras_binary")
+class SlicedMaxPooling2D(keras.layers.Layer):
+    """NHWC float max pooling equal to ``keras.layers.MaxPooling2D`` (channels_last)."""
+
+    def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+        self.pool_size = _pair(pool_size)
+        self.strides = _pair(strides if strides is not None else pool_size)
+        self.padding = padding
+
+    def call(self, inputs: Any) -> Any:
+        if len(inputs.shape) != 4:
+            raise ValueError(f"{self.name}: expected a rank-4 NHWC input, got {inputs.shape}")
+        return reduce_windows(inputs, self.pool_size, self.strides, self.padding,
+                              float("-inf"), ops.maximum)
+
+    def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
+        g = window_geometry(inputs.shape[1], inputs.shape[2], self.pool_size, self.strides,
+                            self.padding)
+        return keras.KerasTensor((inputs.shape[0], g.out_h, g.out_w, inputs.shape[3]),
+                                 dtype=inputs.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding}
