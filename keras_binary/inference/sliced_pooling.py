@@ -3,7 +3,10 @@
 XLA on CPU lowers MaxPooling2D to a slow reduce-window loop (about 1.2 ms for Bi-Real's
 112x112x64 stem pooling); the max of the ``pool_h * pool_w`` shifted, strided views of the
 padded input is the same result (max is exact, padding is -inf so it never wins) and fuses into
-one fast elementwise loop. `convert` uses it for the float max pooling layers it copies.
+one fast elementwise loop. `convert` uses it for the float max pooling layers it copies. The
+slices are used under JAX only: TensorFlow runs converted models as graphs (no XLA), where its
+pooling op is fast and strided slices are slow (19 ms instead of 0.3 ms here), so other backends
+call ``keras.ops.max_pool``.
 `reduce_windows` is the shared window walk (also used on packed bits).
 
 Example:
@@ -66,6 +69,8 @@ class SlicedMaxPooling2D(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         if len(inputs.shape) != 4:
             raise ValueError(f"{self.name}: expected a rank-4 NHWC input, got {inputs.shape}")
+        if keras.backend.backend() != "jax":  # TF graph mode's pooling op is fast, slices slow
+            return ops.max_pool(inputs, self.pool_size, self.strides, self.padding)
         return reduce_windows(inputs, self.pool_size, self.strides, self.padding,
                               float("-inf"), ops.maximum)
 

@@ -45,3 +45,16 @@ def test_bad_arguments_are_named():
         SlicedMaxPooling2D(2, padding="full")
     with pytest.raises(ValueError, match="rank-4 NHWC"):
         SlicedMaxPooling2D(2)(np.zeros((4, 4, 1), "float32"))
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_slices_equal_pooling_on_every_backend(padding):
+    # The slice path itself (only the JAX backend's call uses it), against the pooling op.
+    from keras_binary.inference.sliced_pooling import reduce_windows
+
+    x = -np.random.default_rng(1).uniform(0.5, 2.0, (1, 7, 6, 3)).astype("float32")
+    got = reduce_windows(keras.ops.convert_to_tensor(x), (3, 3), (2, 2), padding,
+                         float("-inf"), keras.ops.maximum)
+    expected = keras.ops.max_pool(x, 3, 2, padding)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                  keras.ops.convert_to_numpy(expected))
