@@ -66,24 +66,45 @@ ConvPatches::ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGe
 
 void ConvPatches::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const {
   const int64_t words = g_.words;
+  const int64_t tap_row_words = g_.k_w * words;
   const uint32_t last_mask = LastWordMask(g_.channels);
+  // Output coordinates of row m0, then stepped along the rows (no divisions per row).
+  int64_t b = m0 / (g_.out_h * g_.out_w);
+  int64_t oy = (m0 / g_.out_w) % g_.out_h;
+  int64_t ox = m0 % g_.out_w;
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t m = m0 + r;
-    const int64_t b = m / (g_.out_h * g_.out_w);
-    const int64_t oy = (m / g_.out_w) % g_.out_h;
-    const int64_t ox = m % g_.out_w;
     uint32_t* d = dst + r * dst_words;
-    for (int64_t i = 0; i < g_.k_h; ++i) {
+    const int64_t x0 = ox * g_.stride_w - g_.pad_left;
+    const bool inside_w = g_.dilation_w == 1 && x0 >= 0 && x0 + g_.k_w <= g_.in_w;
+    for (int64_t i = 0; i < g_.k_h; ++i, d += tap_row_words) {
       const int64_t iy = oy * g_.stride_h - g_.pad_top + i * g_.dilation_h;
-      for (int64_t j = 0; j < g_.k_w; ++j, d += words) {
-        const int64_t ix = ox * g_.stride_w - g_.pad_left + j * g_.dilation_w;
-        if (iy < 0 || iy >= g_.in_h || ix < 0 || ix >= g_.in_w) {
-          std::memset(d, 0, static_cast<size_t>(words) * sizeof(uint32_t));
-          continue;
+      if (iy < 0 || iy >= g_.in_h) {
+        std::memset(d, 0, static_cast<size_t>(tap_row_words) * sizeof(uint32_t));
+        continue;
+      }
+      const uint32_t* src_row = x_ + (b * g_.in_h + iy) * g_.in_w * words;
+      if (inside_w) {  // adjacent taps inside the row: one contiguous run of pixels
+        std::memcpy(d, src_row + x0 * words, static_cast<size_t>(tap_row_words) * 4);
+      } else {
+        for (int64_t j = 0; j < g_.k_w; ++j) {
+          const int64_t ix = x0 + j * g_.dilation_w;
+          if (ix < 0 || ix >= g_.in_w) {
+            std::memset(d + j * words, 0, static_cast<size_t>(words) * sizeof(uint32_t));
+          } else {
+            std::memcpy(d + j * words, src_row + ix * words,
+                        static_cast<size_t>(words) * sizeof(uint32_t));
+          }
         }
-        const uint32_t* src = x_ + ((b * g_.in_h + iy) * g_.in_w + ix) * words;
-        std::memcpy(d, src, static_cast<size_t>(words) * sizeof(uint32_t));
-        d[words - 1] &= last_mask;
+      }
+      if (last_mask != 0xffffffffu) {
+        for (int64_t j = 0; j < g_.k_w; ++j) d[j * words + words - 1] &= last_mask;
+      }
+    }
+    if (++ox == g_.out_w) {
+      ox = 0;
+      if (++oy == g_.out_h) {
+        oy = 0;
+        ++b;
       }
     }
   }
@@ -91,14 +112,19 @@ void ConvPatches::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_word
 
 const int32_t* ConvPatches::Correction(int64_t m, int32_t* scratch) const {
   if (!g_.zero_padding) return nullptr;
-  const int64_t oy = (m / g_.out_w) % g_.out_h;
-  const int64_t ox = m % g_.out_w;
+  const int64_t pos = m % (g_.out_h * g_.out_w);
+  const int64_t oy = pos / g_.out_w;
+  const int64_t y0 = oy * g_.stride_h - g_.pad_top;
+  const int64_t x0 = (pos - oy * g_.out_w) * g_.stride_w - g_.pad_left;
+  if (y0 >= 0 && y0 + (g_.k_h - 1) * g_.dilation_h < g_.in_h && x0 >= 0 &&
+      x0 + (g_.k_w - 1) * g_.dilation_w < g_.in_w)
+    return nullptr;  // every tap inside: the common case, decided without the tap loop
   const int64_t n = g_.out_channels;
   bool any = false;
   for (int64_t i = 0; i < g_.k_h; ++i) {
-    const int64_t iy = oy * g_.stride_h - g_.pad_top + i * g_.dilation_h;
+    const int64_t iy = y0 + i * g_.dilation_h;
     for (int64_t j = 0; j < g_.k_w; ++j) {
-      const int64_t ix = ox * g_.stride_w - g_.pad_left + j * g_.dilation_w;
+      const int64_t ix = x0 + j * g_.dilation_w;
       if (iy >= 0 && iy < g_.in_h && ix >= 0 && ix < g_.in_w) continue;
       if (!any) std::memset(scratch, 0, static_cast<size_t>(n) * sizeof(int32_t));
       any = true;
