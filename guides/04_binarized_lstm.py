@@ -61,7 +61,8 @@ for split, (inputs, _) in data.items():
 # `model_zoo.models.char_lstm.build_char_lstm` builds the model. Its binarized variants give
 # every weight matrix (LSTM input kernel, recurrent kernel, output layer) a
 # `LossAwareBinarizer` whose mode picks the scale: `"binary_connect"` uses `sign(W)` and `"lab"`
-# uses `alpha * sign(W)`, with `alpha` set by the `LAB` optimizer. All variants train with `LAB`
+# uses `alpha * sign(W)`, with `alpha` set by the `LAB` optimizer (one `alpha` per gate in the
+# LSTM kernels: `LossAwareBinarizer(groups=4)`). All variants train with `LAB`
 # (Adam on everything else, gradients clipped as in the paper), so they differ only in the
 # binarization.
 
@@ -117,8 +118,9 @@ save_figure(fig, "04_char_lstm")
 # %% [markdown]
 # ## What the binarized weights look like
 #
-# In the LAB model every weight matrix is `alpha * sign(W)`: one scale per matrix, each entry
-# plus or minus that scale.
+# In the LAB model every weight matrix is `alpha * sign(W)`, each entry plus or minus its scale.
+# The LSTM kernels hold the four gates' matrices side by side (input, forget, cell, output), and
+# each gate has its own `alpha`, as in the paper's implementation: four scales, eight values.
 
 # %%
 lab_model = models["lab"]
@@ -127,6 +129,7 @@ cell = lstm.cell
 effective = keras.ops.convert_to_numpy(cell.kernel_quantizer(cell.kernel))
 print("LSTM input kernel shape:", effective.shape)
 print("distinct values:", np.unique(np.round(effective, 6)).tolist())
+print("alpha per gate:", np.round(keras.ops.convert_to_numpy(cell.kernel_quantizer.alpha), 4))
 
 # %% [markdown]
 # ## Generating text
