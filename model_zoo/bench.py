@@ -38,6 +38,23 @@ def prediction_agreement(model: keras.Model, fast: keras.Model, images: Any,
     }
 
 
+def latency_table(model: keras.Model, fast: keras.Model, inputs: Any, batch_sizes: Sequence[int],
+                  repeats: int = 10, prefix: str = "") -> list[dict[str, Any]]:
+    """Prints float vs popcount latency per batch size (`inference.compare_speed` on the first
+    `batch` of `inputs`, repeated past their end) and returns the rows."""
+    from keras_binary import inference
+
+    print(f"{prefix}{'batch':>5} {'float ms':>10} {'popcount ms':>12} {'speed-up':>9}")
+    rows = []
+    for batch in batch_sizes:
+        x = np.resize(inputs, (batch, *inputs.shape[1:]))  # repeats images past the slice
+        speed = inference.compare_speed(model, x, converted=fast, repeats=repeats)
+        rows.append({"batch": batch, **speed})
+        print(f"{prefix}{batch:>5} {speed['float_ms']:>10.2f} {speed['binary_ms']:>12.2f} "
+              f"{speed['speedup']:>8.1f}x")
+    return rows
+
+
 def kernel_route() -> str:
     """How the converted model's binary layers run here (XLA custom call or float fallback)."""
     from keras_binary import kernels
@@ -97,14 +114,7 @@ def run_bench(
     print(f"{model_name} ({state}), popcount path: {kernel_route()}")
     fast = inference.convert(model, warn=False)
     print(f"latency, median of {repeats} calls on {source}")
-    print(f"{'batch':>5} {'float ms':>10} {'popcount ms':>12} {'speed-up':>9}")
-    rows = []
-    for batch in batch_sizes:
-        x = np.resize(inputs, (batch, *inputs.shape[1:]))  # repeats images past the slice
-        speed = inference.compare_speed(model, x, converted=fast, repeats=repeats)
-        rows.append({"batch": batch, **speed})
-        print(f"{batch:>5} {speed['float_ms']:>10.2f} {speed['binary_ms']:>12.2f} "
-              f"{speed['speedup']:>8.1f}x")
+    rows = latency_table(model, fast, inputs, batch_sizes, repeats)
     report: dict[str, Any] = {"rows": rows, "agreement": None}
     if data is None:
         print(f"agreement: skipped, {dataset} is not prepared "

@@ -73,7 +73,7 @@ def compare_with_popcount(model: keras.Model, images: Any, labels: Any) -> dict[
     """Converts `model` to the popcount inference path and prints its test accuracy, agreement
     with the float path and the latency of both at batch 1 and 32; returns those numbers."""
     from keras_binary import inference
-    from model_zoo.bench import kernel_route, prediction_agreement
+    from model_zoo.bench import kernel_route, latency_table, prediction_agreement
 
     print(f"[popcount] converting {model.name}: binary layers -> packed weights, {kernel_route()}")
     fast = inference.convert(model, warn=False)
@@ -81,10 +81,6 @@ def compare_with_popcount(model: keras.Model, images: Any, labels: Any) -> dict[
     print(f"[popcount] test accuracy: float path {report['float_accuracy']:.4f}, popcount path "
           f"{report['popcount_accuracy']:.4f}; same top class on {report['same_class']:.2%} of "
           f"{report['examples']} images (max |difference| {report['max_abs_diff']:.2e})")
-    print(f"[popcount] {'batch':>5} {'float ms':>10} {'popcount ms':>12} {'speed-up':>9}")
-    for batch in (1, 32):
-        speed = inference.compare_speed(model, images[:batch], converted=fast)
-        report[f"batch{batch}"] = speed
-        print(f"[popcount] {batch:>5} {speed['float_ms']:>10.2f} {speed['binary_ms']:>12.2f} "
-              f"{speed['speedup']:>8.1f}x")
+    for row in latency_table(model, fast, images, (1, 32), prefix="[popcount] "):
+        report[f"batch{row['batch']}"] = row
     return report

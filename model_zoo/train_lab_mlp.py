@@ -37,40 +37,33 @@ VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "bop")
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
 
 
-def lab_mlp(variant: str, hidden_units: int = 2048, num_hidden_layers: int = 3) -> keras.Model:
+def lab_mlp(variant: str, hidden_units: int = 2048) -> keras.Model:
     """The LAB paper's MNIST MLP for `variant` (see the module docstring).
 
     The loss-aware variants are the zoo's `model_zoo.models.lab_mlp`, so a trained model's
-    weights load into (and export from) the zoo model.
+    weights load into (and export from) the zoo model; "full" and "bop" are built here.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if variant in ("binary_connect", "bwn", "lab", "lab2") and num_hidden_layers == 3:
+    if variant in ("binary_connect", "bwn", "lab", "lab2"):
         from model_zoo.models import lab_mlp as zoo_lab_mlp
 
         mode = "lab" if variant == "lab2" else variant
         return zoo_lab_mlp(hidden_units=hidden_units,
                            binarize_activations=variant == "lab2",
                            kernel_quantizer=LossAwareBinarizer(mode))
+    bop = variant == "bop"
     inputs = keras.Input((784,))
     x = inputs
-    units = [hidden_units] * num_hidden_layers + [10]
+    units = [hidden_units] * 3 + [10]
     for index, n in enumerate(units):
-        last = index == len(units) - 1
-        binary_inputs = variant in ("lab2", "bop") and index > 0
-        if variant == "full":
-            x = keras.layers.Dense(n, use_bias=False, name=f"dense_{index}")(x)
+        if bop:  # BinaryNet: sign kernels and sign activations, no latent-weight clip
+            x = QuantDense(n, use_bias=False, name=f"dense_{index}", kernel_quantizer="ste_sign",
+                           input_quantizer="ste_sign" if index > 0 else None)(x)
         else:
-            quantizer = "ste_sign" if variant == "bop" else LossAwareBinarizer(
-                "lab" if variant == "lab2" else variant
-            )
-            x = QuantDense(
-                n, use_bias=False, name=f"dense_{index}", kernel_quantizer=quantizer,
-                input_quantizer="ste_sign" if binary_inputs else None,
-                kernel_constraint="weight_clip" if variant != "bop" else None,
-            )(x)
+            x = keras.layers.Dense(n, use_bias=False, name=f"dense_{index}")(x)
         x = keras.layers.BatchNormalization(name=f"bn_{index}", **BN_KWARGS)(x)
-        if not last and variant not in ("lab2", "bop"):
+        if not bop and index < len(units) - 1:
             x = keras.layers.ReLU()(x)
     return keras.Model(inputs, x, name=f"lab_mlp_{variant}")
 
