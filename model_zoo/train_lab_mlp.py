@@ -14,6 +14,12 @@ of the run (the paper: epochs 15 and 25 of 50). Variants (layer configurations):
 Run on the full MNIST (60k/10k, offline route `model_zoo.datasets.raw_arrays`):
 
     python -m model_zoo.train_lab_mlp --epochs 3 --variants full lab --output results.jsonl
+
+The paper's protocol (its published script): train on the first 50k training images, keep the
+last 10k for validation, report the test error of the epoch with the lowest validation error,
+and start binary kernels from U(+-sqrt(1.5 / (fan_in + fan_out))):
+
+    python -m model_zoo.train_lab_mlp --epochs 50 --validation 10000 --paper-init
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
 from keras_binary.quantizers import LossAwareBinarizer
 from model_zoo.losses import SparseSquaredHinge
+from model_zoo.model_selection import EvaluateAtBestValidation
 
 VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "bop")
+INITS = ("keras", "paper")
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
 
 
@@ -84,6 +92,19 @@ def make_optimizer(variant: str, steps: int) -> keras.optimizers.Optimizer:
     return LAB(lr)
 
 
+def paper_init(model: keras.Model, seed: int = 0) -> None:
+    """Re-draws each QuantDense kernel from U(+-sqrt(1.5 / (fan_in + fan_out))).
+
+    The LAB paper's script starts binarized layers there (Glorot's uniform range halved);
+    float layers keep Keras's Glorot uniform, as in the paper's full-precision baseline.
+    """
+    for index, layer in enumerate(model.layers):
+        if isinstance(layer, QuantDense):
+            initializer = keras.initializers.VarianceScaling(
+                scale=0.25, mode="fan_avg", distribution="uniform", seed=seed + index)
+            layer.kernel.assign(initializer(layer.kernel.shape))
+
+
 def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
     """Full MNIST as float32 vectors in [-1, 1] and int32 labels (offline route)."""
     from model_zoo.datasets import raw_arrays
@@ -100,36 +121,65 @@ def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
 
 def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = None,
         hidden_units: int = 2048, seed: int = 0,
-        save_dir: str | None = None, overwrite: bool = False) -> dict[str, Any]:
+        save_dir: str | None = None, overwrite: bool = False,
+        validation: int = 0, init: str = "keras") -> dict[str, Any]:
     """Trains one variant and returns its test error (%) and wall time.
 
-    With `save_dir`, the trained model is also saved there as ``lab_mlp_<variant>.keras``; an
-    existing file is refused before training unless `overwrite=True`.
+    With `validation` > 0, the last `validation` training examples are held out and the result
+    also holds the test error at the epoch with the best validation accuracy (the paper's
+    protocol); the final model is what is saved. `init="paper"` applies `paper_init` to the
+    binarized variants. With `save_dir`, the trained model is also saved there as
+    ``lab_mlp_<variant>.keras``; an existing file is refused before training unless
+    `overwrite=True`.
     """
     save_path = os.path.join(save_dir, f"lab_mlp_{variant}.keras") if save_dir else None
     if save_path and os.path.exists(save_path) and not overwrite:
         raise FileExistsError(
             f"{save_path} exists; pass overwrite=True (--overwrite) to replace it"
         )
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_test, y_test = mnist(limit)
-    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    if not 0 <= validation < len(x_train):
+        raise ValueError(
+            f"validation must be in [0, {len(x_train)}) training examples, got {validation}"
+        )
     model = lab_mlp(variant, hidden_units)
+    if init == "paper":
+        paper_init(model, seed)
     shape = (-1, *model.input_shape[1:])  # the zoo model takes 28x28x1 images
     x_train, x_test = x_train.reshape(shape), x_test.reshape(shape)
+    fit_kwargs: dict[str, Any] = {}
+    if validation:
+        x_train, x_val = x_train[:-validation], x_train[-validation:]
+        y_train, y_val = y_train[:-validation], y_train[-validation:]
+        selector = EvaluateAtBestValidation(x_test, y_test, monitor="val_accuracy")
+        fit_kwargs = {"validation_data": (x_val, y_val), "callbacks": [selector]}
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
     model.compile(optimizer=make_optimizer(variant, steps), loss=SparseSquaredHinge(),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2)
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2, **fit_kwargs)
     seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     if save_path:
         os.makedirs(save_dir, exist_ok=True)
         model.save(save_path)
-    return {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
-            "train_examples": len(x_train), "test_examples": len(x_test),
-            "test_error_percent": round(100.0 * (1.0 - accuracy), 2),
-            "train_seconds": round(seconds, 1)}
+    result = {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
+              "seed": seed, "init": init, "train_examples": len(x_train),
+              "test_examples": len(x_test),
+              "test_error_percent": round(100.0 * (1.0 - accuracy), 2),
+              "train_seconds": round(seconds, 1)}
+    if validation:
+        result.update({
+            "validation_examples": validation,
+            "best_validation_epoch": selector.best_epoch + 1,
+            "best_validation_error_percent": round(100.0 * (1.0 - selector.best_value), 2),
+            "test_error_at_best_validation_percent": round(
+                100.0 * (1.0 - selector.test_results["accuracy"]), 2),
+        })
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -138,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--limit", type=int, default=None, help="examples per split (smoke)")
     parser.add_argument("--hidden-units", type=int, default=2048)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation", type=int, default=0,
+                        help="hold out this many training examples and report the test error "
+                             "at the best validation epoch (the paper: 10000)")
+    parser.add_argument("--paper-init", action="store_true",
+                        help="binary kernels from U(+-sqrt(1.5/(fan_in+fan_out))), as the paper")
     parser.add_argument("--output", default=None, help="append JSON lines here")
     parser.add_argument("--save-dir", default=None, help="save each trained model (.keras) here")
     parser.add_argument("--overwrite", action="store_true",
@@ -145,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for variant in args.variants:
         result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units,
-                     save_dir=args.save_dir, overwrite=args.overwrite)
+                     save_dir=args.save_dir, overwrite=args.overwrite, seed=args.seed,
+                     validation=args.validation,
+                     init="paper" if args.paper_init else "keras")
         print(json.dumps(result), flush=True)
         if args.output:
             with open(args.output, "a") as f:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -43,3 +44,26 @@ def test_a_saved_model_is_not_overwritten_unless_asked(tmp_path):
     train_lab_mlp.run("lab", epochs=1, limit=100, hidden_units=8, save_dir=str(tmp_path),
                       overwrite=True)
     assert saved.read_bytes() != b"an earlier run"
+
+
+def test_the_paper_protocol_reports_the_test_error_at_the_best_validation_epoch(tmp_path):
+    result = train_lab_mlp.run("lab", epochs=2, limit=400, hidden_units=16, validation=100,
+                               init="paper")
+    assert result["train_examples"] == 300 and result["validation_examples"] == 100
+    assert result["best_validation_epoch"] in (1, 2)
+    assert 0.0 <= result["test_error_at_best_validation_percent"] <= 100.0
+    with pytest.raises(ValueError, match="validation must be in"):
+        train_lab_mlp.run("lab", epochs=1, limit=100, hidden_units=8, validation=100)
+    with pytest.raises(ValueError, match="init must be one of"):
+        train_lab_mlp.run("lab", epochs=1, limit=100, hidden_units=8, init="he")
+
+
+def test_paper_init_draws_binary_kernels_from_the_papers_range():
+    model = train_lab_mlp.lab_mlp("lab", hidden_units=64)
+    train_lab_mlp.paper_init(model, seed=3)
+    for layer in model.layers:
+        if hasattr(layer, "kernel_quantizer"):
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            limit = np.sqrt(1.5 / sum(kernel.shape))
+            assert np.abs(kernel).max() <= limit
+            assert np.abs(kernel).max() > 0.9 * limit  # uniform over the whole range
