@@ -158,10 +158,7 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
         return optimizers.CaseOptimizer(
             (is_binary_variable, bop), default_optimizer=keras.optimizers.Adam(learning_rate)
         )
-    lab = getattr(optimizers, "LAB", None)
-    if lab is None:
-        raise ValueError("optimizer 'lab' needs keras_binary.optimizers.LAB, not available here")
-    return lab(learning_rate)
+    return optimizers.LAB(learning_rate)
 
 
 def make_loss(recipe: Recipe) -> keras.losses.Loss:
