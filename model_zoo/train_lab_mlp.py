@@ -8,6 +8,7 @@ of the run (the paper: epochs 15 and 25 of 50). Variants (layer configurations):
 - "binary_connect", "bwn", "lab": every kernel binarized by
   `LossAwareBinarizer(mode=...)`, trained by `keras_binary.optimizers.LAB`.
 - "lab2": "lab" with binarized activations (`input_quantizer="ste_sign"` on hidden layers).
+- "lat": ternary kernels by `LossAwareTernarizer` (LAT, Hou & Kwok 2018), trained by `LAB`.
 - "bop": BinaryNet MLP 3x2048 (binary weights and activations) with Bop for the binary kernels
   and Adam for the rest (`CaseOptimizer`).
 
@@ -36,11 +37,11 @@ import numpy as np
 
 from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
-from keras_binary.quantizers import LossAwareBinarizer
+from keras_binary.quantizers import LossAwareBinarizer, LossAwareTernarizer
 from model_zoo.losses import SparseSquaredHinge
 from model_zoo.model_selection import EvaluateAtBestValidation
 
-VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "bop")
+VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "lat", "bop")
 INITS = ("keras", "paper")
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
 
@@ -53,13 +54,14 @@ def lab_mlp(variant: str, hidden_units: int = 2048) -> keras.Model:
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if variant in ("binary_connect", "bwn", "lab", "lab2"):
+    if variant in ("binary_connect", "bwn", "lab", "lab2", "lat"):
         from model_zoo.models import lab_mlp as zoo_lab_mlp
 
         mode = "lab" if variant == "lab2" else variant
+        quantizer = LossAwareTernarizer() if variant == "lat" else LossAwareBinarizer(mode)
         return zoo_lab_mlp(hidden_units=hidden_units,
                            binarize_activations=variant == "lab2",
-                           kernel_quantizer=LossAwareBinarizer(mode))
+                           kernel_quantizer=quantizer)
     bop = variant == "bop"
     inputs = keras.Input((784,))
     x = inputs

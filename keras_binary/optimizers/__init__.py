@@ -8,7 +8,8 @@ Bop for binary kernels, Adam for the rest (Larq's recipe):
 ...                           default_optimizer=keras.optimizers.Adam(0.01))
 
 LAB needs no router: it runs Adam on every variable and its loss-aware step on kernels binarized
-by `keras_binary.quantizers.LossAwareBinarizer` (alias "lab").
+by `keras_binary.quantizers.LossAwareBinarizer` (alias "lab") or ternarized by
+`LossAwareTernarizer` (alias "lat").
 """
 
 from keras_binary.optimizers.bop import Bop

@@ -49,7 +49,9 @@ class LAB(keras.optimizers.Adam):
         alpha <- ||d * w||_1 / ||d||_1          ("lab" mode only; per block with `groups`)
 
     BinaryConnect and BWN are the same step with a `LossAwareBinarizer(mode="binary_connect")`
-    or `mode="bwn"` kernel (alpha = 1 / mean |w|). Every other variable gets plain Adam. On
+    or `mode="bwn"` kernel (alpha = 1 / mean |w|). A `LossAwareTernarizer` kernel (LAT, Hou &
+    Kwok 2018) gets the same step with its ternary alpha (`quantizer.scale(w, d)`, alternating
+    fit). Every other variable gets plain Adam. On
     `build` the optimizer clips such kernels to [-1, 1] and sets alpha to its closed form with
     uniform d (= mean |w|), the value matching a fresh second moment; the first forward pass sees
     these values on every backend, even where Keras builds the optimizer inside the first traced
@@ -94,8 +96,8 @@ class LAB(keras.optimizers.Adam):
                 if quantizer is None:
                     continue
                 variable.assign(ops.clip(ops.convert_to_tensor(variable), -1.0, 1.0))
-                if quantizer.mode == "lab":
-                    quantizer.alpha.assign(quantizer.scale(variable))  # mean |w| per group
+                if quantizer.alpha is not None:  # "lab" / "lat": alpha set here
+                    quantizer.alpha.assign(quantizer.scale(variable))  # uniform d
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         index = self._get_variable_index(variable)
@@ -120,5 +122,5 @@ class LAB(keras.optimizers.Adam):
         d = ops.sqrt(v / (1 - ops.power(beta_2, step))) + ops.cast(self.epsilon, dtype)
         w = ops.clip(variable - lr * m_hat / d, -1.0, 1.0)
         self.assign(variable, w)
-        if quantizer.mode == "lab":
+        if quantizer.alpha is not None:
             self.assign(quantizer.alpha, quantizer.scale(w, d))

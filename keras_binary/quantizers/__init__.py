@@ -11,6 +11,7 @@ or an alias wherever a layer takes a quantizer:
 from keras_binary.quantizers.base import Quantizer
 from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
+from keras_binary.quantizers.loss_aware_ternary import LossAwareTernarizer
 from keras_binary.quantizers.noop import NoOp
 from keras_binary.quantizers.registry import ALIASES, deserialize, get, precision_of, serialize
 from keras_binary.quantizers.scaled_sign import (
@@ -40,6 +41,7 @@ __all__ = [
     "DoReFa",
     "DoReFaQuantizer",
     "LossAwareBinarizer",
+    "LossAwareTernarizer",
     "MagnitudeAwareSign",
     "NoOp",
     "Quantizer",

@@ -34,23 +34,27 @@ from keras_binary.precision import get_quantizer
 from keras_binary.quantizers.base import check_float_input, sign
 
 MODES = ("lab", "bwn", "binary_connect")
+SCALED_MODES = ("lab", "lat")  # alpha is a weight that the LAB optimizer sets
 SCALE_ATTR = "loss_aware_scale"
 
 
-def _scaled_sign(w: Any, alpha: Any) -> Any:
-    """alpha * sign(w) for a scalar alpha or one per output channel (last axis of w).
+def _scaled_codes(w: Any, alpha: Any, ternary: bool = False) -> Any:
+    """alpha * b for a scalar alpha or one per output channel (last axis of w).
 
-    d/dw = upstream (straight through); d/dalpha = upstream * sign(w) summed to alpha's shape.
+    b = sign(w), or with `ternary` sign(w) where |w| > alpha / 2 and 0 elsewhere.
+    d/dw = upstream (straight through); d/dalpha = upstream * b summed to alpha's shape.
     """
 
     @ops.custom_gradient
     def forward(w, alpha):
-        signs = sign(w)
+        codes = sign(w)
+        if ternary:
+            codes = ops.where(ops.greater(ops.abs(w), alpha / 2), codes, ops.zeros_like(codes))
 
         def grad(*args, upstream=None, variables=None):
             if upstream is None:
                 (upstream,) = args
-            product = upstream * signs
+            product = upstream * codes
             if len(alpha.shape) == 0:
                 dalpha = ops.sum(product)
             else:
@@ -59,7 +63,7 @@ def _scaled_sign(w: Any, alpha: Any) -> Any:
             # TF eager passes the variables read inside; their gradient flows through `w`.
             return grads if variables is None else (grads, [None] * len(variables))
 
-        return alpha * signs, grad
+        return alpha * codes, grad
 
     return forward(w, alpha)
 
@@ -77,7 +81,8 @@ def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
 
 
 def is_loss_aware_scale(variable: Any) -> bool:
-    """True for the `alpha` weight of a "lab"-mode `LossAwareBinarizer` (set by `LAB`)."""
+    """True for the `alpha` weight of a "lab"-mode `LossAwareBinarizer` or of a
+    `LossAwareTernarizer` (set by `LAB`)."""
     return bool(getattr(variable, SCALE_ATTR, False))
 
 
@@ -100,13 +105,15 @@ class LossAwareBinarizer(keras.layers.Layer):
     """
 
     precision = 1
+    modes = MODES
 
     def __init__(self, mode: str = "lab", groups: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(f"LossAwareBinarizer mode must be one of {MODES}, got {mode!r}")
+        name = type(self).__name__
+        if mode not in self.modes:
+            raise ValueError(f"{name} mode must be one of {self.modes}, got {mode!r}")
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"LossAwareBinarizer groups must be a positive int, got {groups!r}")
+            raise ValueError(f"{name} groups must be a positive int, got {groups!r}")
         self.mode = mode
         self.groups = groups
         self.alpha = None
@@ -115,10 +122,10 @@ class LossAwareBinarizer(keras.layers.Layer):
         channels = input_shape[-1] if input_shape else None
         if self.groups > 1 and (channels is None or channels % self.groups):
             raise ValueError(
-                f"LossAwareBinarizer(groups={self.groups}) needs a kernel whose last axis is a "
+                f"{type(self).__name__}(groups={self.groups}) needs a kernel whose last axis is a "
                 f"multiple of {self.groups}, got shape {tuple(input_shape)}."
             )
-        if self.mode == "lab":
+        if self.mode in SCALED_MODES:
             shape = () if self.groups == 1 else (self.groups,)
             self.alpha = self.add_weight(shape=shape, initializer="ones", name="alpha")
             setattr(self.alpha, SCALE_ATTR, True)
@@ -131,15 +138,15 @@ class LossAwareBinarizer(keras.layers.Layer):
 
     def call(self, w: Any) -> Any:
         w = check_float_input(w, type(self).__name__)
-        if self.mode == "lab":
+        if self.mode in SCALED_MODES:
             alpha = ops.cast(self.alpha, w.dtype)
         elif self.mode == "bwn":
             alpha = ops.stop_gradient(self.scale(w))
         else:
-            return _scaled_sign(w, ops.ones((), w.dtype))
+            return _scaled_codes(w, ops.ones((), w.dtype))
         if self.groups > 1:  # one alpha per block -> one per output channel
             alpha = ops.repeat(alpha, w.shape[-1] // self.groups)
-        return _scaled_sign(w, alpha)
+        return _scaled_codes(w, alpha, ternary=self.precision == 2)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -149,6 +156,6 @@ class LossAwareBinarizer(keras.layers.Layer):
 
 
 def loss_aware_quantizer(variable: Any) -> LossAwareBinarizer | None:
-    """The `LossAwareBinarizer` that a layer applies to `variable`, or None."""
+    """The `LossAwareBinarizer` (or `LossAwareTernarizer`) applied to `variable`, or None."""
     quantizer = get_quantizer(variable)
     return quantizer if isinstance(quantizer, LossAwareBinarizer) else None

@@ -10,6 +10,7 @@ import keras
 from keras_binary.quantizers.base import Quantizer
 from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
+from keras_binary.quantizers.loss_aware_ternary import LossAwareTernarizer
 from keras_binary.quantizers.noop import NoOp
 from keras_binary.quantizers.scaled_sign import (
     MagnitudeAwareSign,
@@ -40,6 +41,7 @@ ALIASES: dict[str, type[Quantizer]] = {
     "dorefa_quantizer": DoReFa,
     "xnor_weight_scale": XnorWeightScale,
     "lab": LossAwareBinarizer,
+    "lat": LossAwareTernarizer,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALIASES.values(), NoOp)}
 # The functional forms map to their classes, so that a layer given `ste_sign` (the function)

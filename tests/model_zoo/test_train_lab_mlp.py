@@ -67,3 +67,14 @@ def test_paper_init_draws_binary_kernels_from_the_papers_range():
             limit = np.sqrt(1.5 / sum(kernel.shape))
             assert np.abs(kernel).max() <= limit
             assert np.abs(kernel).max() > 0.9 * limit  # uniform over the whole range
+
+
+def test_lat_variant_learns_ternary_kernels_on_real_mnist(tmp_path):
+    result = train_lab_mlp.run("lat", epochs=2, limit=1000, hidden_units=32, save_dir=tmp_path)
+    assert result["test_error_percent"] < 60.0  # chance is 90%
+    model = keras.models.load_model(tmp_path / "lab_mlp_lat.keras")
+    for layer in model.layers:
+        if hasattr(layer, "kernel_quantizer"):
+            codes = np.asarray(keras.ops.convert_to_numpy(layer.kernel_quantizer(layer.kernel)))
+            alpha = float(keras.ops.convert_to_numpy(layer.kernel_quantizer.alpha))
+            assert set(np.unique(np.round(codes / alpha, 5))) == {-1.0, 0.0, 1.0}

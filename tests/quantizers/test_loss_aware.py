@@ -7,7 +7,7 @@ import pytest
 from keras_binary import quantizers
 from keras_binary.quantizers.loss_aware import (
     LossAwareBinarizer,
-    _scaled_sign,
+    _scaled_codes,
     grouped_scale,
     is_loss_aware_scale,
 )
@@ -33,10 +33,10 @@ def test_forward_is_alpha_times_sign(mode, alpha):
 def test_gradient_is_straight_through_to_w_and_sign_sum_to_alpha(compiled):
     upstream = np.array([[1.0, 2.0], [-3.0, 0.5], [4.0, -1.0]], "float32")
     alpha = np.float32(0.3)
-    y, dw = vjp(lambda w: _scaled_sign(w, alpha), W, upstream, compiled)
+    y, dw = vjp(lambda w: _scaled_codes(w, alpha), W, upstream, compiled)
     np.testing.assert_allclose(y, alpha * SIGN, rtol=1e-6)
     np.testing.assert_array_equal(dw, upstream)  # identity, no clipping, no alpha factor
-    _, dalpha = vjp(lambda a: _scaled_sign(W, a), alpha, upstream, compiled)
+    _, dalpha = vjp(lambda a: _scaled_codes(W, a), alpha, upstream, compiled)
     np.testing.assert_allclose(dalpha, np.sum(upstream * SIGN), rtol=1e-6)
 
 
@@ -101,7 +101,7 @@ def test_grouped_closed_form_and_alpha_gradient():
                                rtol=1e-6)
     upstream = rng.normal(size=w.shape).astype("float32")
     alpha = np.repeat(np.array([0.5, 1.0, 2.0], "float32"), 2)
-    _, dalpha = vjp(lambda a: _scaled_sign(w, a), alpha, upstream, False)
+    _, dalpha = vjp(lambda a: _scaled_codes(w, a), alpha, upstream, False)
     np.testing.assert_allclose(dalpha, np.sum(upstream * np.where(w >= 0, 1, -1), axis=0),
                                rtol=1e-5)
 
