@@ -34,7 +34,6 @@ from keras_binary.precision import get_quantizer
 from keras_binary.quantizers.base import check_float_input, sign
 
 MODES = ("lab", "bwn", "binary_connect")
-SCALED_MODES = ("lab", "lat")  # alpha is a weight that the LAB optimizer sets
 SCALE_ATTR = "loss_aware_scale"
 
 
@@ -106,6 +105,7 @@ class LossAwareBinarizer(keras.layers.Layer):
 
     precision = 1
     modes = MODES
+    optimizer_scaled_modes = ("lab",)  # modes whose alpha is a weight that LAB sets
 
     def __init__(self, mode: str = "lab", groups: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
@@ -125,7 +125,7 @@ class LossAwareBinarizer(keras.layers.Layer):
                 f"{type(self).__name__}(groups={self.groups}) needs a kernel whose last axis is a "
                 f"multiple of {self.groups}, got shape {tuple(input_shape)}."
             )
-        if self.mode in SCALED_MODES:
+        if self.mode in self.optimizer_scaled_modes:
             shape = () if self.groups == 1 else (self.groups,)
             self.alpha = self.add_weight(shape=shape, initializer="ones", name="alpha")
             setattr(self.alpha, SCALE_ATTR, True)
@@ -138,7 +138,7 @@ class LossAwareBinarizer(keras.layers.Layer):
 
     def call(self, w: Any) -> Any:
         w = check_float_input(w, type(self).__name__)
-        if self.mode in SCALED_MODES:
+        if self.mode in self.optimizer_scaled_modes:
             alpha = ops.cast(self.alpha, w.dtype)
         elif self.mode == "bwn":
             alpha = ops.stop_gradient(self.scale(w))

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.loss_aware import LossAwareBinarizer, grouped_scale
+from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 
 
 def ternary_scale(w: Any, d: Any, groups: int = 1, iterations: int = 2) -> Any:
@@ -32,22 +32,18 @@ def ternary_scale(w: Any, d: Any, groups: int = 1, iterations: int = 2) -> Any:
     b = [|w| > alpha / 2], alpha = sum(d |w| b) / sum(d b); a block whose b would be all zero
     keeps its previous alpha. A scalar for `groups=1`, else shape `(groups,)`.
     """
-    alpha = grouped_scale(w, d, groups)
     blocks = (-1, groups, w.shape[-1] // groups)
-    dw = ops.reshape(d * ops.abs(w), blocks)
-    dd = ops.reshape(d, blocks)
     magnitude = ops.reshape(ops.abs(w), blocks)
+    dd = ops.reshape(d, blocks)
+    dw = dd * magnitude
+    alpha = ops.sum(dw, axis=(0, 2)) / ops.sum(dd, axis=(0, 2))  # grouped_scale, shape (groups,)
     for _ in range(iterations):
-        per_block = ops.reshape(alpha, (1, groups, 1))
-        keep = ops.cast(ops.greater(magnitude, per_block / 2), w.dtype)
+        keep = ops.cast(ops.greater(magnitude, ops.reshape(alpha, (1, groups, 1)) / 2), w.dtype)
         numerator = ops.sum(dw * keep, axis=(0, 2))
         denominator = ops.sum(dd * keep, axis=(0, 2))
-        previous = ops.reshape(alpha, (groups,))
         safe = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
-        alpha = ops.where(denominator > 0, numerator / safe, previous)
-        if groups == 1:
-            alpha = ops.reshape(alpha, ())
-    return alpha
+        alpha = ops.where(denominator > 0, numerator / safe, alpha)
+    return ops.reshape(alpha, ()) if groups == 1 else alpha
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -65,6 +61,7 @@ class LossAwareTernarizer(LossAwareBinarizer):
 
     precision = 2
     modes = ("lat",)
+    optimizer_scaled_modes = ("lat",)
 
     def __init__(self, groups: int = 1, iterations: int = 2, **kwargs: Any):
         kwargs.pop("mode", None)  # always "lat"; accepted so base-class configs load
