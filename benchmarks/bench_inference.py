@@ -3,7 +3,9 @@
 For each zoo model (random weights; the float model and the converted model share them) and
 batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`,
 and checks that the predictions agree. "frozen float" is the stricter float baseline: the same
-model with its quantized kernels stored, so no call re-quantizes latent kernels. Runs every
+model with its quantized kernels stored, so no call re-quantizes latent kernels, run as one XLA
+program like the converted model (on TensorFlow, the plain float model runs as Keras leaves it
+on CPU: without XLA). Runs every
 requested backend in its own process (the Keras backend is fixed per process) and prints one
 Markdown table.
 
@@ -54,24 +56,23 @@ def trained_like_statistics(model) -> None:
 
 def frozen_float(model):
     """The float model with its quantized kernels stored (kernel quantizers replaced by an
-    identity), so a float call does not re-quantize the latent kernels: the stricter baseline."""
+    identity), so a float call does not re-quantize the latent kernels, and XLA-compiled like
+    the converted model (TensorFlow leaves XLA off on CPU by default): the stricter baseline."""
     import keras
 
-    from keras_binary.quantizers import NoOp, precision_of, serialize
+    from keras_binary.inference.frozen import copy_frozen_weights, frozen_config, is_freezable
 
     def clone(layer):
-        config = layer.get_config()
-        if getattr(layer, "kernel_quantizer", None) is not None:
-            bits = precision_of(layer.kernel_quantizer) or 32
-            config["kernel_quantizer"] = serialize(NoOp(precision=bits))
-            config["kernel_constraint"] = None
+        config = frozen_config(layer) if is_freezable(layer) else layer.get_config()
         return layer.__class__.from_config(config)
 
     frozen = keras.models.clone_model(model, clone_function=clone)
-    frozen.set_weights(model.get_weights())
     for old, new in zip(model.layers, frozen.layers, strict=True):
-        if getattr(old, "kernel_quantizer", None) is not None:
-            new.kernel.assign(old.quantize_kernel(old.kernel))
+        if is_freezable(old):
+            copy_frozen_weights(old, new)
+        else:
+            new.set_weights(old.get_weights())
+    frozen.jit_compile = True
     return frozen
 
 

@@ -7,7 +7,9 @@ output channel: sign, magnitude-aware and XNOR scaling alike) becomes a
 bias and following BatchNorms fold into the per-channel output transform. Where only binary
 layers read the result, it is produced packed through an exact integer threshold, max pooling
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
-between binary layers. Every other layer is copied with its weights and stays float. Dropout and
+between binary layers. Every other layer is copied with its weights and stays float; one that
+quantizes its kernels (a first QuantConv2D, say) stores them quantized instead of re-quantizing
+latent kernels on every call (`keras_binary.inference.frozen`). Dropout and
 noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
 values, much faster under XLA on CPU).
 
@@ -36,6 +38,7 @@ from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference, words
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
+from keras_binary.inference.frozen import copy_frozen_weights, frozen_config, is_freezable
 from keras_binary.inference.graph import LayerGraph, as_functional
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 from keras_binary.inference.plan import BinaryPlan, binary_reason, plan_binary_layer
@@ -51,6 +54,10 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
         model: a model of keras_binary Quant* layers and ordinary Keras layers.
         warn: warn about layers with binary inputs and kernel that stay float, and why
             (a layer with float inputs, such as a first layer, stays float silently).
+
+    The returned model has ``jit_compile=True`` (on TensorFlow, whose CPU default is False,
+    this runs the whole model as one XLA program); set it again after ``compile`` or
+    loading (``fast.jit_compile = True``).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"convert expects a keras.Model, got {type(model).__name__}")
@@ -68,8 +75,12 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
             warnings.warn(f"convert: {op.name!r} stays float: {binary_reason(op, graph)}",
                           stacklevel=2)
     rewriter = _Rewriter(plans)
-    return keras.models.clone_model(functional, clone_function=lambda op: op,
+    fast = keras.models.clone_model(functional, clone_function=lambda op: op,
                                     call_function=rewriter)
+    # The kernels are XLA custom calls: compiled as one XLA program, TensorFlow runs them without
+    # its per-op dispatch (Keras leaves XLA off on CPU-only TensorFlow by default).
+    fast.jit_compile = True
+    return fast
 
 
 def _pack_signs(negative: np.ndarray) -> np.ndarray:
@@ -108,6 +119,11 @@ class _Rewriter:
         if patterns.is_max_pool_2d(op) and keras.backend.is_float_dtype(inputs.dtype):
             pool = SlicedMaxPooling2D(op.pool_size, op.strides, op.padding, name=op.name)
             return pool(inputs)
+        if is_freezable(op):  # a float layer with quantized kernels: store them quantized
+            clone = op.__class__.from_config(frozen_config(op))
+            outputs = clone(*args, **kwargs)
+            copy_frozen_weights(op, clone)
+            return outputs
         clone = op.__class__.from_config(op.get_config())
         outputs = clone(*args, **kwargs)
         clone.set_weights(op.get_weights())

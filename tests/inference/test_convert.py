@@ -21,6 +21,7 @@ def test_exact_dense_outputs_equal_integer_preactivations():
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(expected, np.round(expected))  # integer pre-activations
     assert _types(fast) == ["InputLayer", "BinaryDenseInference"]
+    assert fast.jit_compile  # one XLA program, on TensorFlow too
 
 
 @pytest.mark.parametrize("pad_values,strides,padding", [
