@@ -134,7 +134,8 @@ def load_weights(model: keras.Model, weights: str | os.PathLike | None, model_na
 # Trained by this project with `python -m model_zoo train binarynet_mlp_2048 --dataset NAME
 # --epochs E --seed 1` (BinaryNet recipe, Adam 3e-3 -> 3e-7 exponential over E epochs, batch 100,
 # dropout 0.2/0.5, squared hinge) on 2 shared CPU cores, with `--export FILE` (or stopped early
-# at the checkpoint named in `budget`, then `python -m model_zoo export`). Accuracy: full real test set (10,000 images).
+# at the checkpoint named in `budget`, then `python -m model_zoo export`). Accuracy: full real
+# test set (10,000 images).
 register(PretrainedWeights(
     "binarynet_mlp_2048", "mnist", "binarynet_mlp_2048_mnist.npz",
     "49cc0f6e10fcb933b51f003ccf724b1ee823092ce5f6c485246494acf6a05cba", 0.9823,
