@@ -78,3 +78,12 @@ def test_lat_variant_learns_ternary_kernels_on_real_mnist(tmp_path):
             codes = np.asarray(keras.ops.convert_to_numpy(layer.kernel_quantizer(layer.kernel)))
             alpha = float(keras.ops.convert_to_numpy(layer.kernel_quantizer.alpha))
             assert set(np.unique(np.round(codes / alpha, 5))) == {-1.0, 0.0, 1.0}
+
+
+def test_bop_hyperparameters_reach_the_bop_optimizer():
+    optimizer = train_lab_mlp.make_optimizer("bop", steps=100, bop_threshold=3e-7, bop_gamma=2e-2)
+    ((_, bop),) = optimizer.get_config()["predicate_optimizer_pairs"]
+    assert bop["class_name"] == "Bop"
+    assert bop["config"]["threshold"] == pytest.approx(3e-7)
+    assert bop["config"]["gamma"] == pytest.approx(2e-2)
+    assert isinstance(optimizer.default_optimizer, keras.optimizers.Adam)
