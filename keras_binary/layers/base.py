@@ -54,13 +54,16 @@ class QuantizerMixin:
     def init_quantizers(self, **identifiers: Any) -> None:
         """Resolves and stores the quantizers (call after the Keras `__init__`).
 
-        Warns once when a binary kernel quantizer has no constraint on its latent weights.
+        Warns once when a binary kernel quantizer has no constraint on its latent weights (not
+        for `NoOp`: its kernel holds values already quantized, not latent weights).
         """
         for argument, identifier in identifiers.items():
             setattr(self, argument, resolve_quantizer(identifier, argument))
         for quantizer_attr, weight_attr, constraint_attr in self.quantized_kernels:
             quantizer = getattr(self, quantizer_attr)
-            if quantizers.precision_of(quantizer) == 1 and getattr(self, constraint_attr) is None:
+            latent = not isinstance(quantizer, quantizers.NoOp)
+            if (latent and quantizers.precision_of(quantizer) == 1
+                    and getattr(self, constraint_attr) is None):
                 warnings.warn(
                     f"{type(self).__name__} '{self.name}' binarizes its {weight_attr} with "
                     f"{quantizer!r} but has no {constraint_attr}: latent weights may grow "

@@ -9,6 +9,7 @@ import pytest
 from keras_binary.constraints import WeightClip
 from keras_binary.layers import QuantDense
 from keras_binary.precision import get_precision, get_quantizer
+from keras_binary.quantizers import NoOp
 from tests.layers.helpers import (
     ScaledSign,
     assert_config_round_trip,
@@ -124,6 +125,7 @@ def test_binary_kernel_without_constraint_warns_once():
         layer(random_inputs((2, 4)))
         QuantDense(3, kernel_quantizer="ste_sign", **CLIP)
         QuantDense(3, kernel_quantizer="dorefa")
+        QuantDense(3, kernel_quantizer=NoOp(precision=1))  # stored +-1 values, no latent weights
 
 
 def test_lora_and_keras_quantization_are_refused():
