@@ -60,18 +60,12 @@ def frozen_float(model):
     the converted model (TensorFlow leaves XLA off on CPU by default): the stricter baseline."""
     import keras
 
-    from keras_binary.inference.frozen import copy_frozen_weights, frozen_config, is_freezable
+    from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
 
-    def clone(layer):
-        config = frozen_config(layer) if is_freezable(layer) else layer.get_config()
-        return layer.__class__.from_config(config)
-
-    frozen = keras.models.clone_model(model, clone_function=clone)
+    frozen = keras.models.clone_model(
+        model, clone_function=lambda layer: layer.__class__.from_config(frozen_config(layer)))
     for old, new in zip(model.layers, frozen.layers, strict=True):
-        if is_freezable(old):
-            copy_frozen_weights(old, new)
-        else:
-            new.set_weights(old.get_weights())
+        copy_frozen_weights(old, new)
     frozen.jit_compile = True
     return frozen
 

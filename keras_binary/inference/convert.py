@@ -38,7 +38,7 @@ from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference, words
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
-from keras_binary.inference.frozen import copy_frozen_weights, frozen_config, is_freezable
+from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
 from keras_binary.inference.graph import LayerGraph, as_functional
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 from keras_binary.inference.plan import BinaryPlan, binary_reason, plan_binary_layer
@@ -119,14 +119,10 @@ class _Rewriter:
         if patterns.is_max_pool_2d(op) and keras.backend.is_float_dtype(inputs.dtype):
             pool = SlicedMaxPooling2D(op.pool_size, op.strides, op.padding, name=op.name)
             return pool(inputs)
-        if is_freezable(op):  # a float layer with quantized kernels: store them quantized
-            clone = op.__class__.from_config(frozen_config(op))
-            outputs = clone(*args, **kwargs)
-            copy_frozen_weights(op, clone)
-            return outputs
-        clone = op.__class__.from_config(op.get_config())
+        # A float layer; one with quantized kernels stores them quantized.
+        clone = op.__class__.from_config(frozen_config(op))
         outputs = clone(*args, **kwargs)
-        clone.set_weights(op.get_weights())
+        copy_frozen_weights(op, clone)
         return outputs
 
     def _packed_passthrough(self, op: Any, inputs: Any) -> Any:

@@ -4,7 +4,8 @@ A Quant* layer re-quantizes its latent kernels on every call. At inference the r
 changes, so `frozen_config` swaps each kernel quantizer for `NoOp` (same declared precision, no
 constraint) and `copy_frozen_weights` stores the quantized kernels in the copy. The copy computes
 the same outputs without the per-call quantization (a large cost for big float-kept kernels, e.g.
-a sign over a first layer's 784x2048 kernel on every batch-1 call).
+a sign over a first layer's 784x2048 kernel on every batch-1 call). Both functions take any
+layer: one that quantizes no kernel is copied unchanged.
 
 Example::
 
@@ -28,13 +29,9 @@ def _quantized(layer: Any) -> list[tuple[str, str, str]]:
             if getattr(layer, entry[0], None) is not None]
 
 
-def is_freezable(layer: Any) -> bool:
-    """True for a layer that quantizes at least one of its kernels."""
-    return bool(_quantized(layer))
-
-
 def frozen_config(layer: Any) -> dict[str, Any]:
-    """`layer.get_config()` with each kernel quantizer an identity of the same precision."""
+    """`layer.get_config()` with each kernel quantizer (if any) an identity of the same
+    precision."""
     config = layer.get_config()
     for quantizer_attr, _, constraint_attr in _quantized(layer):
         bits = precision_of(getattr(layer, quantizer_attr)) or 32
