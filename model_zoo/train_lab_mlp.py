@@ -43,6 +43,8 @@ from model_zoo.model_selection import EvaluateAtBestValidation
 
 VARIANTS = ("full", "binary_connect", "bwn", "lab", "lab2", "lat", "bop")
 INITS = ("keras", "paper")
+# Bop for "bop": the best (threshold, gamma) of a 10-epoch sweep on this MLP (BENCHMARKS.md).
+BOP_THRESHOLD, BOP_GAMMA = 1e-7, 1e-3
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-4}
 
 
@@ -78,12 +80,12 @@ def lab_mlp(variant: str, hidden_units: int = 2048) -> keras.Model:
     return keras.Model(inputs, x, name=f"lab_mlp_{variant}")
 
 
-def make_optimizer(variant: str, steps: int, bop_threshold: float = 1e-7,
-                   bop_gamma: float = 1e-3) -> keras.optimizers.Optimizer:
+def make_optimizer(variant: str, steps: int, bop_threshold: float = BOP_THRESHOLD,
+                   bop_gamma: float = BOP_GAMMA) -> keras.optimizers.Optimizer:
     """The paper's optimizer and step-wise learning-rate schedule for `variant`.
 
-    "bop": Bop(`bop_threshold`, `bop_gamma`) for the binary kernels (defaults: the best of a
-    small sweep on this MLP, BENCHMARKS.md), Adam with the schedule for the rest.
+    "bop": Bop(`bop_threshold`, `bop_gamma`) for the binary kernels, Adam with the schedule
+    for the rest.
     """
     base = 0.005 if variant in ("lab2", "bop") else 0.01
     lr = keras.optimizers.schedules.PiecewiseConstantDecay(
@@ -129,8 +131,8 @@ def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
 def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = None,
         hidden_units: int = 2048, seed: int = 0,
         save_dir: str | None = None, overwrite: bool = False,
-        validation: int = 0, init: str = "keras", bop_threshold: float = 1e-7,
-        bop_gamma: float = 1e-3) -> dict[str, Any]:
+        validation: int = 0, init: str = "keras", bop_threshold: float = BOP_THRESHOLD,
+        bop_gamma: float = BOP_GAMMA) -> dict[str, Any]:
     """Trains one variant and returns its test error (%) and wall time.
 
     With `validation` > 0, the last `validation` training examples are held out and the result
@@ -205,8 +207,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "at the best validation epoch (the paper: 10000)")
     parser.add_argument("--paper-init", action="store_true",
                         help="binary kernels from U(+-sqrt(1.5/(fan_in+fan_out))), as the paper")
-    parser.add_argument("--bop-threshold", type=float, default=1e-7, help="Bop's tau (bop)")
-    parser.add_argument("--bop-gamma", type=float, default=1e-3, help="Bop's gamma (bop)")
+    parser.add_argument("--bop-threshold", type=float, default=BOP_THRESHOLD,
+                        help="Bop's tau (bop)")
+    parser.add_argument("--bop-gamma", type=float, default=BOP_GAMMA, help="Bop's gamma (bop)")
     parser.add_argument("--output", default=None, help="append JSON lines here")
     parser.add_argument("--save-dir", default=None, help="save each trained model (.keras) here")
     parser.add_argument("--overwrite", action="store_true",
