@@ -18,8 +18,10 @@ finished one (`--overwrite` deletes that run's checkpoint, backup and logs and s
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _print_list() -> None:
@@ -43,8 +45,10 @@ def _train(args: argparse.Namespace) -> int:
 
     model, _ = train(
         args.model, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        optimizer=args.optimizer, output_dir=args.output_dir, data_dir=args.data_dir,
-        limit=args.limit, seed=args.seed, overwrite=args.overwrite,
+        optimizer=args.optimizer, learning_rate=args.learning_rate,
+        final_learning_rate=args.final_learning_rate,
+        model_options=_model_options(args.model_option), output_dir=args.output_dir,
+        data_dir=args.data_dir, limit=args.limit, seed=args.seed, overwrite=args.overwrite,
     )
     dataset = args.dataset or _recipe_dataset(args.model)
     result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
@@ -57,6 +61,20 @@ def _train(args: argparse.Namespace) -> int:
                                    overwrite=args.overwrite)
         print(f"packed weights written to {args.export} ({size} bytes)")
     return 0
+
+
+def _model_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """`["dropout_hidden=0", ...]` -> `{"dropout_hidden": 0}` (values as Python literals)."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, text = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--model-option wants KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            options[key] = text  # a bare word, e.g. a name
+    return options
 
 
 def _recipe_dataset(model: str) -> str:
@@ -124,6 +142,12 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--optimizer", choices=("adam", "bop", "lab"))
+    train.add_argument("--learning-rate", type=float, help="the schedule's starting rate")
+    train.add_argument("--final-learning-rate", type=float,
+                       help="where an exponential schedule ends (BinaryNet: 3e-7)")
+    train.add_argument("--model-option", action="append", metavar="KEY=VALUE",
+                       help="a keyword argument of the model's builder, e.g. dropout_hidden=0 "
+                            "(repeatable)")
     train.add_argument("--output-dir", default="runs/train",
                        help="checkpoint each epoch, resume backup and TensorBoard logs; an "
                             "interrupted run there resumes when started again with the same "

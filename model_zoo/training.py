@@ -18,7 +18,7 @@ import dataclasses
 import importlib.util
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,9 @@ def train(
     epochs: int | None = None,
     batch_size: int | None = None,
     optimizer: str | None = None,
+    learning_rate: float | None = None,
+    final_learning_rate: float | None = None,
+    model_options: Mapping[str, Any] | None = None,
     output_dir: str | os.PathLike = "runs",
     data_dir: str | os.PathLike | None = None,
     limit: int | None = None,
@@ -98,11 +101,17 @@ def train(
     finished run is refused (FileExistsError) unless `overwrite=True` (see the module
     docstring). `limit` caps the examples per split (quick runs); `seed` seeds the weights,
     dropout and shuffling (`keras.utils.set_random_seed`); `extra_callbacks` go to `fit` too.
+    `learning_rate` and `final_learning_rate` override the recipe's schedule ends;
+    `model_options` are keyword arguments of the model's builder (e.g. `dropout_hidden`).
     """
     recipe = get_recipe(model_name, dataset, epochs=epochs, batch_size=batch_size,
-                        optimizer=optimizer)
+                        optimizer=optimizer, learning_rate=learning_rate,
+                        final_learning_rate=final_learning_rate)
+    model_options = dict(model_options or {})
     run = {"model": model_name, "recipe": dataclasses.asdict(recipe), "limit": limit,
            "seed": seed}
+    if model_options:  # only when given, so runs started before this option still resume
+        run["model_options"] = model_options
     done = open_run_directory(output_dir, run, overwrite=overwrite)
     if done and verbose:
         print(f"resuming the interrupted run in {output_dir} after epoch {done}")
@@ -112,7 +121,7 @@ def train(
     steps = int(train_data.cardinality())
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
-    model = compile_model(get_model(model_name), recipe, steps)
+    model = compile_model(get_model(model_name, **model_options), recipe, steps)
     history = model.fit(
         train_data,
         validation_data=test_data,

@@ -101,6 +101,8 @@ def binarynet_mlp_2048(
     weights: str | os.PathLike | None = None,
     num_classes: int = 10,
     input_tensor: Any = None,
+    dropout_input: float = 0.2,
+    dropout_hidden: float = 0.5,
 ) -> keras.Model:
     """BinaryNet MLP with 3 hidden layers of 2048 units (the paper's Torch7 variant, 1.40%).
 
@@ -110,7 +112,8 @@ def binarynet_mlp_2048(
     1.40% error after 1000 epochs; `weights="fashion_mnist"`: 87.58% after 20 epochs.
     """
     return binarynet_mlp(input_shape, include_top, weights, num_classes, input_tensor,
-                         hidden_units=2048)
+                         hidden_units=2048, dropout_input=dropout_input,
+                         dropout_hidden=dropout_hidden)
 
 
 def _conv_block(x: Any, filters: int, index: int, pool: bool, first: bool) -> Any:
