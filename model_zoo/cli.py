@@ -4,6 +4,7 @@ Examples:
 
     python -m model_zoo list
     python -m model_zoo train binarynet_mlp_2048 --dataset mnist --epochs 20 --output-dir runs/m
+    python -m model_zoo train lab_mlp --model-option binarize_activations=True  # LAB2
     python -m model_zoo evaluate binarynet_mlp_2048 --dataset mnist --weights mnist
     python -m model_zoo export runs/m/checkpoint.keras mlp.npz --model binarynet_mlp_2048
     python -m model_zoo bench binarynet_mlp_2048 --weights mnist --batch-sizes 1 32

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import keras
 import pytest
 
 from model_zoo import datasets
@@ -45,6 +48,35 @@ def test_train_writes_checkpoint_and_packed_weights(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "finished run's checkpoint" in err and "--overwrite" in err
     assert (tmp_path / "run" / "checkpoint.keras").stat().st_mtime_ns == before
+
+
+def test_train_passes_schedule_overrides_and_model_options(tmp_path):
+    datasets.prepare("mnist")
+    run = tmp_path / "run"
+    status = main(["train", "binarynet_mlp_2048", "--dataset", "mnist", "--epochs", "1",
+                   "--limit", "200", "--output-dir", str(run), "--learning-rate", "1e-3",
+                   "--final-learning-rate", "1e-5", "--model-option", "dropout_hidden=0",
+                   "--model-option", "dropout_input=0.1"])
+    assert status == 0
+    record = json.loads((run / "run.json").read_text())
+    assert record["model_options"] == {"dropout_hidden": 0, "dropout_input": 0.1}
+    assert record["recipe"]["learning_rate"] == 1e-3
+    assert record["recipe"]["final_learning_rate"] == 1e-5
+    model = keras.saving.load_model(run / "checkpoint.keras", compile=True)
+    dropouts = {layer.name: layer.rate for layer in model.layers
+                if isinstance(layer, keras.layers.Dropout)}
+    assert dropouts == {"dropout_in": 0.1}  # no hidden dropout layers were built
+    schedule = model.optimizer.get_config()["learning_rate"]
+    assert schedule["class_name"] == "ExponentialDecay"
+    assert schedule["config"]["initial_learning_rate"] == pytest.approx(1e-3)
+    assert schedule["config"]["decay_rate"] == pytest.approx(1e-2)  # 1e-5 / 1e-3 over the run
+
+
+@pytest.mark.parametrize("option", ["dropout_hidden", "0=dropout", "=1"])
+def test_malformed_model_option_exits_with_a_message(option, tmp_path):
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        main(["train", "binarynet_mlp_2048", "--model-option", option,
+              "--output-dir", str(tmp_path)])
 
 
 def test_demo_with_pretrained_weights_evaluates_and_calls_the_hook(capsys):
