@@ -105,6 +105,9 @@ def get_recipe(model: str, dataset: str | None = None, **overrides: Any) -> Reci
     if unknown:
         raise ValueError(f"Unknown recipe fields {unknown}; known: {sorted(fields)}")
     recipe = dataclasses.replace(RECIPES[model], **changes)
+    if "final_learning_rate" in changes and recipe.schedule != "exponential":
+        raise ValueError(f"final_learning_rate only applies to an exponential schedule; "
+                         f"{model}'s is {recipe.schedule!r}")
     if recipe.optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {recipe.optimizer!r}")
     for name in ("epochs", "batch_size"):

@@ -58,6 +58,7 @@ def test_overrides_and_optimizers():
         (("lab_mlp",), {"optimizer": "sgd"}, "optimizer must be one of"),
         (("lab_mlp",), {"epochs": 0}, "epochs must be a positive int"),
         (("lab_mlp",), {"momentum": 0.9}, "Unknown recipe fields"),
+        (("lab_mlp",), {"final_learning_rate": 1e-5}, "only applies to an exponential"),
     ],
 )
 def test_bad_recipes_are_refused(args, kwargs, message):
