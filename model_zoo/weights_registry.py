@@ -134,9 +134,8 @@ def load_weights(model: keras.Model, weights: str | os.PathLike | None, model_na
 # Trained by this project with `python -m model_zoo train binarynet_mlp_2048 --dataset NAME
 # --epochs E --seed 1` (BinaryNet recipe, Adam 3e-3 -> 3e-7 exponential over E epochs, batch 100,
 # dropout 0.2/0.5, squared hinge; MNIST with the short-budget changes named in its entry) on 2
-# shared CPU cores, with `--export FILE` (or stopped early
-# at the checkpoint named in `budget`, then `python -m model_zoo export`). Accuracy: full real
-# test set (10,000 images).
+# shared CPU cores, with `--export FILE` (or stopped early at the checkpoint named in `budget`,
+# then `python -m model_zoo export`). Accuracy: full real test set (10,000 images).
 register(PretrainedWeights(
     "binarynet_mlp_2048", "mnist", "binarynet_mlp_2048_mnist.npz",
     "17e3ada50938fb4ab20b97a30c2c865f17af5273ac84f8e2daf6b3e3ba5df270", 0.9886,
