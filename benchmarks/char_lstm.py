@@ -28,7 +28,7 @@ import keras
 
 from model_zoo.datasets import CharVocabulary, char_dataset, load_text_corpus
 from model_zoo.model_selection import EvaluateAtBestValidation
-from model_zoo.models.char_lstm import VARIANTS, build_char_lstm, sample_text
+from model_zoo.models.char_lstm import SCALES, VARIANTS, build_char_lstm, sample_text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", default="linux", choices=("linux", "gutenberg"))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--units", type=int, default=512)
+    parser.add_argument("--scale", default="gate", choices=SCALES,
+                        help="binarized weights' alpha per gate matrix (the paper's) or per unit")
     parser.add_argument("--seq-len", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=200)
@@ -59,7 +61,7 @@ def train_variant(variant: str, text: str, vocab: CharVocabulary, args) -> tuple
         split: char_dataset(text, args.seq_len, args.batch_size, split, vocabulary=vocab)
         for split in ("train", "valid", "test")
     }
-    model = build_char_lstm(vocab.size, variant, units=args.units)
+    model = build_char_lstm(vocab.size, variant, units=args.units, scale=args.scale)
     model.compile(
         optimizer=LAB(learning_rate=args.learning_rate, clipvalue=args.clip),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "characters": len(text),
         "vocabulary": vocab.size,
         "units": args.units,
+        "scale": args.scale,
         "seq_len": args.seq_len,
         "batch_size": args.batch_size,
         "epochs": args.epochs,

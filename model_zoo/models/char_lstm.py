@@ -9,10 +9,15 @@ never binarized. Variants (`VARIANTS`):
 - "bwn": alpha * sign(W) with alpha = mean |W| per matrix (Binary Weight Networks).
 - "lab": loss-aware binarization, alpha set by the `LAB` optimizer from Adam's second moment.
 
-"Per matrix" means per gate: the LSTM kernels hold the four gates' matrices side by side, and
-each gets its own alpha (`LossAwareBinarizer(groups=4)`), as in the paper's implementation,
-where every gate's input and hidden weights are separate matrices.
 - "lab2": LAB weights and a binarized (sign) hidden state entering the recurrent product.
+
+`scale="gate"` (default) gives one alpha per matrix, and "per matrix" means per gate: the LSTM
+kernels hold the four gates' matrices side by side, and each gets its own alpha
+(`LossAwareBinarizer(groups=4)`), as in the paper's implementation, where every gate's input and
+hidden weights are separate matrices. `scale="unit"` gives every output unit (kernel column) its
+own alpha, as XNOR-Net's per-channel scales; LAB's closed form is the same computed over each
+column, since the proximal step separates over any partition of the weights into scale blocks.
+A per-column scale costs nothing at inference: it folds into the output transform.
 
 The binarized variants all use `keras_binary.quantizers.LossAwareBinarizer` (modes
 "binary_connect", "bwn", "lab") and train with `keras_binary.optimizers.LAB`, which is Adam with
@@ -39,6 +44,8 @@ from keras_binary.layers.recurrent import QuantLSTM
 from keras_binary.quantizers import LossAwareBinarizer
 
 # variant -> (LossAwareBinarizer mode of the weights, hidden-state quantizer alias)
+SCALES = ("gate", "unit")
+
 VARIANTS: dict[str, tuple[str | None, str | None]] = {
     "full": (None, None),
     "binaryconnect": ("binary_connect", None),
@@ -49,7 +56,7 @@ VARIANTS: dict[str, tuple[str | None, str | None]] = {
 
 
 def _weight_quantizer(mode: str | None, groups: int = 1) -> LossAwareBinarizer | None:
-    """A new instance per kernel: alpha belongs to one kernel (one per gate with groups=4)."""
+    """A new instance per kernel: alpha belongs to one kernel (one per block of `groups`)."""
     return None if mode is None else LossAwareBinarizer(mode=mode, groups=groups)
 
 
@@ -58,27 +65,32 @@ def build_char_lstm(
     variant: str = "full",
     units: int = 512,
     init_scale: float = 0.08,
+    scale: str = "gate",
 ) -> keras.Model:
     """The LAB paper's char-LSTM: ids (batch, time) -> next-character logits (batch, time, vocab).
 
     Weights start from U[-init_scale, init_scale]; binarized variants clip latent weights to
-    [-1, 1] (`weight_clip`). Train with `keras_binary.optimizers.LAB` (needed for "lab"/"lab2";
-    Adam for everything else) and sparse categorical cross-entropy on the logits.
+    [-1, 1] (`weight_clip`) and have one alpha per gate matrix (`scale="gate"`, the paper's) or
+    per output unit (`scale="unit"`). Train with `keras_binary.optimizers.LAB` (needed for
+    "lab"/"lab2"; Adam for everything else) and sparse categorical cross-entropy on the logits.
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    if scale not in SCALES:
+        raise ValueError(f"Unknown scale {scale!r}; known: {', '.join(SCALES)}")
     if not isinstance(vocab_size, int) or vocab_size < 2:
         raise ValueError(f"vocab_size must be an int >= 2, got {vocab_size!r}")
     weight_mode, hidden_q = VARIANTS[variant]
     init = keras.initializers.RandomUniform(-init_scale, init_scale)
     clip = "weight_clip" if weight_mode else None
+    lstm_groups, logits_groups = (4, 1) if scale == "gate" else (4 * units, vocab_size)
     ids = keras.Input((None,), dtype="int32", name="char_ids")
     x = keras.layers.CategoryEncoding(vocab_size, output_mode="one_hot", name="one_hot")(ids)
     x = QuantLSTM(
         units,
         return_sequences=True,
-        kernel_quantizer=_weight_quantizer(weight_mode, groups=4),
-        recurrent_quantizer=_weight_quantizer(weight_mode, groups=4),
+        kernel_quantizer=_weight_quantizer(weight_mode, groups=lstm_groups),
+        recurrent_quantizer=_weight_quantizer(weight_mode, groups=lstm_groups),
         recurrent_input_quantizer=hidden_q,
         kernel_initializer=init,
         recurrent_initializer=init,
@@ -88,7 +100,7 @@ def build_char_lstm(
     )(x)
     logits = QuantDense(
         vocab_size,
-        kernel_quantizer=_weight_quantizer(weight_mode),
+        kernel_quantizer=_weight_quantizer(weight_mode, groups=logits_groups),
         kernel_initializer=init,
         kernel_constraint=clip,
         name="logits",

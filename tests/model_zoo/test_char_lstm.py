@@ -27,6 +27,26 @@ def test_variants_binarize_what_the_paper_binarizes(variant):
     assert out.shape == (1, 4, 11)
 
 
+def test_unit_scale_gives_every_kernel_column_its_own_alpha():
+    model = build_char_lstm(vocab_size=7, variant="bwn", units=3, scale="unit")
+    lstm, logits = model.get_layer("lstm"), model.get_layer("logits")
+    kernels = [lstm.cell.kernel, lstm.cell.recurrent_kernel, logits.kernel]
+    assert [get_quantizer(k).groups for k in kernels] == [12, 12, 7]
+    for kernel in kernels:
+        w = np.asarray(kernel.value)
+        expected = np.abs(w).mean(axis=0) * np.where(w >= 0, 1.0, -1.0)
+        got = np.asarray(get_quantizer(kernel)(kernel.value))
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+        assert len(np.unique(np.abs(got).round(7))) == w.shape[-1]  # one magnitude per column
+
+
+def test_unit_scale_lab_alpha_has_one_entry_per_column():
+    model = build_char_lstm(vocab_size=5, variant="lab", units=2, scale="unit")
+    alphas = [get_quantizer(k).alpha for k in
+              (model.get_layer("lstm").cell.kernel, model.get_layer("logits").kernel)]
+    assert [tuple(a.shape) for a in alphas] == [(8,), (5,)]
+
+
 def test_sample_text_generates_characters_of_the_vocabulary():
     chars = "abc d"
     model = build_char_lstm(vocab_size=len(chars), variant="bwn", units=4)
@@ -40,6 +60,8 @@ def test_sample_text_generates_characters_of_the_vocabulary():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="Unknown variant"):
         build_char_lstm(10, variant="xnor")
+    with pytest.raises(ValueError, match="Unknown scale"):
+        build_char_lstm(10, variant="lab", scale="channel")
     with pytest.raises(ValueError, match="vocab_size"):
         build_char_lstm(1)
     model = build_char_lstm(5, units=2)
