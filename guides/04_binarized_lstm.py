@@ -59,10 +59,11 @@ for split, (inputs, _) in data.items():
 # ## Three variants of one model
 #
 # `model_zoo.models.char_lstm.build_char_lstm` builds the model. Its binarized variants give
-# every weight matrix (LSTM input kernel, recurrent kernel, output layer) a
-# `LossAwareBinarizer` whose mode picks the scale: `"binary_connect"` uses `sign(W)` and `"lab"`
-# uses `alpha * sign(W)`, with `alpha` set by the `LAB` optimizer (one `alpha` per gate in the
-# LSTM kernels: `LossAwareBinarizer(groups=4)`). All variants train with `LAB`
+# the LSTM's weight matrices (input kernel and recurrent kernel) a `LossAwareBinarizer` whose
+# mode picks the scale: `"binary_connect"` uses `sign(W)` and `"lab"` uses `alpha * sign(W)`,
+# with `alpha` set by the `LAB` optimizer (one `alpha` per gate: `LossAwareBinarizer(groups=4)`).
+# The softmax output layer stays full precision, as in the paper's implementation
+# (`binarize_output=True` binarizes it too). All variants train with `LAB`
 # (Adam on everything else, gradients clipped as in the paper), so they differ only in the
 # binarization.
 
@@ -118,9 +119,10 @@ save_figure(fig, "04_char_lstm")
 # %% [markdown]
 # ## What the binarized weights look like
 #
-# In the LAB model every weight matrix is `alpha * sign(W)`, each entry plus or minus its scale.
-# The LSTM kernels hold the four gates' matrices side by side (input, forget, cell, output), and
-# each gate has its own `alpha`, as in the paper's implementation: four scales, eight values.
+# In the LAB model every LSTM weight matrix is `alpha * sign(W)`, each entry plus or minus its
+# scale. The LSTM kernels hold the four gates' matrices side by side (input, forget, cell,
+# output), and each gate has its own `alpha`, as in the paper's implementation: four scales,
+# eight values.
 
 # %%
 lab_model = models["lab"]

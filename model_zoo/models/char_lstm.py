@@ -5,11 +5,16 @@ One-hot characters -> one LSTM layer -> dense softmax over the vocabulary. The o
 never binarized. Variants (`VARIANTS`):
 
 - "full": full precision.
-- "binaryconnect": sign(W) for every weight matrix (LSTM input, recurrent and output).
+- "binaryconnect": sign(W) for the LSTM's input and recurrent weights.
 - "bwn": alpha * sign(W) with alpha = mean |W| per matrix (Binary Weight Networks).
 - "lab": loss-aware binarization, alpha set by the `LAB` optimizer from Adam's second moment.
-
 - "lab2": LAB weights and a binarized (sign) hidden state entering the recurrent product.
+
+As in the paper's implementation, only the LSTM's weights are binarized: the softmax output
+layer stays full precision, as the first and last layers of most BNNs do.
+`binarize_output=True` binarizes it too, with the LSTM's weight mode (one alpha for the whole
+matrix, or per vocabulary entry with `scale="unit"`); with alpha = 1 (BinaryConnect) its logits
+are sums of `units` terms of +/-h, too large for a softmax, and training diverges.
 
 `scale="gate"` (default) gives one alpha per matrix, and "per matrix" means per gate: the LSTM
 kernels hold the four gates' matrices side by side, and each gets its own alpha
@@ -66,13 +71,16 @@ def build_char_lstm(
     units: int = 512,
     init_scale: float = 0.08,
     scale: str = "gate",
+    binarize_output: bool = False,
 ) -> keras.Model:
     """The LAB paper's char-LSTM: ids (batch, time) -> next-character logits (batch, time, vocab).
 
-    Weights start from U[-init_scale, init_scale]; binarized variants clip latent weights to
+    Weights start from U[-init_scale, init_scale]; binarized variants clip latent LSTM weights to
     [-1, 1] (`weight_clip`) and have one alpha per gate matrix (`scale="gate"`, the paper's) or
-    per output unit (`scale="unit"`). Train with `keras_binary.optimizers.LAB` (needed for
-    "lab"/"lab2"; Adam for everything else) and sparse categorical cross-entropy on the logits.
+    per output unit (`scale="unit"`). The output layer is full precision unless
+    `binarize_output` (the paper keeps it full precision). Train with
+    `keras_binary.optimizers.LAB` (needed for "lab"/"lab2"; Adam for everything else) and sparse
+    categorical cross-entropy on the logits.
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
@@ -98,11 +106,12 @@ def build_char_lstm(
         recurrent_constraint=clip,
         name="lstm",
     )(x)
+    output_mode = weight_mode if binarize_output else None
     logits = QuantDense(
         vocab_size,
-        kernel_quantizer=_weight_quantizer(weight_mode, groups=logits_groups),
+        kernel_quantizer=_weight_quantizer(output_mode, groups=logits_groups),
         kernel_initializer=init,
-        kernel_constraint=clip,
+        kernel_constraint="weight_clip" if output_mode else None,
         name="logits",
     )(x)
     return keras.Model(ids, logits, name=f"char_lstm_{variant}")
