@@ -48,9 +48,10 @@ from keras_binary.layers import QuantDense
 from keras_binary.layers.recurrent import QuantLSTM
 from keras_binary.quantizers import LossAwareBinarizer
 
-# variant -> (LossAwareBinarizer mode of the weights, hidden-state quantizer alias)
+# where binarized weights get their own alpha: per gate matrix (the paper's) or per output unit
 SCALES = ("gate", "unit")
 
+# variant -> (LossAwareBinarizer mode of the weights, hidden-state quantizer alias)
 VARIANTS: dict[str, tuple[str | None, str | None]] = {
     "full": (None, None),
     "binaryconnect": ("binary_connect", None),
