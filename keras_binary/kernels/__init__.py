@@ -1,13 +1,15 @@
-"""Binary inference kernels: bit packing, binary GEMM and conv2d as XLA custom calls on CPU.
+"""Binary inference kernels: bit packing, binary GEMM and conv2d as XLA custom calls.
 
-The compiled library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
-``XlaCallModule`` op on TensorFlow; elsewhere (or with ``implementation="reference"``) the
-exact float reference in :mod:`keras_binary.kernels.reference` runs instead.
+The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
+``XlaCallModule`` op on TensorFlow; under JAX on an NVIDIA GPU the CUDA library
+(``csrc/cuda/``, 1-bit tensor cores) serves the same targets. Elsewhere (or with
+``implementation="reference"``) the exact float reference in
+:mod:`keras_binary.kernels.reference` runs instead.
 
 Example::
 
     from keras_binary import kernels
-    kernels.kernel_info()           # {'available': True, 'isa': 'avx512', ...}
+    kernels.kernel_info()  # {'platform': 'cpu', 'available': True, 'isa': 'avx512', ...}
     y = kernels.binary_matmul(kernels.pack_bits(x), kernels.pack_bits(w), k=x.shape[-1])
 """
 

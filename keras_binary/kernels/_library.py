@@ -27,18 +27,18 @@ class KernelLibraryError(RuntimeError):
     """The kernel library cannot be found, loaded, or used on this machine."""
 
 
-def candidate_paths() -> list[Path]:
-    """Where the library is looked for, in order."""
-    if os.environ.get(ENV_LIB):
-        return [Path(os.environ[ENV_LIB])]
+def candidate_paths(name: str = LIB_NAME, env: str = ENV_LIB) -> list[Path]:
+    """Where library ``name`` is looked for, in order (``$env`` alone when set)."""
+    if os.environ.get(env):
+        return [Path(os.environ[env])]
     here = Path(__file__).resolve().parent
-    paths = [here / LIB_NAME]
+    paths = [here / name]
     for entry in sys.path:
         if entry:
-            paths.append(Path(entry) / "keras_binary" / "kernels" / LIB_NAME)
+            paths.append(Path(entry) / "keras_binary" / "kernels" / name)
     repo = here.parent.parent
     if (repo / "CMakeLists.txt").exists():
-        paths.extend(sorted((repo / "build").glob(f"*/{LIB_NAME}")))
+        paths.extend(sorted((repo / "build").glob(f"*/{name}")))
     unique = []
     for p in paths:
         if p not in unique:
@@ -61,6 +61,29 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.kb_register_tf.restype = ctypes.c_char_p
 
 
+def open_library(name: str, env: str, how_to_build: str, declare) -> ctypes.CDLL:
+    """Finds library ``name`` (see :func:`candidate_paths`), loads it with ctypes and declares
+    its C entry points with ``declare(lib)``; ``lib.path`` is where it was found.
+
+    Raises:
+        KernelLibraryError: not found (the message says ``how_to_build``) or not loadable.
+    """
+    paths = candidate_paths(name, env)
+    path = next((p for p in paths if p.is_file()), None)
+    if path is None:
+        searched = "\n  ".join(str(p) for p in paths)
+        raise KernelLibraryError(
+            f"{name} not found. {how_to_build}, or set {env}. Searched:\n  {searched}"
+        )
+    try:
+        lib = ctypes.CDLL(str(path))
+        declare(lib)
+    except (OSError, AttributeError) as e:
+        raise KernelLibraryError(f"cannot load kernel library {path}: {e}") from e
+    lib.path = str(path)
+    return lib
+
+
 @functools.cache
 def load_library() -> ctypes.CDLL:
     """Loads and checks the kernel library once per process.
@@ -69,20 +92,9 @@ def load_library() -> ctypes.CDLL:
         KernelLibraryError: not found, not loadable, wrong FFI API version, or a forced ISA
             (``KERAS_BINARY_ISA``) that this CPU does not support.
     """
-    paths = candidate_paths()
-    path = next((p for p in paths if p.is_file()), None)
-    if path is None:
-        searched = "\n  ".join(str(p) for p in paths)
-        raise KernelLibraryError(
-            f"{LIB_NAME} not found. Build it with `pip install -e .` or `cmake -S . -B build/dev "
-            f"&& cmake --build build/dev` from the repository root, or set {ENV_LIB}. "
-            f"Searched:\n  {searched}"
-        )
-    try:
-        lib = ctypes.CDLL(str(path))
-        _declare(lib)
-    except (OSError, AttributeError) as e:
-        raise KernelLibraryError(f"cannot load kernel library {path}: {e}") from e
+    lib = open_library(LIB_NAME, ENV_LIB, "Build it with `pip install -e .` or `cmake -S . -B "
+                       "build/dev && cmake --build build/dev` from the repository root", _declare)
+    path = lib.path
     version = (lib.kb_ffi_api_major(), lib.kb_ffi_api_minor())
     if version != FFI_API_VERSION:
         raise KernelLibraryError(
@@ -93,7 +105,6 @@ def load_library() -> ctypes.CDLL:
     isa_error = lib.kb_isa_error().decode()
     if isa_error:
         raise KernelLibraryError(f"{isa_error} (kernel library {path})")
-    lib.path = str(path)
     return lib
 
 

@@ -1,5 +1,6 @@
-"""JAX route: the handlers registered with ``jax.ffi`` for platform "cpu" and called with
-``jax.ffi.ffi_call``. Only imported under the JAX backend. Example::
+"""JAX route: the handlers registered with ``jax.ffi`` (CPU library for platform "cpu", CUDA
+library for platform "CUDA") and called with ``jax.ffi.ffi_call``. Only imported under the JAX
+backend. Example::
 
     out = call("binary_matmul_f32", (m, n), "float32", x, w, scale, bias, k=k)
 """
@@ -11,22 +12,28 @@ import functools
 import jax
 import numpy as np
 
+from keras_binary.kernels._cuda_library import load_cuda_library
 from keras_binary.kernels._library import load_library
-from keras_binary.kernels.targets import TARGET_PREFIX, TARGETS
+from keras_binary.kernels.targets import CUDA_TARGETS, TARGET_PREFIX, TARGETS
 
 
 @functools.cache
-def register() -> None:
-    """Registers every kernel target with JAX (once per process)."""
-    lib = load_library()
-    for name, symbol in TARGETS.items():
+def register(platform: str) -> None:
+    """Registers every kernel target for JAX platform ``platform`` ("cpu" or "gpu"), once."""
+    if platform == "cpu":
+        lib, symbols, xla_platform = load_library(), TARGETS, "cpu"
+    elif platform == "gpu":
+        lib, symbols, xla_platform = load_cuda_library(), CUDA_TARGETS, "CUDA"
+    else:
+        raise ValueError(f"no binary kernels for JAX platform {platform!r}")
+    for name, symbol in symbols.items():
         capsule = jax.ffi.pycapsule(getattr(lib, symbol))
-        jax.ffi.register_ffi_target(TARGET_PREFIX + name, capsule, platform="cpu")
+        jax.ffi.register_ffi_target(TARGET_PREFIX + name, capsule, platform=xla_platform)
 
 
 def call(name: str, shape: tuple[int, ...], dtype: str, *args, **attrs: int):
     """Calls kernel target ``name`` returning one array of ``shape`` and ``dtype``."""
-    register()
+    register(jax.default_backend())
     out = jax.ShapeDtypeStruct(tuple(shape), np.dtype(dtype))
     fn = jax.ffi.ffi_call(TARGET_PREFIX + name, out, vmap_method="expand_dims")
     return fn(*args, **{key: np.int64(value) for key, value in attrs.items()})

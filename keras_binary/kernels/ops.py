@@ -17,6 +17,11 @@ import numpy as np
 from keras import ops
 
 from keras_binary.kernels import reference
+from keras_binary.kernels._cuda_library import (
+    cuda_gemm_path,
+    cuda_library_error,
+    load_cuda_library,
+)
 from keras_binary.kernels._library import library_error, load_library
 from keras_binary.kernels.geometry import Conv2dGeometry
 from keras_binary.kernels.targets import CONV2D_ATTRS
@@ -25,30 +30,53 @@ _IMPLEMENTATIONS = ("auto", "kernel", "reference")
 _OUTPUTS = ("float", "packed")
 
 
-def _backend_error() -> str | None:
+def _jax_platform() -> str:
+    import jax
+
+    return jax.default_backend()
+
+
+def _kernel_error() -> str | None:
+    """Why the kernels cannot run under the current backend/platform, or None."""
     backend = keras.backend.backend()
     if backend == "jax":
-        import jax
-
-        if jax.default_backend() != "cpu":
-            return f"the kernels run on CPU only; JAX's default backend is {jax.default_backend()}"
-        return None
+        platform = _jax_platform()
+        if platform == "cpu":
+            return library_error()
+        if platform == "gpu":
+            return cuda_library_error()
+        return f"no binary kernels for JAX platform {platform!r} (only CPU and NVIDIA GPUs)"
     if backend == "tensorflow":
-        return None
+        return library_error()
     return f"no kernel route for the {backend!r} backend (only 'jax' and 'tensorflow')"
 
 
 def kernel_available() -> bool:
-    """True when the compiled kernels can run under the current Keras backend."""
-    return _backend_error() is None and library_error() is None
+    """True when the compiled kernels can run under the current Keras backend and device."""
+    return _kernel_error() is None
 
 
 def kernel_info() -> dict:
-    """Library path, selected ISA, FFI API version, backend and the reason if unavailable."""
-    info = {"backend": keras.backend.backend(), "available": kernel_available()}
-    error = _backend_error() or library_error()
-    info["error"] = error
-    if library_error() is None:
+    """Backend, platform ("cpu" or "gpu"), library path, FFI API version, the CPU ISA or the
+    GPU GEMM path, and the reason if the kernels are unavailable."""
+    backend = keras.backend.backend()
+    platform = _jax_platform() if backend == "jax" else "cpu"
+    error = _kernel_error()
+    info = {"backend": backend, "platform": platform, "available": error is None,
+            "error": error}
+    if platform == "gpu":
+        if cuda_library_error() is None:
+            import jax
+
+            lib = load_cuda_library()
+            info.update(
+                library=lib.path,
+                device=jax.devices()[0].device_kind,
+                gemm=cuda_gemm_path(),
+                ffi_api=f"{lib.kb_cuda_ffi_api_major()}.{lib.kb_cuda_ffi_api_minor()}",
+                cuda_runtime=lib.kb_cuda_runtime_version(),
+            )
+    elif library_error() is None:
         lib = load_library()
         info.update(
             library=lib.path,
@@ -60,7 +88,7 @@ def kernel_info() -> dict:
 
 
 def set_num_threads(n: int) -> None:
-    """Caps the threads one kernel call uses (0 = the framework's whole CPU thread pool)."""
+    """Caps the threads one CPU kernel call uses (0 = the framework's whole CPU thread pool)."""
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"num_threads must be an int >= 0, got {n!r}")
     load_library().kb_set_max_threads(n)
@@ -73,7 +101,7 @@ def _use_kernel(implementation: str) -> bool:
         )
     if implementation == "reference":
         return False
-    error = _backend_error() or library_error()
+    error = _kernel_error()
     if implementation == "kernel" and error:
         raise RuntimeError(f"binary kernels unavailable: {error}")
     return error is None

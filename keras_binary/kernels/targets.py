@@ -1,6 +1,7 @@
 """Names of the XLA custom-call targets exported by the kernel library.
 
-Each target name (prefixed with ``TARGET_PREFIX``) maps to the exported FFI handler symbol.
+Each target name (prefixed with ``TARGET_PREFIX``) maps to the exported FFI handler symbol of
+the CPU library (``TARGETS``) and of the CUDA library (``CUDA_TARGETS``).
 """
 
 TARGET_PREFIX = "keras_binary_"
@@ -12,6 +13,9 @@ TARGETS = {
     "binary_conv2d_f32": "KbBinaryConv2dF32",
     "binary_conv2d_packed": "KbBinaryConv2dPacked",
 }
+
+# The same targets in the CUDA library (registered with JAX for platform "CUDA").
+CUDA_TARGETS = {name: "KbCuda" + symbol[len("Kb"):] for name, symbol in TARGETS.items()}
 
 # Integer attributes of the conv2d targets, in the order the handlers bind them.
 CONV2D_ATTRS = (

@@ -15,7 +15,10 @@ from keras_binary.kernels._library import cpu_supports, force_isa
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
-pytestmark = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="no kernel route")
+pytestmark = pytest.mark.skipif(
+    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    reason="needs the CPU kernel route (its ISA paths)",
+)
 ISAS = ["portable", "avx2", "avx512"]
 
 

@@ -13,7 +13,11 @@ from keras_binary.kernels._library import KernelLibraryError, cpu_supports, forc
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
-needs_kernels = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="no kernel route")
+# The CPU library's ISA dispatch and loader (on a GPU, JAX runs the CUDA library instead).
+needs_kernels = pytest.mark.skipif(
+    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    reason="needs the CPU kernel route",
+)
 
 
 def check_all_kernels():
@@ -67,6 +71,7 @@ def test_forced_isa_errors():
     assert "KERAS_BINARY_ISA='sse9' is not one of" in result.stderr
 
 
+@needs_kernels
 def test_missing_library_errors():
     code = (
         "from keras_binary import kernels\n"

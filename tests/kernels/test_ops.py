@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
+from tests.kernels import checks
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
@@ -19,7 +20,10 @@ def test_library_loads():
     info = kernels.kernel_info()
     assert info["available"], info["error"]
     assert info["ffi_api"] == "0.2"
-    assert info["isa"] in ("portable", "avx2", "avx512")
+    if info["platform"] == "gpu":
+        assert info["gemm"] in ("auto", "mma", "simt")
+    else:
+        assert info["isa"] in ("portable", "avx2", "avx512")
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 31), (2, 3, 32), (5, 33), (4, 130)])
@@ -32,17 +36,7 @@ def test_pack_bits(shape):
 @pytest.mark.parametrize("m, k, n", [(1, 1, 1), (5, 70, 40), (9, 64, 33), (67, 100, 65),
                                      (3, 300, 129)])
 def test_matmul_float_and_packed(m, k, n):
-    rng = np.random.default_rng(m * k + n)
-    x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
-    scale, bias = npr.dyadic(rng, n, -2, 2), npr.dyadic(rng, n, -3, 3)
-    px, pw = npr.pack(x), npr.pack(w)
-    acc = npr.signs(x) @ npr.signs(w).T
-    got = kernels.binary_matmul(px, pw, k, implementation="kernel")
-    np.testing.assert_array_equal(to_np(got), acc)
-    got = kernels.binary_matmul(px, pw, k, scale, bias, implementation="kernel")
-    np.testing.assert_array_equal(to_np(got), acc * scale + bias)
-    got = kernels.binary_matmul(px, pw, k, scale, bias, output="packed", implementation="kernel")
-    np.testing.assert_array_equal(to_np(got), npr.pack(acc * scale + bias))
+    checks.check_matmul(m, k, n)
 
 
 def test_matmul_ignores_garbage_padding_bits():
@@ -75,17 +69,7 @@ CONV_CASES = [
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("pad_value", ["one", "zero"])
 def test_conv2d(case, padding, pad_value):
-    b, h, w, cin, kh, kw, cout, strides, dilation = case
-    rng = np.random.default_rng(h * w + cin)
-    x, kernel = npr.random_pm(rng, (b, h, w, cin)), npr.random_pm(rng, (kh, kw, cin, cout))
-    scale, bias = npr.dyadic(rng, cout, -2, 2), npr.dyadic(rng, cout, -3, 3)
-    pk = kernels.pack_conv2d_kernel(kernel)
-    want = npr.conv2d(x, kernel, strides, padding, dilation, pad_value) * scale + bias
-    kw_args = dict(strides=strides, padding=padding, dilation_rate=dilation, pad_value=pad_value,
-                   scale=scale, bias=bias, implementation="kernel")
-    np.testing.assert_array_equal(to_np(kernels.binary_conv2d(x, pk, **kw_args)), want)
-    packed = kernels.binary_conv2d(npr.pack(x), pk, channels=cin, output="packed", **kw_args)
-    np.testing.assert_array_equal(to_np(packed), npr.pack(want))
+    checks.check_conv2d(case, padding, pad_value)
 
 
 def test_packed_chaining_between_layers():
