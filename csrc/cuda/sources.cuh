@@ -94,7 +94,7 @@ struct ConvView {
   // Padded taps were counted as +1 inputs (zero bits); with zero padding they must count 0:
   // returns the sum over padded taps of (channels - 2 * popcount(w_tap)) to subtract.
   // Callers skip it where NeedsCorrection(r) is false (interior pixels, "one" padding).
-  __device__ int PadCorrection(int64_t r, const uint32_t* w_row) const {
+  __device__ __noinline__ int PadCorrection(int64_t r, const uint32_t* w_row) const {
     int64_t b;
     int oy, ox;
     Pixel(r, &b, &oy, &ox);
