@@ -5,7 +5,8 @@
 
 namespace kb_cuda {
 
-__device__ __forceinline__ uint32_t ValidBitsMask(int64_t bits) {
+// Valid bits of the last 32-bit word of a run of `bits` bits.
+__host__ __device__ __forceinline__ uint32_t ValidBitsMask(int64_t bits) {
   const int r = static_cast<int>(bits % 32);
   return r == 0 ? 0xffffffffu : ((1u << r) - 1u);
 }
@@ -14,10 +15,8 @@ struct MatrixView {
   MatrixRows m;
   uint32_t last_mask;  // valid bits of a row's last word
 
-  __host__ explicit MatrixView(const MatrixRows& rows) : m(rows) {
-    const int r = static_cast<int>(rows.k_bits % 32);
-    last_mask = r == 0 ? 0xffffffffu : ((1u << r) - 1u);
-  }
+  __host__ explicit MatrixView(const MatrixRows& rows)
+      : m(rows), last_mask(ValidBitsMask(rows.k_bits)) {}
   __device__ __forceinline__ int64_t Rows() const { return m.rows; }
   __host__ __device__ __forceinline__ int64_t KWords() const { return m.kwords; }
   __device__ __forceinline__ int64_t KBits() const { return m.k_bits; }
@@ -38,11 +37,10 @@ struct ConvView {
   uint32_t last_mask;  // valid bits of a tap's last channel word
   int64_t kwords;
 
-  __host__ explicit ConvView(const ConvPatches& patches) : p(patches) {
-    const int r = patches.channels % 32;
-    last_mask = r == 0 ? 0xffffffffu : ((1u << r) - 1u);
-    kwords = static_cast<int64_t>(patches.k_h) * patches.k_w * patches.cwords;
-  }
+  __host__ explicit ConvView(const ConvPatches& patches)
+      : p(patches),
+        last_mask(ValidBitsMask(patches.channels)),
+        kwords(static_cast<int64_t>(patches.k_h) * patches.k_w * patches.cwords) {}
   __device__ __forceinline__ int64_t Rows() const { return p.rows; }
   __host__ __device__ __forceinline__ int64_t KWords() const { return kwords; }
   __device__ __forceinline__ int64_t KBits() const {
