@@ -79,6 +79,12 @@ def test_pad_values_is_exact(cls, shape, kernel_size, strides, dilation):
     layer = cls(3, kernel_size, strides=strides, dilation_rate=dilation, padding="same",
                 pad_values=1.0, **BINARY)
     x = random_inputs(shape)
+    layer.build(x.shape)
+    # Output channel 0 binarizes to all +1, so its windows that reach into the padding must
+    # differ between one- and zero-padding; the other channels keep random signs.
+    kernel = np.asarray(layer.kernel.value).copy()
+    kernel[..., 0] = np.abs(kernel[..., 0])
+    layer.kernel.assign(kernel)
     y = np.asarray(layer(x))
     np.testing.assert_allclose(y, manual_padded_conv(layer, x), rtol=1e-6, atol=1e-5)
     zero_padded = cls.from_config({**layer.get_config(), "pad_values": 0.0, "name": "zero"})
