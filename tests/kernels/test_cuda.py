@@ -142,6 +142,24 @@ def test_jit_network_on_the_gpu():
 
 @pytest.mark.gpu
 @on_gpu
+def test_a_computation_placed_on_the_cpu_runs_the_cpu_kernels():
+    import jax
+
+    rng = np.random.default_rng(13)
+    x, w = npr.random_pm(rng, (5, 70)), npr.random_pm(rng, (9, 70))
+    cpu = jax.devices("cpu")[0]
+
+    def matmul(a, b):
+        return kernels.binary_matmul(a, b, 70, implementation="kernel")
+
+    with jax.default_device(cpu):
+        y = jax.jit(matmul)(npr.pack(x), npr.pack(w))
+    assert {d.platform for d in y.devices()} == {"cpu"}
+    np.testing.assert_array_equal(np.asarray(y), npr.signs(x) @ npr.signs(w).T)
+
+
+@pytest.mark.gpu
+@on_gpu
 def test_gpu_without_the_cuda_library_falls_back_and_says_how_to_build_it():
     code = (
         "import numpy as np\n"
