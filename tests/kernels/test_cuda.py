@@ -201,3 +201,34 @@ def test_missing_cuda_library_is_a_clear_error(monkeypatch, tmp_path):
         monkeypatch.delenv(_cuda_library.ENV_CUDA_LIB)
         _cuda_library.load_cuda_library.cache_clear()
     assert "libkeras_binary_cuda.so not found" in error and "nvcc" in error
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX route only")
+def test_the_other_platform_is_registered_where_jax_has_it(monkeypatch):
+    """With JAX defaulting to the GPU, the CPU targets are registered too (and a platform whose
+    library does not load is skipped, not an error); the GPU test above runs it for real."""
+    import jax
+
+    from keras_binary.kernels import jax_ffi
+
+    registered = []
+
+    def fake_register(platform):
+        if platform == "gpu":
+            raise _cuda_library.KernelLibraryError("no CUDA library")
+        registered.append(platform)
+
+    def fake_devices(platform=None):
+        if platform not in (None, "cpu", "gpu"):
+            raise RuntimeError(f"Unknown backend {platform}")
+        return ["device"]
+
+    monkeypatch.setattr(jax_ffi, "register", fake_register)
+    monkeypatch.setattr(jax, "devices", fake_devices)
+    for default, expected in [("gpu", ["cpu"]), ("cpu", [])]:
+        monkeypatch.setattr(jax, "default_backend", lambda default=default: default)
+        registered.clear()
+        jax_ffi.register_other_platforms.cache_clear()
+        jax_ffi.register_other_platforms()  # the GPU library failing to load is skipped
+        assert registered == expected
+    jax_ffi.register_other_platforms.cache_clear()
