@@ -43,6 +43,20 @@ void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t*
 void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
 TileFn SelectTileFn(Isa isa);
 
+// Few-rows micro-kernel, reading B in its packed row layout (no panel repacking):
+// counts[r * kNr + c] = popcount((a_r ^ b_c) & mask) summed over `words` 32-bit words, for
+// r < rows <= kMr (A row stride `words`) and c < cols <= kNr (B row stride `words`); `mask`
+// ([words]) clears the padding bits of each segment. Entries beyond rows/cols are untouched.
+using RowCountsFn = void (*)(const uint32_t* a, int rows, const uint32_t* b, int cols,
+                             int64_t words, const uint32_t* mask, int32_t* counts);
+void RowCountsPortable(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
+                       const uint32_t* mask, int32_t* counts);
+void RowCountsPopcnt(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
+                     const uint32_t* mask, int32_t* counts);
+void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
+                     const uint32_t* mask, int32_t* counts);
+RowCountsFn SelectRowCountsFn(Isa isa);
+
 // Packs `rows` rows of `k` floats into rows of CeilDiv(k, 32) words (bit = x < 0).
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out);
 

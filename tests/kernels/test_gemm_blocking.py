@@ -3,7 +3,9 @@
 Covers several row blocks and tile chunks, A rows read in place (K a multiple of 64, with a
 tail of fewer than 4 rows) and copied, full and partial 32-column tiles through the
 vectorized output transforms (with and without conv zero-padding corrections), and K above
-31 * 64 bits, where the AVX2 kernel widens its 8-bit per-byte counters.
+31 * 64 bits, where the AVX2 kernel widens its 8-bit per-byte counters. Products of up to
+FEW_ROWS rows take the driver's few-rows path (B read in its packed row layout, 512-bit steps
+with a masked tail); the shapes below cross that limit too.
 """
 
 import keras
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the CPU kernel route (its ISA paths)",
 )
 ISAS = ["portable", "avx2", "avx512"]
+FEW_ROWS = 8  # kFewRows in csrc/gemm_driver.cc
 
 
 @pytest.fixture(params=ISAS)
@@ -33,7 +36,8 @@ def isa(request):
 
 
 @pytest.mark.parametrize("m, k, n", [(130, 2100, 70), (130, 2048, 70), (9, 70, 300),
-                                     (1, 4000, 64)])
+                                     (1, 4000, 64), (FEW_ROWS, 545, 70), (3, 512, 33),
+                                     (FEW_ROWS + 1, 545, 70), (2, 31, 5)])
 def test_matmul_blocks(isa, m, k, n):
     rng = np.random.default_rng(m + k + n)
     x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
@@ -54,6 +58,32 @@ def test_conv_zero_padding_full_tiles(isa):
     got = kernels.binary_conv2d(x, kernels.pack_conv2d_kernel(kernel), padding="same",
                                 pad_value="zero", scale=scale, bias=bias, implementation="kernel")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
+
+
+@pytest.mark.parametrize("batch, h, w", [(1, 2, 3), (2, 2, 2), (1, 3, 3)])
+def test_conv_zero_padding_few_rows(isa, batch, h, w):
+    # batch * h * w output rows around FEW_ROWS, every row with padded taps: corrections on
+    # both GEMM paths.
+    rng = np.random.default_rng(batch * 100 + h * 10 + w)
+    x, kernel = npr.random_pm(rng, (batch, h, w, 35)), npr.random_pm(rng, (3, 3, 35, 40))
+    scale, bias = npr.dyadic(rng, 40, -2, 2), npr.dyadic(rng, 40, -3, 3)
+    want = npr.conv2d(x, kernel, (1, 1), "same", (1, 1), "zero") * scale + bias
+    got = kernels.binary_conv2d(x, kernels.pack_conv2d_kernel(kernel), padding="same",
+                                pad_value="zero", scale=scale, bias=bias, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
+
+
+@pytest.mark.parametrize("m", [4, 40])
+def test_matmul_ignores_garbage_padding_bits(isa, m):
+    # Set bits beyond k in both operands' last words, on the few-rows path (m = 4) and the
+    # panel path (m = 40).
+    rng = np.random.default_rng(m)
+    x, w = npr.random_pm(rng, (m, 40)), npr.random_pm(rng, (45, 40))
+    px, pw = npr.pack(x), npr.pack(w)
+    px[:, 1] |= np.int32(-256)  # bits 8..31 of the last word
+    pw[:, 1] |= np.int32(1 << 20)
+    got = kernels.binary_matmul(px, pw, 40, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), npr.signs(x) @ npr.signs(w).T)
 
 
 def test_matmul_all_bits_differ(isa):
