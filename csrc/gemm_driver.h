@@ -1,5 +1,7 @@
 // Blocked, multithreaded binary GEMM driver: repacks B into panels, asks a RowSource for blocks of
 // A rows (plain rows or im2col patches), runs the ISA micro-kernel, then the output transform.
+// Products of a few rows (up to 8, e.g. a dense layer at batch 1) skip the repacking and count
+// from B's packed rows directly.
 #pragma once
 
 #include <cstdint>
