@@ -21,14 +21,33 @@ constexpr int64_t kMaxTilesPerChunk = 8;
 // about even at 16, slower at 32).
 constexpr int64_t kFewRows = 2 * kMr;
 
+// Masks of the valid bits of a row's words (RowLayout::Mask), zero beyond layout.words() up to
+// `size` words.
+std::vector<uint32_t> RowMasks(const RowLayout& layout, int64_t size) {
+  std::vector<uint32_t> masks(static_cast<size_t>(size), 0);
+  for (int64_t j = 0; j < layout.words(); ++j) masks[j] = layout.Mask(j);
+  return masks;
+}
+
+// Zero-padding corrections of rows [m0, m0 + rows): corr[r] is [n] ints in scratch[r * n] or
+// nullptr (scratch holds rows * n ints, corr at least rows entries). True if any row has one.
+bool GatherCorrections(const RowSource& a, int64_t m0, int64_t rows, int64_t n, int32_t* scratch,
+                       const int32_t** corr) {
+  bool any = false;
+  for (int64_t r = 0; r < rows; ++r) {
+    corr[r] = a.Correction(m0 + r, scratch + r * n);
+    any = any || corr[r] != nullptr;
+  }
+  return any;
+}
+
 // Interleaves B rows into panels of kPanel columns: panel[p][k64][c], zero beyond n. Writes are
 // sequential; the kPanel source rows are read in step. Masks clear the padding bits of each
 // segment's last word (real padding is already zero, but a caller's need not be).
 void PackPanels(const uint32_t* b, int64_t n, const RowLayout& layout, int64_t kw64,
                 int64_t panels, uint64_t* out, const Scheduler& sched) {
   const int64_t words = layout.words();
-  std::vector<uint32_t> masks(static_cast<size_t>(2 * kw64), 0);  // 0 for the odd word pad
-  for (int64_t j = 0; j < words; ++j) masks[j] = layout.Mask(j);
+  const std::vector<uint32_t> masks = RowMasks(layout, 2 * kw64);  // 0 for the odd word pad
   const std::vector<uint32_t> zeros(static_cast<size_t>(2 * kw64), 0);  // columns beyond n
   ParallelFor(sched, panels, [&](int64_t p) {
     const uint32_t* src[kPanel];
@@ -59,15 +78,10 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   const int64_t words = layout.words();
   std::vector<uint32_t> rows(static_cast<size_t>(num_rows * words));
   a.Fill(0, num_rows, rows.data(), words);
-  std::vector<uint32_t> mask(static_cast<size_t>(words));
-  for (int64_t j = 0; j < words; ++j) mask[j] = layout.Mask(j);
+  const std::vector<uint32_t> mask = RowMasks(layout, words);
   std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
   std::vector<const int32_t*> corr(static_cast<size_t>(CeilDiv(num_rows, kMr) * kMr), nullptr);
-  bool any = false;
-  for (int64_t r = 0; r < num_rows; ++r) {
-    corr[r] = a.Correction(r, scratch.data() + r * n);
-    any = any || corr[r] != nullptr;
-  }
+  const bool any = GatherCorrections(a, 0, num_rows, n, scratch.data(), corr.data());
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t tiles_per_item = std::max<int64_t>(1, tiles / want_items);
@@ -144,11 +158,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
     scratch.resize(static_cast<size_t>(rows * n));
     corr.assign(static_cast<size_t>(padded_rows), nullptr);
-    bool any = false;
-    for (int64_t r = 0; r < rows; ++r) {
-      corr[r] = a.Correction(m0 + r, scratch.data() + r * n);
-      any = any || corr[r] != nullptr;
-    }
+    const bool any = GatherCorrections(a, m0, rows, n, scratch.data(), corr.data());
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t* btile = bpanels.data() + t * kPanelsPerTile * kw64 * kPanel;
