@@ -118,8 +118,13 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
   const int64_t kw64 = CeilDiv(layout.words(), 2);
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t panels = tiles * kPanelsPerTile;
-  std::vector<uint64_t> bpanels(static_cast<size_t>(panels * kw64 * kPanel));
-  PackPanels(b, n, layout, kw64, panels, bpanels.data(), sched);
+  // The calling thread's buffer, reused across calls: a fresh multi-megabyte vector per call
+  // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. PackPanels writes every
+  // element. Pool threads reach it through `bpanels` (a thread_local name would be their own).
+  thread_local std::vector<uint64_t> panel_buffer;
+  panel_buffer.resize(static_cast<size_t>(panels * kw64 * kPanel));
+  const uint64_t* const bpanels = panel_buffer.data();
+  PackPanels(b, n, layout, kw64, panels, panel_buffer.data(), sched);
 
   const int64_t row_block = RowBlock(num_rows, kw64);
   const int64_t mblocks = CeilDiv(num_rows, row_block);
@@ -161,7 +166,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     const bool any = GatherCorrections(a, m0, rows, n, scratch.data(), corr.data());
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
-      const uint64_t* btile = bpanels.data() + t * kPanelsPerTile * kw64 * kPanel;
+      const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;
       for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
         const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
         tile(a_rows(r0), btile, kw64, counts);
