@@ -14,6 +14,7 @@ Usage::
     python benchmarks/bench_inference.py                       # default set, jax + tensorflow
     python benchmarks/bench_inference.py --backends jax --models birealnet18 --batches 1
     python benchmarks/bench_inference.py --quick                # tiny shapes, a smoke run
+    python benchmarks/bench_inference.py --trials 3             # 3 processes per backend
 
 Default set (under ~5 minutes on 2 cores): binarynet_mlp_2048 and binarynet_cnn at batch 1
 and 32, xnornet and birealnet18 (ImageNet, 224x224) at batch 1 -- Bi-Real-18 at batch 1 is
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import warnings
@@ -103,14 +105,38 @@ def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict
     return rows
 
 
+def combine_trials(trials: list[list[dict]]) -> list[dict]:
+    """One row per (backend, model, batch) from several worker processes: the medians of the
+    times and of the per-process speed-ups, with the speed-ups' range. Each process measures
+    its float and binary models side by side; the spread between processes (a JAX process
+    can be 30-40% slower throughout, both models alike) is why there are several."""
+    combined = []
+    for group in zip(*trials, strict=True):
+        if len({(r["backend"], r["model"], r["batch"]) for r in group}) != 1:
+            raise ValueError("trials measured different (backend, model, batch) rows")
+        row = dict(group[0])
+        for key in ("float_ms", "frozen_float_ms", "binary_ms", "speedup", "speedup_vs_frozen"):
+            row[key] = statistics.median(r[key] for r in group)
+        row["speedup_range"] = (min(r["speedup"] for r in group), max(r["speedup"] for r in group))
+        row["agree"] = all(r["agree"] for r in group)
+        row["argmax_agreement"] = min(r["argmax_agreement"] for r in group)
+        row["trials"] = len(group)
+        combined.append(row)
+    return combined
+
+
 def table(rows: list[dict]) -> str:
+    ranges = any(r.get("trials", 1) > 1 for r in rows)
     lines = ["| backend | model | input | batch | float ms | frozen float ms | binary ms "
-             "| speedup (vs frozen) | agree |", "|---|---|---|---|---|---|---|---|---|"]
+             "| speedup (vs frozen) |" + (" speedup range |" if ranges else "") + " agree |",
+             "|---|---|---|---|---|---|---|---|" + ("---|" if ranges else "") + "---|"]
     for r in rows:
+        spread = (f" {r['speedup_range'][0]:.1f}-{r['speedup_range'][1]:.1f}x |"
+                  if ranges else "")
         lines.append(
             f"| {r['backend']} | {r['model']} | {r['input']} | {r['batch']} | "
             f"{r['float_ms']:.2f} | {r['frozen_float_ms']:.2f} | {r['binary_ms']:.2f} | "
-            f"{r['speedup']:.1f}x ({r['speedup_vs_frozen']:.1f}x) | "
+            f"{r['speedup']:.1f}x ({r['speedup_vs_frozen']:.1f}x) |{spread} "
             f"{'yes' if r['agree'] else 'NO'} (argmax {r['argmax_agreement']:.2f}) |"
         )
     return "\n".join(lines)
@@ -123,6 +149,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="zoo model names (default: the set in the module docstring)")
     parser.add_argument("--batches", nargs="+", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--trials", type=int, default=1,
+                        help="worker processes per backend; the table shows medians over them "
+                             "and the range of the speed-up")
     parser.add_argument("--quick", action="store_true", help="small input shapes (smoke run)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,8 +170,12 @@ def main(argv: list[str] | None = None) -> None:
         command += ["--batches", *map(str, args.batches)] if args.batches else []
         command += ["--quick"] if args.quick else []
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-        result = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
-        rows += json.loads(result.stdout.strip().splitlines()[-1])
+        trials = []
+        for _ in range(args.trials):
+            result = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True,
+                                    check=True)
+            trials.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        rows += combine_trials(trials) if args.trials > 1 else trials[0]
     import platform
 
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")

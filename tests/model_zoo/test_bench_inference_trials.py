@@ -1,0 +1,52 @@
+"""bench_inference.py --trials: rows of several worker processes are combined into medians and
+a speed-up range (the rows here are made-up numbers, not measurements)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_inference.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_inference", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(model, float_ms, binary_ms, agree=True, argmax=1.0):
+    return {"backend": "jax", "model": model, "input": "8x8x1", "batch": 1,
+            "float_ms": float_ms, "frozen_float_ms": float_ms / 2, "binary_ms": binary_ms,
+            "speedup": float_ms / binary_ms, "speedup_vs_frozen": float_ms / 2 / binary_ms,
+            "agree": agree, "argmax_agreement": argmax}
+
+
+def test_combine_trials_takes_medians_and_the_speedup_range(bench):
+    trials = [[_row("a", 30.0, 6.0), _row("b", 10.0, 1.0)],
+              [_row("a", 40.0, 5.0), _row("b", 12.0, 2.0, argmax=0.5)],
+              [_row("a", 36.0, 9.0, agree=False), _row("b", 11.0, 1.0)]]
+    a, b = bench.combine_trials(trials)
+    assert (a["model"], b["model"]) == ("a", "b")
+    assert a["float_ms"] == 36.0 and a["binary_ms"] == 6.0
+    assert a["speedup"] == 5.0  # median of 5.0, 8.0, 4.0: not float median / binary median
+    assert a["speedup_range"] == (4.0, 8.0)
+    assert a["agree"] is False and b["agree"] is True
+    assert b["argmax_agreement"] == 0.5 and b["trials"] == 3
+    table = bench.table([a, b])
+    assert "speedup range" in table and "| 4.0-8.0x |" in table and "NO" in table
+
+
+def test_combine_trials_rejects_trials_with_different_rows(bench):
+    with pytest.raises(ValueError):
+        bench.combine_trials([[_row("a", 1.0, 1.0)], [_row("a", 1.0, 1.0), _row("b", 1.0, 1.0)]])
+    with pytest.raises(ValueError, match="different"):
+        bench.combine_trials([[_row("a", 1.0, 1.0)], [_row("b", 1.0, 1.0)]])
+
+
+def test_single_trial_table_has_no_range_column(bench):
+    assert "range" not in bench.table([_row("a", 2.0, 1.0)])
