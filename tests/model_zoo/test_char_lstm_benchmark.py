@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from keras_binary.precision import get_quantizer, is_binary_variable
 from model_zoo.datasets import CharVocabulary
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "char_lstm.py"
+from tests.benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("char_lstm_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("char_lstm")
 
 
 # Synthetic text (not a corpus): enough windows for the 90/5/5 split at 8 characters a window.
