@@ -5,6 +5,11 @@ being +1 (``pad_value="one"``) or 0 (``"zero"``), then ``y = acc * scale + bias`
 returns ``activation(y)`` or, with ``output="packed"``, the packed sign bits of ``y``. Inputs
 are float [B, H, W, channels] (packed inside) or packed int32 [B, H, W, ceil(channels / 32)].
 
+With ``groups`` > 1 (as in `keras.layers.Conv2D`) each group of ``channels / groups`` input
+channels feeds ``filters / groups`` filters, one kernel call per group. A packed input then
+needs ``channels / groups`` and a packed output ``filters / groups`` to be multiples of 32
+(whole words per group); a float input is sliced by channel and packed per group.
+
 Example:
 
 >>> import numpy as np
@@ -34,11 +39,18 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
 
     def __init__(self, filters: int, kernel_size: Any, channels: int, strides: Any = 1,
                  padding: str = "valid", dilation_rate: Any = 1, pad_value: str = "one",
-                 output: str = "float", activation=None, **kwargs):
+                 output: str = "float", activation=None, groups: int = 1, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(filters, int) or filters < 1:
             raise ValueError(f"filters must be a positive int, got {filters!r}")
+        if not isinstance(groups, int) or groups < 1 or filters % groups or channels % groups:
+            raise ValueError(f"groups={groups!r} must be a positive int dividing filters "
+                             f"({filters}) and channels ({channels})")
+        if groups > 1 and output == "packed" and (filters // groups) % 32:
+            raise ValueError(f"a packed output needs filters / groups = {filters // groups} to "
+                             "be a multiple of 32 (whole words per group); use output='float'")
         self.filters = filters
+        self.groups = groups
         self.kernel_size = _pair(kernel_size)
         self.channels = channels
         self.strides = _pair(strides)
@@ -52,24 +64,38 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
         if len(input_shape) != 4:
             raise ValueError(f"{self.name}: expected a rank-4 NHWC input, got {input_shape}")
         return kernels.Conv2dGeometry.create(
-            input_shape[1:3], self.kernel_size, self.channels, self.strides, self.padding,
-            self.dilation_rate, self.pad_value,
+            input_shape[1:3], self.kernel_size, self.channels // self.groups, self.strides,
+            self.padding, self.dilation_rate, self.pad_value,
         )
 
     def build(self, input_shape: Any) -> None:
         self.geometry(input_shape)
-        shape = (self.filters, *self.kernel_size, words(self.channels))
+        shape = (self.filters, *self.kernel_size, words(self.channels // self.groups))
         self.add_epilogue_weights(shape, self.filters)
 
     def call(self, inputs: Any) -> Any:
         packed = keras.backend.standardize_dtype(inputs.dtype) == "int32"
         if not packed:
             inputs = keras.ops.cast(inputs, "float32")
-        y = kernels.binary_conv2d(
-            inputs, self.packed_kernel.value, channels=self.channels, strides=self.strides,
-            padding=self.padding, dilation_rate=self.dilation_rate, pad_value=self.pad_value,
-            scale=self.scale.value, bias=self.bias.value, output=self.output_mode,
-        )
+        elif self.groups > 1 and (self.channels // self.groups) % 32:
+            raise ValueError(
+                f"{self.name}: a packed input needs channels / groups = "
+                f"{self.channels // self.groups} to be a multiple of 32; pass float inputs"
+            )
+        per_in = self.channels // self.groups
+        step_in = per_in // 32 if packed else per_in  # words or channels per group
+        step_out = self.filters // self.groups
+        ys = []
+        for g in range(self.groups):
+            out = slice(g * step_out, (g + 1) * step_out)
+            ys.append(kernels.binary_conv2d(
+                inputs[..., g * step_in:(g + 1) * step_in] if self.groups > 1 else inputs,
+                self.packed_kernel.value[out], channels=per_in, strides=self.strides,
+                padding=self.padding, dilation_rate=self.dilation_rate,
+                pad_value=self.pad_value, scale=self.scale.value[out],
+                bias=self.bias.value[out], output=self.output_mode,
+            ))
+        y = ys[0] if self.groups == 1 else keras.ops.concatenate(ys, axis=-1)
         return self.finish(y)
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
@@ -83,5 +109,5 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
             **super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
             "channels": self.channels, "strides": self.strides, "padding": self.padding,
             "dilation_rate": self.dilation_rate, "pad_value": self.pad_value,
-            **self.epilogue_config(),
+            "groups": self.groups, **self.epilogue_config(),
         }

@@ -9,7 +9,9 @@ layers read the result, it is produced packed through an exact integer threshold
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
 between binary layers. Every other layer is copied with its weights and stays float; one that
 quantizes its kernels (a first QuantConv2D, say) stores them quantized instead of re-quantizing
-latent kernels on every call (`keras_binary.inference.frozen`). Dropout and
+latent kernels on every call (`keras_binary.inference.frozen`). A grouped QuantConv2D runs one
+kernel call per group; its input or output stays float unless each group spans whole 32-bit
+words of channels (multiples of 32). Dropout and
 noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
 values, much faster under XLA on CPU).
 
@@ -188,9 +190,10 @@ class _Rewriter:
         layer = plan.layer
         pad_value = "zero" if layer.padding == "same" and layer.pad_values == 0.0 else "one"
         new = BinaryConv2DInference(
-            layer.filters, layer.kernel_size, channels=layer.kernel.shape[2],
+            layer.filters, layer.kernel_size, channels=layer.kernel.shape[2] * layer.groups,
             strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate,
-            pad_value=pad_value, output=plan.output, activation=activation, name=layer.name,
+            pad_value=pad_value, output=plan.output, activation=activation,
+            groups=layer.groups, name=layer.name,
         )
         return new, int(np.prod(plan.negative.shape[:-1])), 0
 

@@ -135,8 +135,6 @@ def layer_shape_reason(layer: Any) -> str | None:
         return f"{type(layer).__name__} has no binary kernel"
     if layer.data_format != "channels_last":
         return "the kernels need data_format='channels_last'"
-    if layer.groups != 1:
-        return "grouped convolutions are not converted"
     if layer.padding == "same" and layer.pad_values not in (0.0, 1.0):
         return f"pad_values={layer.pad_values} (the kernels pad with +1 or 0)"
     if None in tuple(layer.input.shape[1:3]):

@@ -5,7 +5,8 @@ A binary layer's chain is the run of single-consumer layers after it that fold: 
 (affine), identity layers, max pooling (packed: AND/OR of bits) and sign activations. The output
 is packed when every reader of the chain's end reads only its sign: binary layers, directly or
 through identity layers, sign activations and Flatten. Otherwise the output is float and only
-the leading BatchNorm/identity layers fold.
+the leading BatchNorm/identity layers fold. A grouped conv reads (and writes) packed bits only
+where each group's channels fill whole 32-bit words.
 
 Example::
 
@@ -42,12 +43,24 @@ class BinaryPlan:
 def reads_sign_only(op: Any, graph: LayerGraph, flattened: bool = False) -> bool:
     """True when ``op`` needs only the sign of its input (so the input may arrive packed)."""
     if isinstance(op, (QuantDense, QuantConv2D)):
-        return not (flattened and isinstance(op, QuantConv2D)) and binary_reason(op, graph) is None
+        return (not (flattened and isinstance(op, QuantConv2D)) and words_per_group(op, "in")
+                and binary_reason(op, graph) is None)
     if patterns.is_identity(op) or patterns.is_sign_activation(op):
         return all_read_sign_only(op.output, graph, flattened)
     if isinstance(op, keras.layers.Flatten) and not flattened and op.data_format == "channels_last":
         return all_read_sign_only(op.output, graph, flattened=True)
     return False
+
+
+def words_per_group(layer: Any, side: str) -> bool:
+    """False for a grouped conv whose groups of input (``side="in"``) or output channels do not
+    fill whole 32-bit words: that side cannot be packed (each group reads or writes its own
+    words)."""
+    groups = getattr(layer, "groups", 1)
+    if groups == 1:
+        return True
+    channels = layer.kernel.shape[2] if side == "in" else layer.filters // groups
+    return channels % 32 == 0
 
 
 def all_read_sign_only(tensor: Any, graph: LayerGraph, flattened: bool = False) -> bool:
@@ -85,7 +98,7 @@ def plan_binary_layer(layer: Any, graph: LayerGraph) -> BinaryPlan | None:
     while (op := graph.single_consumer(tensor)) is not None and _foldable(op):
         chain.append(op)
         tensor = op.output
-    for end in range(len(chain), -1, -1):
+    for end in range(len(chain), -1, -1) if words_per_group(layer, "out") else ():
         tensor = chain[end - 1].output if end else layer.output
         if all_read_sign_only(tensor, graph):
             return BinaryPlan(layer, negative, alpha, chain[:end], "packed")

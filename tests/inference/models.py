@@ -89,6 +89,23 @@ def binarynet_convnet() -> keras.Model:
     return keras.Model(inputs, keras.layers.BatchNormalization()(x))
 
 
+def grouped_convnet() -> keras.Model:
+    """Grouped binary convolutions: 32 input channels per group (packed input; zero padding),
+    32 output channels per group (packed output), 6 and 2 (float outputs), 4 input channels
+    per group (float input), then a dense layer."""
+    inputs = keras.Input((7, 6, 5))
+    x = QuantConv2D(64, 3, padding="same", **BIN)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = QuantConv2D(64, 3, groups=2, padding="same", pad_values=0.0, **BIN)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = QuantConv2D(12, 3, groups=2, strides=2, padding="valid", **BIN)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = QuantConv2D(6, 1, groups=3, **BIN)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inputs, QuantDense(10, **BIN)(x))
+
+
 def xnor_net() -> keras.Model:
     xnor = dict(BIN, kernel_quantizer="xnor_weight_scale")
     inputs = keras.Input((8, 8, 3))

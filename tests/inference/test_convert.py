@@ -75,6 +75,32 @@ def test_bireal_block_with_shortcuts_matches():
     assert "SlicedMaxPooling2D" in _types(fast) and "MaxPooling2D" not in _types(fast)
 
 
+def test_grouped_convolutions_match_and_pack_whole_words_only(tmp_path):
+    _, fast, x, expected, got = converted(models.grouped_convnet())
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    convs = [layer for layer in fast.layers if isinstance(layer, BinaryConv2DInference)]
+    assert [layer.groups for layer in convs] == [1, 2, 2, 3]
+    assert [layer.output_mode for layer in convs] == ["packed", "packed", "float", "float"]
+    path = str(tmp_path / "grouped.keras")
+    fast.save(path)
+    np.testing.assert_array_equal(keras.saving.load_model(path).predict_on_batch(x), got)
+    # Packed export and import: a fresh conversion of an untrained copy predicts the same.
+    inference.export_packed(fast, str(tmp_path / "grouped.npz"))
+    fresh = inference.convert(keras.models.clone_model(models.grouped_convnet()), warn=False)
+    inference.load_packed(fresh, str(tmp_path / "grouped.npz"))
+    np.testing.assert_array_equal(fresh.predict_on_batch(x), got)
+
+
+def test_grouped_layer_rejects_partial_words_on_a_packed_side():
+    with pytest.raises(ValueError, match="multiple of 32"):
+        BinaryConv2DInference(48, 3, channels=64, groups=2, output="packed")
+    with pytest.raises(ValueError, match="dividing"):
+        BinaryConv2DInference(48, 3, channels=10, groups=4)
+    layer = BinaryConv2DInference(4, 1, channels=32, groups=2)
+    with pytest.raises(ValueError, match="packed input"):
+        layer(np.zeros((1, 3, 3, 1), "int32"))
+
+
 def test_converted_model_saves_and_loads(convnet, tmp_path):
     _, fast, x, _, got = convnet
     path = str(tmp_path / "fast.keras")
