@@ -9,9 +9,9 @@ layers read the result, it is produced packed through an exact integer threshold
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
 between binary layers. Every other layer is copied with its weights and stays float; one that
 quantizes its kernels (a first QuantConv2D, say) stores them quantized instead of re-quantizing
-latent kernels on every call (`keras_binary.inference.frozen`). A grouped QuantConv2D runs one
-kernel call per group; its input or output stays float unless each group spans whole 32-bit
-words of channels (multiples of 32). Dropout and
+latent kernels on every call (`keras_binary.inference.frozen`). A grouped QuantConv2D (up to
+32 groups) runs one kernel call per group; its input or output stays float unless each group
+spans whole 32-bit words of channels (multiples of 32). Dropout and
 noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
 values, much faster under XLA on CPU).
 

@@ -91,6 +91,14 @@ def test_grouped_convolutions_match_and_pack_whole_words_only(tmp_path):
     np.testing.assert_array_equal(fresh.predict_on_batch(x), got)
 
 
+def test_many_groups_stay_float_with_a_warning():
+    inputs = keras.Input((4, 4, 64))
+    outputs = models.QuantConv2D(64, 3, groups=64, **models.BIN)(inputs)
+    with pytest.warns(UserWarning, match="groups=64"):
+        fast = inference.convert(keras.Model(inputs, outputs))
+    assert _types(fast) == ["InputLayer", "QuantConv2D"]
+
+
 def test_grouped_layer_rejects_partial_words_on_a_packed_side():
     with pytest.raises(ValueError, match="multiple of 32"):
         BinaryConv2DInference(48, 3, channels=64, groups=2, output="packed")
