@@ -43,7 +43,7 @@ class BinaryPlan:
 def reads_sign_only(op: Any, graph: LayerGraph, flattened: bool = False) -> bool:
     """True when ``op`` needs only the sign of its input (so the input may arrive packed)."""
     if isinstance(op, (QuantDense, QuantConv2D)):
-        return (not (flattened and isinstance(op, QuantConv2D)) and words_per_group(op, "in")
+        return (not (flattened and isinstance(op, QuantConv2D)) and packs_whole_words(op, "in")
                 and binary_reason(op, graph) is None)
     if patterns.is_identity(op) or patterns.is_sign_activation(op):
         return all_read_sign_only(op.output, graph, flattened)
@@ -52,10 +52,10 @@ def reads_sign_only(op: Any, graph: LayerGraph, flattened: bool = False) -> bool
     return False
 
 
-def words_per_group(layer: Any, side: str) -> bool:
-    """False for a grouped conv whose groups of input (``side="in"``) or output channels do not
-    fill whole 32-bit words: that side cannot be packed (each group reads or writes its own
-    words)."""
+def packs_whole_words(layer: Any, side: str) -> bool:
+    """Whether ``layer``'s input (``side="in"``) or output side can be packed: always, except
+    for a grouped conv whose groups of channels on that side do not fill whole 32-bit words
+    (each group reads or writes its own words)."""
     groups = getattr(layer, "groups", 1)
     if groups == 1:
         return True
@@ -98,7 +98,7 @@ def plan_binary_layer(layer: Any, graph: LayerGraph) -> BinaryPlan | None:
     while (op := graph.single_consumer(tensor)) is not None and _foldable(op):
         chain.append(op)
         tensor = op.output
-    for end in range(len(chain), -1, -1) if words_per_group(layer, "out") else ():
+    for end in range(len(chain), -1, -1) if packs_whole_words(layer, "out") else ():
         tensor = chain[end - 1].output if end else layer.output
         if all_read_sign_only(tensor, graph):
             return BinaryPlan(layer, negative, alpha, chain[:end], "packed")
