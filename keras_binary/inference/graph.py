@@ -128,7 +128,8 @@ def binary_input_reason(layer: Any, graph: LayerGraph) -> str | None:
 
 
 # A grouped conv converts to one kernel call per group; at 128 groups of one channel (28x28,
-# four layers) that was 2.2x slower than the float model on JAX, at 32 groups 1.7x faster.
+# four layers) that was 2.2x slower than the float model on JAX and even on TensorFlow, at 32
+# groups 1.7x / 1.4x faster (BENCHMARKS.md, "Grouped binary convolutions").
 MAX_GROUPS = 32
 
 
