@@ -29,6 +29,12 @@ from keras_binary.inference.base import EpilogueMixin
 from keras_binary.inference.binary_dense import words
 
 
+def packs_per_group(channels: int, groups: int) -> bool:
+    """Whether ``channels`` split into ``groups`` can be packed group by group: each group
+    must fill whole 32-bit words (always true ungrouped)."""
+    return groups == 1 or (channels // groups) % 32 == 0
+
+
 def _pair(value: Any) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(int(v) for v in value)
 
@@ -46,7 +52,7 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
         if not isinstance(groups, int) or groups < 1 or filters % groups or channels % groups:
             raise ValueError(f"groups={groups!r} must be a positive int dividing filters "
                              f"({filters}) and channels ({channels})")
-        if groups > 1 and output == "packed" and (filters // groups) % 32:
+        if output == "packed" and not packs_per_group(filters, groups):
             raise ValueError(f"a packed output needs filters / groups = {filters // groups} to "
                              "be a multiple of 32 (whole words per group); use output='float'")
         self.filters = filters
@@ -75,14 +81,14 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         packed = keras.backend.standardize_dtype(inputs.dtype) == "int32"
+        per_in = self.channels // self.groups
         if not packed:
             inputs = keras.ops.cast(inputs, "float32")
-        elif self.groups > 1 and (self.channels // self.groups) % 32:
+        elif not packs_per_group(self.channels, self.groups):
             raise ValueError(
-                f"{self.name}: a packed input needs channels / groups = "
-                f"{self.channels // self.groups} to be a multiple of 32; pass float inputs"
+                f"{self.name}: a packed input needs channels / groups = {per_in} to be a "
+                "multiple of 32; pass float inputs"
             )
-        per_in = self.channels // self.groups
         step_in = per_in // 32 if packed else per_in  # words or channels per group
         step_out = self.filters // self.groups
         ys = []

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from keras_binary.inference import graph as patterns
+from keras_binary.inference.binary_conv2d import packs_per_group
 from keras_binary.inference.folding import binary_kernel
 from keras_binary.inference.graph import LayerGraph
 from keras_binary.layers import QuantConv2D, QuantDense
@@ -57,10 +58,9 @@ def packs_whole_words(layer: Any, side: str) -> bool:
     for a grouped conv whose groups of channels on that side do not fill whole 32-bit words
     (each group reads or writes its own words)."""
     groups = getattr(layer, "groups", 1)
-    if groups == 1:
-        return True
-    channels = layer.kernel.shape[2] if side == "in" else layer.filters // groups
-    return channels % 32 == 0
+    if side == "in":
+        return packs_per_group(layer.kernel.shape[-2] * groups, groups)
+    return packs_per_group(layer.kernel.shape[-1], groups)
 
 
 def all_read_sign_only(tensor: Any, graph: LayerGraph, flattened: bool = False) -> bool:
