@@ -26,7 +26,8 @@ __attribute__((target("avx2"))) inline __m256i WidenBytes(__m256i bytes) {
 }  // namespace
 
 __attribute__((target("avx2"))) void TileCountsAvx2(const uint64_t* a, const uint64_t* b,
-                                                    int64_t kw64, int32_t* counts) {
+                                                    int64_t kw64, int32_t* counts,
+                                                    bool transposed) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
                                        1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f);
@@ -57,10 +58,15 @@ __attribute__((target("avx2"))) void TileCountsAvx2(const uint64_t* a, const uin
     }
     for (int r = 0; r < kMr; ++r) {
       // Counts fit in 32 bits: put columns 4..7 in the high halves, then reorder the lanes.
-      const __m256i both =
-          _mm256_blend_epi32(total[r][0], _mm256_slli_epi64(total[r][1], 32), 0xaa);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(counts + r * kNr + p * kPanel),
-                          _mm256_permutevar8x32_epi32(both, order));
+      const __m256i both = _mm256_permutevar8x32_epi32(
+          _mm256_blend_epi32(total[r][0], _mm256_slli_epi64(total[r][1], 32), 0xaa), order);
+      if (!transposed) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(counts + r * kNr + p * kPanel), both);
+        continue;
+      }
+      alignas(32) int32_t lanes[kPanel];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), both);
+      for (int c = 0; c < kPanel; ++c) counts[(p * kPanel + c) * kNr + r] = lanes[c];
     }
   }
 }
@@ -68,8 +74,9 @@ __attribute__((target("avx2"))) void TileCountsAvx2(const uint64_t* a, const uin
 }  // namespace kb
 #else
 namespace kb {
-void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
-  TileCountsPortable(a, b, kw64, counts);
+void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                    bool transposed) {
+  TileCountsPortable(a, b, kw64, counts, transposed);
 }
 }  // namespace kb
 #endif

@@ -7,8 +7,36 @@
 
 namespace kb {
 
+namespace {
+
+// Stores the kMr = 4 rows' counts of one panel column-major, counts[c * kNr + r]: the four
+// rows of each column are one 128-bit store (a 4x8 transpose in unpacks). GCC 12 flags the
+// _mm256_undefined_si256 inside _mm512_cvtepi64_epi32 as maybe-uninitialized (a false
+// positive, as in SumLanes below).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) inline void StorePanelTransposed(const __m512i* rows,
+                                                                   int32_t* counts) {
+  static_assert(kMr == 4, "one 128-bit store per column holds kMr counts");
+  const __m256i y0 = _mm512_cvtepi64_epi32(rows[0]), y1 = _mm512_cvtepi64_epi32(rows[1]);
+  const __m256i y2 = _mm512_cvtepi64_epi32(rows[2]), y3 = _mm512_cvtepi64_epi32(rows[3]);
+  const __m256i t0 = _mm256_unpacklo_epi32(y0, y1), t1 = _mm256_unpackhi_epi32(y0, y1);
+  const __m256i t2 = _mm256_unpacklo_epi32(y2, y3), t3 = _mm256_unpackhi_epi32(y2, y3);
+  // Column c in the low 128 bits of u[c], column c + 4 in the high ones.
+  const __m256i u[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
+                        _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
+  for (int c = 0; c < 4; ++c) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(counts + c * kNr), _mm256_castsi256_si128(u[c]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(counts + (c + 4) * kNr),
+                     _mm256_extracti128_si256(u[c], 1));
+  }
+}
+#pragma GCC diagnostic pop
+
+}  // namespace
+
 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void TileCountsAvx512(
-    const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
+    const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts, bool transposed) {
   __m512i acc[kMr][kPanelsPerTile];
   for (int r = 0; r < kMr; ++r)
     for (int p = 0; p < kPanelsPerTile; ++p) acc[r][p] = _mm512_setzero_si512();
@@ -21,6 +49,13 @@ __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void TileCountsAvx51
       for (int p = 0; p < kPanelsPerTile; ++p)
         acc[r][p] = _mm512_add_epi64(acc[r][p], _mm512_popcnt_epi64(_mm512_xor_si512(av, bv[p])));
     }
+  }
+  if (transposed) {
+    for (int p = 0; p < kPanelsPerTile; ++p) {
+      const __m512i rows[kMr] = {acc[0][p], acc[1][p], acc[2][p], acc[3][p]};
+      StorePanelTransposed(rows, counts + p * kPanel * kNr);
+    }
+    return;
   }
   for (int r = 0; r < kMr; ++r)
     for (int p = 0; p < kPanelsPerTile; ++p)
@@ -86,8 +121,9 @@ void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, i
 }  // namespace kb
 #else
 namespace kb {
-void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
-  TileCountsPortable(a, b, kw64, counts);
+void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                      bool transposed) {
+  TileCountsPortable(a, b, kw64, counts, transposed);
 }
 void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
                      const uint32_t* mask, int32_t* counts) {

@@ -21,6 +21,12 @@ constexpr int64_t kMaxTilesPerChunk = 8;
 // about even at 16, slower at 32).
 constexpr int64_t kFewRows = 2 * kMr;
 
+// What the panel and swapped paths cost, in 1/16 cycles (fitted on Zen 4, one thread, to
+// products of 32-128 rows by 2048-4096 columns and K = 2048-4096):
+constexpr int64_t kCountCost = 3;       // one row x column x 64-bit word in the tile kernel
+constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked into panels
+constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
+
 // Masks of the valid bits of a row's words (RowLayout::Mask), zero beyond layout.words() up to
 // `size` words.
 std::vector<uint32_t> RowMasks(const RowLayout& layout, int64_t size) {
@@ -39,6 +45,15 @@ bool GatherCorrections(const RowSource& a, int64_t m0, int64_t rows, int64_t n, 
     any = any || corr[r] != nullptr;
   }
   return any;
+}
+
+// The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
+// cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
+// through a pointer taken by the caller (a thread_local name would be their own buffer).
+std::vector<uint64_t>& PanelBuffer(int64_t size) {
+  thread_local std::vector<uint64_t> buffer;
+  buffer.resize(static_cast<size_t>(size));
+  return buffer;
 }
 
 // Interleaves B rows into panels of kPanel columns: panel[p][k64][c], zero beyond n. Writes are
@@ -102,6 +117,63 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   });
 }
 
+// Swapped roles (fewer rows than columns, e.g. a dense layer at batch 32 or 64): A's few rows
+// are interleaved into panels and B's packed rows, read in place, are broadcast against them,
+// so B is never repacked. A work item is 32 output channels (8 groups of kMr B rows) against
+// 32 A rows (one tile of panels); the kernel stores its counts transposed, so the block is
+// row-major [A row][channel] and goes through the usual output transform, 4 rows at a time.
+void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
+                const OutputTransform& transform, const Scheduler& sched) {
+  const int64_t n = transform.n;
+  const int64_t words = layout.words();
+  const int64_t kw64 = words / 2;
+  // A's rows: in place, or filled (masked) into a buffer; then interleaved into panels.
+  const uint32_t* a_rows = a.Direct(0);
+  std::vector<uint32_t> filled;
+  if (a_rows == nullptr) {
+    filled.resize(static_cast<size_t>(num_rows * words));
+    a.Fill(0, num_rows, filled.data(), words);
+    a_rows = filled.data();
+  }
+  const int64_t row_tiles = CeilDiv(num_rows, kNr);
+  std::vector<uint64_t>& apanels = PanelBuffer(row_tiles * kPanelsPerTile * kw64 * kPanel);
+  PackPanels(a_rows, num_rows, layout, kw64, row_tiles * kPanelsPerTile, apanels.data(), sched);
+  // B's last group of fewer than kMr rows, zero-padded (the kernel reads kMr rows).
+  const auto* brows = reinterpret_cast<const uint64_t*>(b);
+  const int64_t full_groups = n / kMr;
+  std::vector<uint64_t> btail(static_cast<size_t>(kMr * kw64), 0);
+  if (n > full_groups * kMr) {
+    std::memcpy(btail.data(), brows + full_groups * kMr * kw64,
+                static_cast<size_t>((n - full_groups * kMr) * kw64) * sizeof(uint64_t));
+  }
+  // Zero-padding corrections of every row, once (not once per block of columns).
+  std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
+  std::vector<const int32_t*> corr(static_cast<size_t>(row_tiles * kNr), nullptr);
+  const bool any = GatherCorrections(a, 0, num_rows, n, scratch.data(), corr.data());
+
+  const int64_t col_blocks = CeilDiv(n, kNr);
+  const TileFn tile = SelectTileFn(ActiveIsa());
+  const EpilogueFn epilogue = SelectEpilogueFn(ActiveIsa());
+  const uint64_t* const panels = apanels.data();
+  ParallelFor(sched, col_blocks * row_tiles, [&](int64_t item) {
+    const int64_t n0 = (item / row_tiles) * kNr;  // consecutive items share B's rows
+    const int64_t m0 = (item % row_tiles) * kNr;
+    const uint64_t* atile = panels + (m0 / kNr) * kPanelsPerTile * kw64 * kPanel;
+    alignas(64) int32_t block[kNr * kNr];  // [A row][output channel]: the tile's transpose
+    for (int64_t g = 0; g < kNr / kMr && n0 + g * kMr < n; ++g) {
+      const int64_t group = n0 / kMr + g;
+      tile(group < full_groups ? brows + group * kMr * kw64 : btail.data(), atile, kw64,
+           block + g * kMr, /*transposed=*/true);
+    }
+    const int64_t rows = std::min<int64_t>(kNr, num_rows - m0);
+    for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
+      const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
+      epilogue(transform, m0 + r0, valid, n0, block + r0 * kNr,
+               any ? corr.data() + m0 + r0 : nullptr);
+    }
+  });
+}
+
 // Rows per block: a multiple of kMr holding about kRowBlockBytes of packed A.
 int64_t RowBlock(int64_t num_rows, int64_t kw64) {
   const int64_t fit = std::clamp<int64_t>(kRowBlockBytes / (kw64 * 8) / kMr, 1, kMaxRowBlock / kMr);
@@ -110,19 +182,47 @@ int64_t RowBlock(int64_t num_rows, int64_t kw64) {
 
 }  // namespace
 
+GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned) {
+  if (num_rows <= kFewRows) return GemmPath::kRows;
+  // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
+  const bool b_in_place = layout.words() % 2 == 0 && layout.seg_bits % 32 == 0 && b_aligned;
+  if (!b_in_place) return GemmPath::kPanels;
+  // Counting (rows and columns padded to the tile) plus repacking B, or A when swapped.
+  const int64_t kw64 = CeilDiv(layout.words(), 2);
+  const int64_t panels = (kCountCost * CeilDiv(num_rows, kMr) * kMr * CeilDiv(n, kNr) * kNr +
+                          kRepackCost * n) * kw64;
+  const int64_t swapped = (kCountCost * CeilDiv(num_rows, kNr) * kNr * CeilDiv(n, kMr) * kMr +
+                           kRepackCost * num_rows) * kw64 + kTransposedCost * num_rows * n;
+  return swapped < panels ? GemmPath::kSwapped : GemmPath::kPanels;
+}
+
+const char* GemmPathName(GemmPath path) {
+  switch (path) {
+    case GemmPath::kRows:
+      return "rows";
+    case GemmPath::kSwapped:
+      return "swapped";
+    default:
+      return "panels";
+  }
+}
+
 void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
                    const OutputTransform& transform, const Scheduler& sched) {
   const int64_t n = transform.n;
   if (num_rows <= 0 || n <= 0) return;
-  if (num_rows <= kFewRows) return RunFewRows(a, num_rows, b, layout, transform, sched);
+  switch (ChooseGemmPath(num_rows, n, layout, reinterpret_cast<uintptr_t>(b) % 8 == 0)) {
+    case GemmPath::kRows:
+      return RunFewRows(a, num_rows, b, layout, transform, sched);
+    case GemmPath::kSwapped:
+      return RunSwapped(a, num_rows, b, layout, transform, sched);
+    default:
+      break;
+  }
   const int64_t kw64 = CeilDiv(layout.words(), 2);
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t panels = tiles * kPanelsPerTile;
-  // The calling thread's buffer, reused across calls: a fresh multi-megabyte vector per call
-  // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. PackPanels writes every
-  // element. Pool threads reach it through `bpanels` (a thread_local name would be their own).
-  thread_local std::vector<uint64_t> panel_buffer;
-  panel_buffer.resize(static_cast<size_t>(panels * kw64 * kPanel));
+  std::vector<uint64_t>& panel_buffer = PanelBuffer(panels * kw64 * kPanel);
   const uint64_t* const bpanels = panel_buffer.data();
   PackPanels(b, n, layout, kw64, panels, panel_buffer.data(), sched);
 
@@ -169,7 +269,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;
       for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
         const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
-        tile(a_rows(r0), btile, kw64, counts);
+        tile(a_rows(r0), btile, kw64, counts, /*transposed=*/false);
         epilogue(transform, m0 + r0, valid, t * kNr, counts, any ? corr.data() + r0 : nullptr);
       }
     }

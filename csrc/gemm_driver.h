@@ -1,7 +1,7 @@
 // Blocked, multithreaded binary GEMM driver: repacks B into panels, asks a RowSource for blocks of
 // A rows (plain rows or im2col patches), runs the ISA micro-kernel, then the output transform.
 // Products of a few rows (up to 8, e.g. a dense layer at batch 1) skip the repacking and count
-// from B's packed rows directly.
+// from B's packed rows directly; products of fewer rows than columns swap the roles of A and B.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +43,13 @@ class RowSource {
     return nullptr;
   }
 };
+
+// How RunBinaryGemm counts a product: from B's packed rows (up to 8 A rows), from B repacked
+// into panels, or with the roles swapped (A's rows in panels, B's rows broadcast in place) when
+// A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned).
+enum class GemmPath { kRows, kPanels, kSwapped };
+GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned);
+const char* GemmPathName(GemmPath path);
 
 // out = transform(K - 2 * popcount(A[m] ^ B[n])) for m < num_rows, n < transform.n.
 // b: [transform.n][layout.words()] 32-bit words.

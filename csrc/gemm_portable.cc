@@ -5,7 +5,8 @@
 
 namespace kb {
 
-void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts) {
+void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                        bool transposed) {
   for (int r = 0; r < kMr; ++r) {
     const uint64_t* ar = a + r * kw64;
     for (int p = 0; p < kPanelsPerTile; ++p) {
@@ -15,8 +16,10 @@ void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int3
         const uint64_t av = ar[k];
         for (int c = 0; c < kPanel; ++c) acc[c] += __builtin_popcountll(av ^ bp[k * kPanel + c]);
       }
-      for (int c = 0; c < kPanel; ++c)
-        counts[r * kNr + p * kPanel + c] = static_cast<int32_t>(acc[c]);
+      for (int c = 0; c < kPanel; ++c) {
+        const int64_t col = p * kPanel + c;
+        counts[transposed ? col * kNr + r : r * kNr + col] = static_cast<int32_t>(acc[c]);
+      }
     }
   }
 }

@@ -35,12 +35,17 @@ constexpr int kPanelsPerTile = kNr / kPanel;
 
 // counts[r * kNr + c] = popcount(a_r ^ b_c) summed over kw64 words, for kMr rows of `a`
 // (row stride kw64) and the kNr columns stored in 4 consecutive panels at `b`
-// (panel layout: [kw64][kPanel] words, panel stride kw64 * kPanel). Counts are at most
-// 64 * kw64 bits, so int32 holds them for any K the int32-indexed packed shapes allow.
-using TileFn = void (*)(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
-void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
-void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
-void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts);
+// (panel layout: [kw64][kPanel] words, panel stride kw64 * kPanel); with `transposed`, the
+// same counts go to counts[c * kNr + r]. Counts are at most 64 * kw64 bits, so int32 holds
+// them for any K the int32-indexed packed shapes allow.
+using TileFn = void (*)(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                        bool transposed);
+void TileCountsPortable(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                        bool transposed);
+void TileCountsAvx2(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                    bool transposed);
+void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_t* counts,
+                      bool transposed);
 TileFn SelectTileFn(Isa isa);
 
 // Few-rows micro-kernel, reading B in its packed row layout (no panel repacking):

@@ -57,6 +57,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.kb_force_isa.restype = ctypes.c_int
     lib.kb_set_max_threads.argtypes = [ctypes.c_int]
     lib.kb_max_threads.restype = ctypes.c_int
+    lib.kb_gemm_path.argtypes = [ctypes.c_int64] * 4
+    lib.kb_gemm_path.restype = ctypes.c_char_p
     lib.kb_register_tf.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     lib.kb_register_tf.restype = ctypes.c_char_p
 
@@ -127,6 +129,14 @@ def force_isa(isa: str) -> None:
         raise KernelLibraryError(
             f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU"
         )
+
+
+def gemm_path(rows: int, n: int, k: int, taps: int = 1) -> str:
+    """Which path the CPU GEMM driver takes for ``rows`` x ``n`` outputs over ``taps`` segments
+    of ``k`` bits: "rows" (few rows, B read in place), "panels" (B repacked) or "swapped"
+    (fewer rows than columns: A repacked, B's rows broadcast in place). For tests and
+    benchmarks."""
+    return load_library().kb_gemm_path(rows, n, taps, k).decode()
 
 
 def cpu_supports(isa: str) -> bool:

@@ -5,7 +5,9 @@ tail of fewer than 4 rows) and copied, full and partial 32-column tiles through 
 vectorized output transforms (with and without conv zero-padding corrections), and K above
 31 * 64 bits, where the AVX2 kernel widens its 8-bit per-byte counters. Products of up to
 FEW_ROWS rows take the driver's few-rows path (B read in its packed row layout, 512-bit steps
-with a masked tail); the shapes below cross that limit too.
+with a masked tail); the shapes below cross that limit too. Products of fewer rows than
+columns (K a multiple of 64) take the swapped path: A's rows in panels, B's rows broadcast in
+place, counts stored transposed; its tests check that the driver chooses it for their shapes.
 """
 
 import keras
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import cpu_supports, force_isa
+from keras_binary.kernels._library import cpu_supports, force_isa, gemm_path
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
@@ -39,6 +41,34 @@ def isa(request):
                                      (1, 4000, 64), (FEW_ROWS, 545, 70), (3, 512, 33),
                                      (FEW_ROWS + 1, 545, 70), (2, 31, 5)])
 def test_matmul_blocks(isa, m, k, n):
+    check_matmul(m, k, n)
+
+
+# Rows and columns not multiples of the tile (32 A rows per panel tile on this path, 4 B rows
+# per broadcast group), and several row tiles and column blocks.
+@pytest.mark.parametrize("m, k, n", [(30, 2048, 1001), (63, 4096, 515)])
+def test_matmul_swapped_roles(isa, m, k, n):
+    assert gemm_path(m, n, k) == "swapped"
+    check_matmul(m, k, n)
+
+
+def test_conv_swapped_roles_with_corrections(isa):
+    # 30 output pixels against 500 channels; every border pixel has a zero-padding correction.
+    assert gemm_path(30, 500, 128, taps=9) == "swapped"
+    rng = np.random.default_rng(30)
+    x, kernel = npr.random_pm(rng, (1, 5, 6, 128)), npr.random_pm(rng, (3, 3, 128, 500))
+    scale, bias = npr.dyadic(rng, 500, -2, 2), npr.dyadic(rng, 500, -3, 3)
+    want = npr.conv2d(x, kernel, (1, 1), "same", (1, 1), "zero") * scale + bias
+    packed_kernel = kernels.pack_conv2d_kernel(kernel)
+    for output in ("float", "packed"):
+        got = kernels.binary_conv2d(x, packed_kernel, padding="same", pad_value="zero",
+                                    scale=scale, bias=bias, output=output,
+                                    implementation="kernel")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                      want if output == "float" else npr.pack(want))
+
+
+def check_matmul(m, k, n):
     rng = np.random.default_rng(m + k + n)
     x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
     scale, bias = npr.dyadic(rng, n, -2, 2), npr.dyadic(rng, n, -3, 3)
