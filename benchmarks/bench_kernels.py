@@ -9,7 +9,9 @@ the faster is the baseline ("f32 op"); the binary ops run under XLA there, as in
 outside the timed call, in both columns. Runs one subprocess per (backend, threads) setting,
 since thread counts are fixed at start-up, and prints one table. A "1"-thread worker is also
 pinned to one CPU (`os.sched_setaffinity`): XLA's CPU matmul on JAX ignores the thread flags
-and would otherwise use every core for the float32 column. Usage::
+and would otherwise use every core for the float32 column. Below the table, the per-call cost
+of a compiled function that does almost nothing (the binary column's route) on each setting:
+TensorFlow's is ~10x JAX's, which is most of its time for the smaller ops. Usage::
 
     python benchmarks/bench_kernels.py                 # jax and tensorflow, 1 and all threads
     python benchmarks/bench_kernels.py --backends jax --threads 1 --reps 3
@@ -122,6 +124,12 @@ def worker(threads: int, reps: int) -> list[dict]:
             a, c, padding="same", implementation="kernel"))
         add("conv", f"{b}x{s}x{s}x{cin}->{cout} k{ks}", b * s * s * cin * cout * ks * ks,
             _conv_same, f_bin, f_pack_bin, (x, w), (px, pw))
+    # The fixed cost of one call on this backend: a compiled function that returns one element
+    # of a small input. Every time above includes it once.
+    small = keras.ops.convert_to_tensor(np.zeros((8, 8), "int32"))
+    f_call = compiled(lambda a: a[0, 0])
+    rows.append(dict(backend=backend, threads=threads, kind="call",
+                     call_ms=_median_ms(lambda: f_call(small), max(reps, 51))))
     return rows
 
 
@@ -174,15 +182,21 @@ def main() -> None:
               f"{'speed-up':>8}")
     print(header)
     print("-" * len(header))
+    call_costs = []
     for backend in args.backends:
         for threads in args.threads:
             n = 1 if threads == "1" else 0
             for r in run_setting(backend, n, args.reps):
+                if r["kind"] == "call":
+                    call_costs.append(f"{backend} {threads} thr {r['call_ms']:.3f} ms")
+                    continue
                 print(f"{r['backend']:<10} {threads:>3} {r['kind']:<4} {r['shape']:<24} "
                       f"{r['float_route']:<6} {r['float_ms']:>10.2f} {r['binary_ms']:>9.2f} "
                       f"{r['pack_binary_ms']:>11.2f} {r['float_gops']:>9.1f} "
                       f"{r['binary_gops']:>9.1f} {r['float_ms'] / r['binary_ms']:>7.1f}x",
                       flush=True)
+    print("Per-call cost of a compiled function doing almost nothing (included once in every "
+          "time above): " + ", ".join(call_costs))
 
 
 if __name__ == "__main__":
