@@ -103,6 +103,24 @@ __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void RowCountsAvx512
 
 }  // namespace
 
+// SumLanes inlined here draws GCC 12's -Wuninitialized on the same _mm256_undefined_* lanes.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) int32_t TapSumAvx512(
+    const uint32_t* w, int64_t words, int64_t channels, uint32_t last_mask) {
+  __m512i acc = _mm512_setzero_si512();
+  for (int64_t j = 0; j < words; j += 16) {
+    const int64_t left = words - j;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff)
+                                   : static_cast<__mmask16>((1u << left) - 1u);
+    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_maskz_loadu_epi32(m, w + j)));
+  }
+  const int64_t ones = SumLanes(acc) - __builtin_popcount(w[words - 1] & ~last_mask);
+  return static_cast<int32_t>(channels - 2 * ones);
+}
+#pragma GCC diagnostic pop
+
 void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
                      const uint32_t* mask, int32_t* counts) {
   static_assert(kMr == 4, "one instantiation per row count up to kMr");
@@ -128,6 +146,12 @@ void TileCountsAvx512(const uint64_t* a, const uint64_t* b, int64_t kw64, int32_
 void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, int64_t words,
                      const uint32_t* mask, int32_t* counts) {
   RowCountsPortable(a, rows, b, cols, words, mask, counts);
+}
+int32_t TapSumAvx512(const uint32_t* w, int64_t words, int64_t channels, uint32_t last_mask) {
+  int64_t ones = 0;
+  for (int64_t j = 0; j + 1 < words; ++j) ones += __builtin_popcount(w[j]);
+  ones += __builtin_popcount(w[words - 1] & last_mask);
+  return static_cast<int32_t>(channels - 2 * ones);
 }
 }  // namespace kb
 #endif

@@ -90,6 +90,22 @@ def test_conv_zero_padding_full_tiles(isa):
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
 
 
+@pytest.mark.parametrize("channels", [512, 600])
+def test_conv_zero_padding_wide_taps(isa, channels):
+    # The corrections' per-tap weight sums over 16 words (one 512-bit step) and over 19 with a
+    # partial last word (600 channels): a masked tail step, and set padding bits ignored.
+    rng = np.random.default_rng(channels)
+    x, kernel = npr.random_pm(rng, (1, 4, 5, channels)), npr.random_pm(rng, (3, 3, channels, 40))
+    scale, bias = npr.dyadic(rng, 40, -2, 2), npr.dyadic(rng, 40, -3, 3)
+    want = npr.conv2d(x, kernel, (1, 1), "same", (1, 1), "zero") * scale + bias
+    packed = np.array(kernels.pack_conv2d_kernel(kernel))
+    if channels % 32:
+        packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
+    got = kernels.binary_conv2d(x, packed, padding="same",
+                                pad_value="zero", scale=scale, bias=bias, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want)
+
+
 @pytest.mark.parametrize("batch, h, w", [(1, 2, 3), (2, 2, 2), (1, 3, 3)])
 def test_conv_zero_padding_few_rows(isa, batch, h, w):
     # batch * h * w output rows around FEW_ROWS, every row with padded taps: corrections on
