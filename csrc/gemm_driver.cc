@@ -35,18 +35,6 @@ std::vector<uint32_t> RowMasks(const RowLayout& layout, int64_t size) {
   return masks;
 }
 
-// Zero-padding corrections of rows [m0, m0 + rows): corr[r] is [n] ints in scratch[r * n] or
-// nullptr (scratch holds rows * n ints, corr at least rows entries). True if any row has one.
-bool GatherCorrections(const RowSource& a, int64_t m0, int64_t rows, int64_t n, int32_t* scratch,
-                       const int32_t** corr) {
-  bool any = false;
-  for (int64_t r = 0; r < rows; ++r) {
-    corr[r] = a.Correction(m0 + r, scratch + r * n);
-    any = any || corr[r] != nullptr;
-  }
-  return any;
-}
-
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
 // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
 // through a pointer taken by the caller (a thread_local name would be their own buffer).
@@ -96,7 +84,7 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   const std::vector<uint32_t> mask = RowMasks(layout, words);
   std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
   std::vector<const int32_t*> corr(static_cast<size_t>(CeilDiv(num_rows, kMr) * kMr), nullptr);
-  const bool any = GatherCorrections(a, 0, num_rows, n, scratch.data(), corr.data());
+  const bool any = a.Corrections(0, num_rows, scratch.data(), corr.data());
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t tiles_per_item = std::max<int64_t>(1, tiles / want_items);
@@ -149,7 +137,7 @@ void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   // Zero-padding corrections of every row, once (not once per block of columns).
   std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
   std::vector<const int32_t*> corr(static_cast<size_t>(row_tiles * kNr), nullptr);
-  const bool any = GatherCorrections(a, 0, num_rows, n, scratch.data(), corr.data());
+  const bool any = a.Corrections(0, num_rows, scratch.data(), corr.data());
 
   const int64_t col_blocks = CeilDiv(n, kNr);
   const TileFn tile = SelectTileFn(ActiveIsa());
@@ -263,7 +251,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
     scratch.resize(static_cast<size_t>(rows * n));
     corr.assign(static_cast<size_t>(padded_rows), nullptr);
-    const bool any = GatherCorrections(a, m0, rows, n, scratch.data(), corr.data());
+    const bool any = a.Corrections(m0, rows, scratch.data(), corr.data());
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;

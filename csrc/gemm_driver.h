@@ -36,11 +36,14 @@ class RowSource {
     (void)m0;
     return nullptr;
   }
-  // Zero-padding correction for row m ([n] ints) or nullptr; may use scratch ([n] ints).
-  virtual const int32_t* Correction(int64_t m, int32_t* scratch) const {
-    (void)m;
+  // Zero-padding corrections of rows [m0, m0 + rows): corr[r] is [n] ints subtracted from row
+  // m0 + r's counts, or nullptr; scratch holds rows * n ints for them. True if any row has one.
+  virtual bool Corrections(int64_t m0, int64_t rows, int32_t* scratch,
+                           const int32_t** corr) const {
+    (void)m0;
     (void)scratch;
-    return nullptr;
+    for (int64_t r = 0; r < rows; ++r) corr[r] = nullptr;
+    return false;
   }
 };
 

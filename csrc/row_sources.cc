@@ -118,12 +118,26 @@ void ConvPatches::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_word
   }
 }
 
-const int32_t* ConvPatches::Correction(int64_t m, int32_t* scratch) const {
-  if (!g_.zero_padding) return nullptr;
-  const int64_t pos = m % (g_.out_h * g_.out_w);
-  const int64_t oy = pos / g_.out_w;
-  const int64_t y0 = oy * g_.stride_h - g_.pad_top;
-  const int64_t x0 = (pos - oy * g_.out_w) * g_.stride_w - g_.pad_left;
+bool ConvPatches::Corrections(int64_t m0, int64_t rows, int32_t* scratch,
+                              const int32_t** corr) const {
+  if (!g_.zero_padding) return RowSource::Corrections(m0, rows, scratch, corr);
+  // Output coordinates of row m0, then stepped along the rows (no divisions per row).
+  int64_t oy = (m0 / g_.out_w) % g_.out_h;
+  int64_t ox = m0 % g_.out_w;
+  bool any = false;
+  for (int64_t r = 0; r < rows; ++r) {
+    corr[r] = CorrectionAt(oy * g_.stride_h - g_.pad_top, ox * g_.stride_w - g_.pad_left,
+                           scratch + r * g_.out_channels);
+    any = any || corr[r] != nullptr;
+    if (++ox == g_.out_w) {
+      ox = 0;
+      if (++oy == g_.out_h) oy = 0;
+    }
+  }
+  return any;
+}
+
+const int32_t* ConvPatches::CorrectionAt(int64_t y0, int64_t x0, int32_t* scratch) const {
   if (y0 >= 0 && y0 + (g_.k_h - 1) * g_.dilation_h < g_.in_h && x0 >= 0 &&
       x0 + (g_.k_w - 1) * g_.dilation_w < g_.in_w)
     return nullptr;  // every tap inside: the common case, decided without the tap loop

@@ -38,9 +38,14 @@ class ConvPatches : public RowSource {
  public:
   ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGeometry& g);
   void Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const override;
-  const int32_t* Correction(int64_t m, int32_t* scratch) const override;
+  bool Corrections(int64_t m0, int64_t rows, int32_t* scratch,
+                   const int32_t** corr) const override;
 
  private:
+  // The correction of the output pixel whose top-left tap is at (y0, x0), into scratch ([n]
+  // ints), or nullptr when every tap is inside.
+  const int32_t* CorrectionAt(int64_t y0, int64_t x0, int32_t* scratch) const;
+
   const uint32_t* x_;
   ConvGeometry g_;
   RowLayout layout_;
