@@ -1,6 +1,7 @@
 """End-to-end latency of converted binary models vs their float Keras models, side by side.
 
-For each zoo model (random weights; the float model and the converted model share them) and
+For each zoo model (random weights drawn with a fixed seed, so every run and trial times the
+same model; the float model and the converted model share them) and
 batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`,
 and checks that the predictions agree. "frozen float" is the stricter float baseline: the same
 model with its quantized kernels stored, so no call re-quantizes latent kernels, run as one XLA
@@ -86,6 +87,7 @@ def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict
     for name, batch in runs:
         if name not in cache:
             zoo_name, kwargs = QUICK_MODELS.get(name, (name, {})) if quick else (name, {})
+            keras.utils.set_random_seed(0)
             model = get_model(zoo_name, **kwargs)
             trained_like_statistics(model)
             with warnings.catch_warnings():
