@@ -44,6 +44,15 @@ std::vector<uint64_t>& PanelBuffer(int64_t size) {
   return buffer;
 }
 
+// The calling thread's room for zero-padding corrections (rows x n ints, as big as the output),
+// reused likewise: only the rows that get a correction are written, so a fresh zero-filled
+// vector per call (1 MB at 64 x 4096 outputs) was pure cost for a matmul.
+std::vector<int32_t>& CorrectionBuffer(int64_t size) {
+  thread_local std::vector<int32_t> buffer;
+  buffer.resize(static_cast<size_t>(size));
+  return buffer;
+}
+
 // Interleaves B rows into panels of kPanel columns: panel[p][k64][c], zero beyond n. Writes are
 // sequential; the kPanel source rows are read in step. Masks clear the padding bits of each
 // segment's last word (real padding is already zero, but a caller's need not be).
@@ -82,9 +91,8 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   std::vector<uint32_t> rows(static_cast<size_t>(num_rows * words));
   a.Fill(0, num_rows, rows.data(), words);
   const std::vector<uint32_t> mask = RowMasks(layout, words);
-  std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
   std::vector<const int32_t*> corr(static_cast<size_t>(CeilDiv(num_rows, kMr) * kMr), nullptr);
-  const bool any = a.Corrections(0, num_rows, scratch.data(), corr.data());
+  const bool any = a.Corrections(0, num_rows, CorrectionBuffer(num_rows * n).data(), corr.data());
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t tiles_per_item = std::max<int64_t>(1, tiles / want_items);
@@ -135,9 +143,8 @@ void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
                 static_cast<size_t>((n - full_groups * kMr) * kw64) * sizeof(uint64_t));
   }
   // Zero-padding corrections of every row, once (not once per block of columns).
-  std::vector<int32_t> scratch(static_cast<size_t>(num_rows * n));
   std::vector<const int32_t*> corr(static_cast<size_t>(row_tiles * kNr), nullptr);
-  const bool any = a.Corrections(0, num_rows, scratch.data(), corr.data());
+  const bool any = a.Corrections(0, num_rows, CorrectionBuffer(num_rows * n).data(), corr.data());
 
   const int64_t col_blocks = CeilDiv(n, kNr);
   const TileFn tile = SelectTileFn(ActiveIsa());
