@@ -147,11 +147,5 @@ void RowCountsAvx512(const uint32_t* a, int rows, const uint32_t* b, int cols, i
                      const uint32_t* mask, int32_t* counts) {
   RowCountsPortable(a, rows, b, cols, words, mask, counts);
 }
-int32_t TapSumAvx512(const uint32_t* w, int64_t words, int64_t channels, uint32_t last_mask) {
-  int64_t ones = 0;
-  for (int64_t j = 0; j + 1 < words; ++j) ones += __builtin_popcount(w[j]);
-  ones += __builtin_popcount(w[words - 1] & last_mask);
-  return static_cast<int32_t>(channels - 2 * ones);
-}
 }  // namespace kb
 #endif

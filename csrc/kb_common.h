@@ -64,7 +64,7 @@ RowCountsFn SelectRowCountsFn(Isa isa);
 
 // Sum over one conv kernel tap of w in +-1: channels - 2 * popcount of its `words` words, the
 // last word's padding bits cleared by last_mask (zero-padding corrections need one per tap and
-// output channel on every call).
+// output channel on every call). x86-64 only; other targets use the portable sum.
 int32_t TapSumAvx512(const uint32_t* w, int64_t words, int64_t channels, uint32_t last_mask);
 
 // Packs `rows` rows of `k` floats into rows of CeilDiv(k, 32) words (bit = x < 0).
