@@ -44,9 +44,10 @@ std::vector<uint64_t>& PanelBuffer(int64_t size) {
   return buffer;
 }
 
-// The calling thread's room for zero-padding corrections (rows x n ints, as big as the output),
+// This thread's room for zero-padding corrections (rows x n ints, up to the output's size),
 // reused likewise: only the rows that get a correction are written, so a fresh zero-filled
-// vector per call (1 MB at 64 x 4096 outputs) was pure cost for a matmul.
+// vector per call (1 MB at 64 x 4096 outputs) was pure cost for a matmul. The panel path's
+// work items use the buffer of the thread that runs them.
 std::vector<int32_t>& CorrectionBuffer(int64_t size) {
   thread_local std::vector<int32_t> buffer;
   buffer.resize(static_cast<size_t>(size));
@@ -180,8 +181,7 @@ int64_t RowBlock(int64_t num_rows, int64_t kw64) {
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned) {
   if (num_rows <= kFewRows) return GemmPath::kRows;
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
-  const bool b_in_place = layout.words() % 2 == 0 && layout.seg_bits % 32 == 0 && b_aligned;
-  if (!b_in_place) return GemmPath::kPanels;
+  if (!layout.WholeWords64() || !b_aligned) return GemmPath::kPanels;
   // Counting (rows and columns padded to the tile) plus repacking B, or A when swapped.
   const int64_t kw64 = CeilDiv(layout.words(), 2);
   const int64_t panels = (kCountCost * CeilDiv(num_rows, kMr) * kMr * CeilDiv(n, kNr) * kNr +
@@ -241,7 +241,6 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     const int64_t padded_rows = CeilDiv(rows, kMr) * kMr;
     // Per-thread buffers, reused across items and calls (no allocation in the steady state).
     thread_local std::vector<uint64_t> ablock;
-    thread_local std::vector<int32_t> scratch;
     thread_local std::vector<const int32_t*> corr;
     // A rows: read in place when possible (the whole kMr-row groups), else copied into ablock.
     // The copy is zero-padded to a multiple of kMr rows.
@@ -256,9 +255,8 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       return r0 < direct_rows ? direct + r0 * kw64 : ablock.data() + (r0 - direct_rows) * kw64;
     };
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
-    scratch.resize(static_cast<size_t>(rows * n));
     corr.assign(static_cast<size_t>(padded_rows), nullptr);
-    const bool any = a.Corrections(m0, rows, scratch.data(), corr.data());
+    const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;

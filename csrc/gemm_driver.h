@@ -23,6 +23,8 @@ struct RowLayout {
   uint32_t Mask(int64_t j) const {
     return (j % seg_words == seg_words - 1) ? LastWordMask(seg_bits) : 0xffffffffu;
   }
+  // Rows are whole 64-bit words with no padding bits, so kernels can read them in place.
+  bool WholeWords64() const { return words() % 2 == 0 && seg_bits % 32 == 0; }
 };
 
 class RowSource {

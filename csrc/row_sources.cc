@@ -16,8 +16,8 @@ void MatrixRows::Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words
 }
 
 const uint32_t* MatrixRows::Direct(int64_t m0) const {
-  const bool in_place = layout_.words() % 2 == 0 && layout_.seg_bits % 32 == 0 &&
-                        reinterpret_cast<uintptr_t>(x_) % alignof(uint64_t) == 0;
+  const bool in_place =
+      layout_.WholeWords64() && reinterpret_cast<uintptr_t>(x_) % alignof(uint64_t) == 0;
   return in_place ? x_ + m0 * layout_.words() : nullptr;
 }
 
