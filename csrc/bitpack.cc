@@ -64,7 +64,7 @@ __attribute__((target("avx2"))) void FullWordsAvx2(const float* x, int64_t full,
 
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {
 #if defined(__x86_64__)
-  switch (ActiveIsa()) {
+  switch (VectorIsa(ActiveIsa())) {
     case Isa::kAvx512:
       return PackRowsWith(FullWordsAvx512, x, rows, k, out);
     case Isa::kAvx2:

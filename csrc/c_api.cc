@@ -68,12 +68,14 @@ KB_EXPORT int kb_ffi_api_minor() { return XLA_FFI_API_MINOR; }
 KB_EXPORT const char* kb_isa_name() { return kb::IsaName(kb::ActiveIsa()); }
 KB_EXPORT const char* kb_isa_error() { return kb::IsaError(); }
 KB_EXPORT int kb_cpu_supports(const char* isa) {
+  if (std::strcmp(isa, "amx") == 0) return kb::CpuSupports(kb::Isa::kAmx);
   if (std::strcmp(isa, "avx512") == 0) return kb::CpuSupports(kb::Isa::kAvx512);
   if (std::strcmp(isa, "avx2") == 0) return kb::CpuSupports(kb::Isa::kAvx2);
   return std::strcmp(isa, "portable") == 0;
 }
 // Forces an ISA for later calls; returns 0 when the name is unknown or the CPU lacks it.
 KB_EXPORT int kb_force_isa(const char* isa) {
+  if (std::strcmp(isa, "amx") == 0) return kb::ForceIsa(kb::Isa::kAmx);
   if (std::strcmp(isa, "avx512") == 0) return kb::ForceIsa(kb::Isa::kAvx512);
   if (std::strcmp(isa, "avx2") == 0) return kb::ForceIsa(kb::Isa::kAvx2);
   if (std::strcmp(isa, "portable") == 0) return kb::ForceIsa(kb::Isa::kPortable);
@@ -81,12 +83,13 @@ KB_EXPORT int kb_force_isa(const char* isa) {
 }
 KB_EXPORT void kb_set_max_threads(int n) { kb::SetMaxThreads(n); }
 KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }
-// The GEMM driver's path ("rows", "panels" or "swapped") for `rows` A rows against `n` B rows
+// The GEMM driver's path ("rows", "panels", "swapped" or "amx") with the active ISA for `rows` A rows against `n` B rows
 // of `segments` segments of `seg_bits` bits (a matmul: 1 segment of K bits; a conv: one per
 // kernel tap, of `channels` bits), operands aligned as XLA aligns them.
 KB_EXPORT const char* kb_gemm_path(int64_t rows, int64_t n, int64_t segments, int64_t seg_bits) {
   const kb::RowLayout layout{segments, kb::CeilDiv(seg_bits, 32), seg_bits};
-  return kb::GemmPathName(kb::ChooseGemmPath(rows, n, layout, /*b_aligned=*/true));
+  return kb::GemmPathName(
+      kb::ChooseGemmPath(rows, n, layout, /*b_aligned=*/true, kb::ActiveIsa()));
 }
 
 // Registers all handlers as "<prefix><name>" for XLA platform "Host" inside the already loaded

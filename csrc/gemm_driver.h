@@ -1,7 +1,8 @@
 // Blocked, multithreaded binary GEMM driver: repacks B into panels, asks a RowSource for blocks of
 // A rows (plain rows or im2col patches), runs the ISA micro-kernel, then the output transform.
 // Products of a few rows (up to 8, e.g. a dense layer at batch 1) skip the repacking and count
-// from B's packed rows directly; products of fewer rows than columns swap the roles of A and B.
+// from B's packed rows directly; products of fewer rows than columns swap the roles of A and B;
+// with the AMX ISA, products of many rows run on the AMX tile unit (gemm_amx.cc).
 #pragma once
 
 #include <cstdint>
@@ -51,14 +52,20 @@ class RowSource {
 
 // How RunBinaryGemm counts a product: from B's packed rows (up to 8 A rows), from B repacked
 // into panels, or with the roles swapped (A's rows in panels, B's rows broadcast in place) when
-// A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned).
-enum class GemmPath { kRows, kPanels, kSwapped };
-GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned);
+// A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned), or
+// on the AMX tile unit (isa kAmx, enough rows to repay expanding B to int8).
+enum class GemmPath { kRows, kPanels, kSwapped, kAmx };
+GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
+                        Isa isa);
 const char* GemmPathName(GemmPath path);
 
 // out = transform(K - 2 * popcount(A[m] ^ B[n])) for m < num_rows, n < transform.n.
 // b: [transform.n][layout.words()] 32-bit words.
 void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
                    const OutputTransform& transform, const Scheduler& sched);
+
+// The AMX path of RunBinaryGemm (same contract); only for a CPU where CpuSupports(Isa::kAmx).
+void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
+                const OutputTransform& transform, const Scheduler& sched);
 
 }  // namespace kb

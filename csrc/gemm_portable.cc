@@ -77,7 +77,7 @@ void RowCountsPopcnt(const uint32_t* a, int rows, const uint32_t* b, int cols, i
 #endif
 
 RowCountsFn SelectRowCountsFn(Isa isa) {
-  switch (isa) {
+  switch (VectorIsa(isa)) {
     case Isa::kAvx512:
       return RowCountsAvx512;
     case Isa::kAvx2:
@@ -88,7 +88,7 @@ RowCountsFn SelectRowCountsFn(Isa isa) {
 }
 
 TileFn SelectTileFn(Isa isa) {
-  switch (isa) {
+  switch (VectorIsa(isa)) {
     case Isa::kAvx512:
       return TileCountsAvx512;
     case Isa::kAvx2:

@@ -10,7 +10,12 @@
 
 namespace kb {
 
-enum class Isa : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+// kAmx: AVX-512 VPOPCNTDQ plus the AMX int8 tile unit, which larger GEMMs use (gemm_amx.cc);
+// everything else runs the AVX-512 code (VectorIsa).
+enum class Isa : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2, kAmx = 3 };
+
+// The ISA of the vector (non-AMX) code paths.
+inline Isa VectorIsa(Isa isa) { return isa == Isa::kAmx ? Isa::kAvx512 : isa; }
 
 // ISA selected for this process (KERAS_BINARY_ISA or the best the CPU supports).
 Isa ActiveIsa();

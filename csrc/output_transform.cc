@@ -28,7 +28,7 @@ void ApplyPortable(const OutputTransform& t, int64_t m0, int valid_rows, int64_t
 }
 
 EpilogueFn SelectEpilogueFn(Isa isa) {
-  switch (isa) {
+  switch (VectorIsa(isa)) {
     case Isa::kAvx512:
       return ApplyAvx512;
     case Isa::kAvx2:

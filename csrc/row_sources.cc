@@ -58,8 +58,9 @@ ConvPatches::ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGe
   if (!g_.zero_padding) return;
   auto tap_sum = TapSumPortable;
 #if defined(__x86_64__)
-  if (ActiveIsa() == Isa::kAvx2) tap_sum = TapSumPopcnt;
-  if (ActiveIsa() == Isa::kAvx512) tap_sum = TapSumAvx512;
+  const Isa isa = VectorIsa(ActiveIsa());
+  if (isa == Isa::kAvx2) tap_sum = TapSumPopcnt;
+  if (isa == Isa::kAvx512) tap_sum = TapSumAvx512;
 #endif
   const int64_t taps = g_.k_h * g_.k_w;
   const uint32_t last_mask = LastWordMask(g_.channels);

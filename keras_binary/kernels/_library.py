@@ -120,7 +120,7 @@ def library_error() -> str | None:
 
 
 def force_isa(isa: str) -> None:
-    """Switches the kernels to ``isa`` ("portable", "avx2", "avx512") for later calls.
+    """Switches the kernels to ``isa`` ("portable", "avx2", "avx512", "amx") for later calls.
 
     Meant for tests and benchmarks; ``KERAS_BINARY_ISA`` does the same at load time.
     """
@@ -133,8 +133,9 @@ def force_isa(isa: str) -> None:
 
 def gemm_path(rows: int, n: int, k: int, taps: int = 1) -> str:
     """Which path the CPU GEMM driver takes for ``rows`` x ``n`` outputs over ``taps`` segments
-    of ``k`` bits: "rows" (few rows, B read in place), "panels" (B repacked) or "swapped"
-    (fewer rows than columns: A repacked, B's rows broadcast in place). For tests and
+    of ``k`` bits, with the active ISA: "rows" (few rows, B read in place), "panels" (B
+    repacked), "swapped" (fewer rows than columns: A repacked, B's rows broadcast in place) or
+    "amx" (ISA "amx", many rows and channels: int8 products on the AMX tile unit). For tests and
     benchmarks."""
     return load_library().kb_gemm_path(rows, n, taps, k).decode()
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
-ISAS = ["portable", "avx2", "avx512"]
+ISAS = ["portable", "avx2", "avx512", "amx"]
 FEW_ROWS = 8  # kFewRows in csrc/gemm_driver.cc
 
 

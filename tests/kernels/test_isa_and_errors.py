@@ -44,7 +44,7 @@ def run_python(code, **env):
 
 
 @needs_kernels
-@pytest.mark.parametrize("isa", ["portable", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["portable", "avx2", "avx512", "amx"])
 def test_forced_isa_is_bit_exact(isa):
     if not cpu_supports(isa):
         pytest.skip(f"CPU lacks {isa}")
@@ -61,7 +61,7 @@ def test_forced_isa_is_bit_exact(isa):
 def test_forced_isa_errors():
     with pytest.raises(KernelLibraryError, match="cannot force ISA 'sse9'"):
         force_isa("sse9")
-    for isa in ("avx2", "avx512"):
+    for isa in ("avx2", "avx512", "amx"):
         if not cpu_supports(isa):
             with pytest.raises(KernelLibraryError, match="unsupported by this CPU"):
                 force_isa(isa)

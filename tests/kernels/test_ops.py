@@ -23,7 +23,7 @@ def test_library_loads():
     if info["platform"] == "gpu":
         assert info["gemm"] in ("auto", "mma", "simt")
     else:
-        assert info["isa"] in ("portable", "avx2", "avx512")
+        assert info["isa"] in ("portable", "avx2", "avx512", "amx")
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 31), (2, 3, 32), (5, 33), (4, 130)])

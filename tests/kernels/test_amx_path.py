@@ -1,0 +1,86 @@
+"""The GEMM driver's AMX path (csrc/gemm_amx.cc): bits expanded to int8, products on the tile unit.
+
+Runs only where the CPU and kernel allow AMX (ISA "amx"). Shapes cross the path's blocking: work
+items of 64 rows (partial last blocks, rows read in place and copied), 32-channel kernel calls
+(partial last tiles, a 16-channel half beyond n), K swept in chunks of 16 64-bit words (a
+partial last chunk, odd 32-bit word counts), weights split into chunks that fit L2, and conv
+zero-padding corrections; outputs must equal the float reference exactly.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import kernels
+from keras_binary.kernels._library import cpu_supports, force_isa, gemm_path
+from tests.kernels import numpy_reference as npr
+from tests.kernels.test_gemm_blocking import check_matmul
+
+BACKEND = keras.backend.backend()
+pytestmark = pytest.mark.skipif(
+    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    reason="needs the CPU kernel route (its ISA paths)",
+)
+MIN_ROWS, MIN_CHANNELS = 512, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
+
+
+@pytest.fixture
+def amx():
+    if not cpu_supports("amx"):
+        pytest.skip("CPU (or OS) does not allow AMX int8")
+    default = kernels.kernel_info()["isa"]
+    force_isa("amx")
+    yield
+    force_isa(default)
+
+
+def test_amx_path_only_for_large_products(amx):
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) == "amx"
+    assert gemm_path(MIN_ROWS - 1, MIN_CHANNELS, 576) != "amx"
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS - 1, 576) != "amx"
+    force_isa("avx512")
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
+
+
+@pytest.mark.parametrize("m, k, n", [
+    (600, 2100, 150),   # rows copied (K not a multiple of 64), 3 K chunks, partial tiles
+    (577, 2048, 130),   # rows read in place, one row in the last block
+    (520, 990, 200),    # 31 words per row: the last 64-bit word has a zero high half
+    (640, 2100, 1100),  # expanded weights 2.3 MB: two weight chunks
+])
+def test_amx_matmul(amx, m, k, n):
+    assert gemm_path(m, n, k) == "amx"
+    check_matmul(m, k, n)
+
+
+def test_amx_matmul_ignores_garbage_padding_bits(amx):
+    rng = np.random.default_rng(5)
+    x, w = npr.random_pm(rng, (530, 40)), npr.random_pm(rng, (140, 40))
+    px, pw = npr.pack(x), npr.pack(w)
+    px[:, 1] |= np.int32(-256)  # bits 8..31 of the last word
+    pw[:, 1] |= np.int32(1 << 20)
+    assert gemm_path(530, 140, 40) == "amx"
+    got = kernels.binary_matmul(px, pw, 40, implementation="kernel")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), npr.signs(x) @ npr.signs(w).T)
+
+
+@pytest.mark.parametrize("strides, dilation, padding, pad_value", [
+    ((1, 1), (1, 1), "same", "zero"),
+    ((2, 1), (1, 2), "same", "one"),
+    ((1, 1), (2, 2), "valid", "zero"),
+])
+def test_amx_conv(amx, strides, dilation, padding, pad_value):
+    # 70 channels: three words per tap with padding bits, which are set in the packed kernel.
+    rng = np.random.default_rng(strides[0] * 10 + dilation[1])
+    x, kernel = npr.random_pm(rng, (2, 27, 25, 70)), npr.random_pm(rng, (3, 3, 70, 140))
+    scale, bias = npr.dyadic(rng, 140, -2, 2), npr.dyadic(rng, 140, -3, 3)
+    want = npr.conv2d(x, kernel, strides, padding, dilation, pad_value) * scale + bias
+    assert gemm_path(want.shape[0] * want.shape[1] * want.shape[2], 140, 70, taps=9) == "amx"
+    packed = np.array(kernels.pack_conv2d_kernel(kernel))
+    packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
+    for output in ("float", "packed"):
+        got = kernels.binary_conv2d(x, packed, strides=strides, dilation_rate=dilation,
+                                    padding=padding, pad_value=pad_value, scale=scale, bias=bias,
+                                    output=output, implementation="kernel")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                      want if output == "float" else npr.pack(want))
