@@ -11,10 +11,13 @@ since thread counts are fixed at start-up, and prints one table. A "1"-thread wo
 pinned to one CPU (`os.sched_setaffinity`): XLA's CPU matmul on JAX ignores the thread flags
 and would otherwise use every core for the float32 column. Below the table, the per-call cost
 of a compiled function that does almost nothing (the binary column's route) on each setting:
-TensorFlow's is ~10x JAX's, which is most of its time for the smaller ops. Usage::
+TensorFlow's is ~10x JAX's, which is most of its time for the smaller ops. ``--isas`` times
+the binary columns once per kernel ISA (e.g. ``avx512 amx``: the popcount kernel and the AMX
+path, same process, same float32 baseline); by default, the library's own choice. Usage::
 
     python benchmarks/bench_kernels.py                 # jax and tensorflow, 1 and all threads
     python benchmarks/bench_kernels.py --backends jax --threads 1 --reps 3
+    python benchmarks/bench_kernels.py --isas avx512 amx
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 GEMMS = [(12544, 2304, 256), (3136, 576, 64), (64, 4096, 4096)]
 # (batch, size, channels in, channels out, kernel): ResNet-18 / Bi-Real-Net stage shapes.
-CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3)]
+CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3), (8, 28, 128, 128, 3)]
 
 
 def _median_ms(fn, reps: int) -> float:
@@ -49,12 +52,14 @@ def _conv_same(x, kernel):
     return keras.ops.conv(x, kernel, padding="same")
 
 
-def worker(threads: int, reps: int) -> list[dict]:
-    """Measures in this process (backend and threads already configured)."""
+def worker(threads: int, reps: int, isas: list[str]) -> list[dict]:
+    """Measures in this process (backend and threads already configured); the binary ops once
+    per ISA in ``isas`` (empty: the library's choice)."""
     import keras
     import numpy as np
 
     from keras_binary import kernels
+    from keras_binary.kernels._library import force_isa
 
     backend = keras.backend.backend()
     if threads == 1:
@@ -85,6 +90,7 @@ def worker(threads: int, reps: int) -> list[dict]:
 
     rng = np.random.default_rng(0)
     rows = []
+    default_isa = kernels.kernel_info()["isa"]
 
     def add(kind, shape, macs, f_float, f_binary, f_pack_binary, float_args, bin_args):
         float_ms = {}
@@ -93,12 +99,15 @@ def worker(threads: int, reps: int) -> list[dict]:
             float_ms[route] = _median_ms(lambda g=g: g(*float_args), reps)
         float_route = min(float_ms, key=float_ms.get)
         tf_ms = float_ms[float_route]
-        tb_ms = _median_ms(lambda: f_binary(*bin_args), reps)
-        tpb_ms = _median_ms(lambda: f_pack_binary(float_args[0], bin_args[1]), reps)
-        rows.append(dict(backend=backend, threads=threads, kind=kind, shape=shape,
-                         float_route=float_route, float_ms=tf_ms, binary_ms=tb_ms,
-                         pack_binary_ms=tpb_ms,
-                         float_gops=2 * macs / tf_ms / 1e6, binary_gops=2 * macs / tb_ms / 1e6))
+        for isa in isas or [default_isa]:
+            force_isa(isa)
+            tb_ms = _median_ms(lambda: f_binary(*bin_args), reps)
+            tpb_ms = _median_ms(lambda: f_pack_binary(float_args[0], bin_args[1]), reps)
+            rows.append(dict(backend=backend, threads=threads, kind=kind, shape=shape, isa=isa,
+                             float_route=float_route, float_ms=tf_ms, binary_ms=tb_ms,
+                             pack_binary_ms=tpb_ms, float_gops=2 * macs / tf_ms / 1e6,
+                             binary_gops=2 * macs / tb_ms / 1e6))
+        force_isa(default_isa)
 
     for m, k, n in GEMMS:
         x = np.sign(rng.standard_normal((m, k))).astype("float32")
@@ -133,7 +142,7 @@ def worker(threads: int, reps: int) -> list[dict]:
     return rows
 
 
-def run_setting(backend: str, threads: int, reps: int) -> list[dict]:
+def run_setting(backend: str, threads: int, reps: int, isas: list[str]) -> list[dict]:
     env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
     # glibc serves large allocations with fresh mmaps, so every JAX call that allocates a big
     # output (12.8 MB at 12544x256) pays ~3000 page faults, 1-5 ms that varied run to run; keep
@@ -147,7 +156,8 @@ def run_setting(backend: str, threads: int, reps: int) -> list[dict]:
         env["TF_NUM_INTRAOP_THREADS"] = "1"
         env["TF_NUM_INTEROP_THREADS"] = "1"
         env["OMP_NUM_THREADS"] = "1"
-    cmd = [sys.executable, __file__, "--worker", str(threads), "--reps", str(reps)]
+    cmd = [sys.executable, __file__, "--worker", str(threads), "--reps", str(reps),
+           "--isas", *isas]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{backend} worker failed:\n{out.stderr[-3000:]}")
@@ -159,6 +169,8 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow"])
     parser.add_argument("--threads", nargs="+", default=["1", "all"])
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--isas", nargs="*", default=[],
+                        help="kernel ISAs to time the binary ops with (default: the library's)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -169,14 +181,14 @@ def main() -> None:
 
             tf.config.threading.set_intra_op_parallelism_threads(1)
             tf.config.threading.set_inter_op_parallelism_threads(1)
-        print(json.dumps(worker(int(args.worker), args.reps)))
+        print(json.dumps(worker(int(args.worker), args.reps, args.isas)))
         return
     from keras_binary.kernels._library import load_library
 
     lib = load_library()
     print(f"CPU threads: {os.cpu_count()}, kernel ISA: {lib.kb_isa_name().decode()}, "
           f"library: {lib.path}")
-    header = (f"{'backend':<10} {'thr':>3} {'op':<4} {'shape':<24} {'f32 op':<6} "
+    header = (f"{'backend':<10} {'thr':>3} {'op':<4} {'shape':<24} {'isa':<8} {'f32 op':<6} "
               f"{'float32 ms':>10} "
               f"{'binary ms':>9} {'pack+bin ms':>11} {'f32 GOPS':>9} {'bin GOPS':>9} "
               f"{'speed-up':>8}")
@@ -186,11 +198,12 @@ def main() -> None:
     for backend in args.backends:
         for threads in args.threads:
             n = 1 if threads == "1" else 0
-            for r in run_setting(backend, n, args.reps):
+            for r in run_setting(backend, n, args.reps, args.isas):
                 if r["kind"] == "call":
                     call_costs.append(f"{backend} {threads} thr {r['call_ms']:.3f} ms")
                     continue
                 print(f"{r['backend']:<10} {threads:>3} {r['kind']:<4} {r['shape']:<24} "
+                      f"{r['isa']:<8} "
                       f"{r['float_route']:<6} {r['float_ms']:>10.2f} {r['binary_ms']:>9.2f} "
                       f"{r['pack_binary_ms']:>11.2f} {r['float_gops']:>9.1f} "
                       f"{r['binary_gops']:>9.1f} {r['float_ms'] / r['binary_ms']:>7.1f}x",

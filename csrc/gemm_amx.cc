@@ -226,6 +226,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   }
   const int64_t nchunks = CeilDiv(col_tiles, tiles_per_chunk);
   const EpilogueFn epilogue = SelectEpilogueFn(Isa::kAvx512);
+  const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kKChunk));  // even chunks of <= kKChunk
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
     const int64_t m0 = (item % mblocks) * kBlockRows;
@@ -244,7 +245,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
       a.Fill(m0, rows, filled.data(), stride);
       src = filled.data();
     }
-    arows.resize(static_cast<size_t>(kBlockRows / 16 * kKChunk * kTileBytes));
+    arows.resize(static_cast<size_t>(kBlockRows / 16 * k_chunk * kTileBytes));
     corr.assign(static_cast<size_t>(CeilDiv(kBlockRows, kMr) * kMr), nullptr);
     const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
 
@@ -257,8 +258,8 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     const int64_t half = kw64 * kTileBytes;  // bytes from one 16-channel tile of B to the next
     const int64_t pairs = CeilDiv(rows, kPairRows);
     LoadTileConfig();
-    for (int64_t k0 = 0; k0 < kw64; k0 += kKChunk) {
-      const int64_t steps = std::min(kKChunk, kw64 - k0);
+    for (int64_t k0 = 0; k0 < kw64; k0 += k_chunk) {
+      const int64_t steps = std::min(k_chunk, kw64 - k0);
       ExpandRowChunk(src, stride, k0, steps, arows.data());
       const int64_t a_half = steps * kTileBytes;
       for (int64_t t = t0; t < t1; ++t) {
