@@ -2,8 +2,8 @@
 // from bits to int8 and multiplied on the AMX tile unit (TDPBSSD, int32 accumulators). At peak
 // the unit does three times the +-1 products per cycle of AVX-512 xor + popcount, but int8
 // operands are 8x the bytes of packed bits, so the kernel is bound by L2 bandwidth; measured on
-// a Sapphire Rapids class Xeon, one thread: 1.0-1.46x the AVX-512 kernel from 512 rows and 128
-// channels up, slower below (gemm_driver.cc chooses).
+// a Sapphire Rapids class Xeon, one thread: 1.05-1.29x the AVX-512 kernel from 512 rows and 256
+// channels up, even or slower below (gemm_driver.cc chooses).
 //
 // The result is exact and the same as the popcount kernels': over a row of 64 * kw64 bit
 // positions (padding bits zero in both operands, so +1 * +1), dot = 64 * kw64 - 2 * popcount,

@@ -30,11 +30,11 @@ constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked 
 constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 
 // With the AMX ISA, products of at least this many rows and output channels run on the tile unit
-// (one thread, Sapphire Rapids class Xeon: 1.0-1.46x the AVX-512 kernel from 512 rows and 128
-// channels up; 0.72-0.92x at 64 channels, where expanding A's rows to int8 is not repaid, and
-// mixed at 256 rows; gemm_amx.cc).
+// (benchmarks/bench_gemm_paths.py, JAX, one thread, a Sapphire Rapids class Xeon: 1.05-1.29x
+// the AVX-512 kernel from 512 rows and 256 channels up; 0.96-1.08x at 128 channels and slower
+// at 64 in a C++ harness, where expanding A's rows to int8 is not repaid; gemm_amx.cc).
 constexpr int64_t kAmxMinRows = 512;
-constexpr int64_t kAmxMinChannels = 128;
+constexpr int64_t kAmxMinChannels = 256;
 
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
 // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it

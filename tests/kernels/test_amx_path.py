@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
     BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
-MIN_ROWS, MIN_CHANNELS = 512, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
+MIN_ROWS, MIN_CHANNELS = 512, 256  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def test_amx_path_only_for_large_products(amx):
 
 
 @pytest.mark.parametrize("m, k, n", [
-    (600, 2100, 150),   # rows copied (K not a multiple of 64), 3 K chunks, partial tiles
-    (577, 2048, 130),   # rows read in place, one row in the last block
-    (520, 990, 200),    # 31 words per row: the last 64-bit word has a zero high half
+    (600, 2100, 300),   # rows copied (K not a multiple of 64), 3 K chunks, partial tiles
+    (577, 2048, 270),   # rows read in place, one row in the last block
+    (520, 990, 260),    # 31 words per row: the last 64-bit word has a zero high half
     (640, 2100, 1100),  # expanded weights 2.3 MB: two weight chunks
 ])
 def test_amx_matmul(amx, m, k, n):
@@ -55,11 +55,11 @@ def test_amx_matmul(amx, m, k, n):
 
 def test_amx_matmul_ignores_garbage_padding_bits(amx):
     rng = np.random.default_rng(5)
-    x, w = npr.random_pm(rng, (530, 40)), npr.random_pm(rng, (140, 40))
+    x, w = npr.random_pm(rng, (530, 40)), npr.random_pm(rng, (270, 40))
     px, pw = npr.pack(x), npr.pack(w)
     px[:, 1] |= np.int32(-256)  # bits 8..31 of the last word
     pw[:, 1] |= np.int32(1 << 20)
-    assert gemm_path(530, 140, 40) == "amx"
+    assert gemm_path(530, 270, 40) == "amx"
     got = kernels.binary_matmul(px, pw, 40, implementation="kernel")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), npr.signs(x) @ npr.signs(w).T)
 
@@ -72,10 +72,10 @@ def test_amx_matmul_ignores_garbage_padding_bits(amx):
 def test_amx_conv(amx, strides, dilation, padding, pad_value):
     # 70 channels: three words per tap with padding bits, which are set in the packed kernel.
     rng = np.random.default_rng(strides[0] * 10 + dilation[1])
-    x, kernel = npr.random_pm(rng, (2, 27, 25, 70)), npr.random_pm(rng, (3, 3, 70, 140))
-    scale, bias = npr.dyadic(rng, 140, -2, 2), npr.dyadic(rng, 140, -3, 3)
+    x, kernel = npr.random_pm(rng, (2, 27, 25, 70)), npr.random_pm(rng, (3, 3, 70, 270))
+    scale, bias = npr.dyadic(rng, 270, -2, 2), npr.dyadic(rng, 270, -3, 3)
     want = npr.conv2d(x, kernel, strides, padding, dilation, pad_value) * scale + bias
-    assert gemm_path(want.shape[0] * want.shape[1] * want.shape[2], 140, 70, taps=9) == "amx"
+    assert gemm_path(want.shape[0] * want.shape[1] * want.shape[2], 270, 70, taps=9) == "amx"
     packed = np.array(kernels.pack_conv2d_kernel(kernel))
     packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
     for output in ("float", "packed"):
