@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 GEMMS = [(12544, 2304, 256), (3136, 576, 64), (64, 4096, 4096)]
 # (batch, size, channels in, channels out, kernel): ResNet-18 / Bi-Real-Net stage shapes.
-CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3), (8, 28, 128, 128, 3)]
+CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3), (8, 14, 256, 256, 3)]
 
 
 def _median_ms(fn, reps: int) -> float:
