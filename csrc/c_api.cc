@@ -83,9 +83,9 @@ KB_EXPORT int kb_force_isa(const char* isa) {
 }
 KB_EXPORT void kb_set_max_threads(int n) { kb::SetMaxThreads(n); }
 KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }
-// The GEMM driver's path ("rows", "panels", "swapped" or "amx") with the active ISA for `rows` A rows against `n` B rows
-// of `segments` segments of `seg_bits` bits (a matmul: 1 segment of K bits; a conv: one per
-// kernel tap, of `channels` bits), operands aligned as XLA aligns them.
+// The GEMM driver's path ("rows", "panels", "swapped" or "amx"), with the active ISA, for `rows`
+// A rows against `n` B rows of `segments` segments of `seg_bits` bits (a matmul: 1 segment of K
+// bits; a conv: one per kernel tap, of `channels` bits), operands aligned as XLA aligns them.
 KB_EXPORT const char* kb_gemm_path(int64_t rows, int64_t n, int64_t segments, int64_t seg_bits) {
   const kb::RowLayout layout{segments, kb::CeilDiv(seg_bits, 32), seg_bits};
   return kb::GemmPathName(

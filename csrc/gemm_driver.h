@@ -53,7 +53,7 @@ class RowSource {
 // How RunBinaryGemm counts a product: from B's packed rows (up to 8 A rows), from B repacked
 // into panels, or with the roles swapped (A's rows in panels, B's rows broadcast in place) when
 // A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned), or
-// on the AMX tile unit (isa kAmx, enough rows to repay expanding B to int8).
+// on the AMX tile unit (isa kAmx, and enough rows and channels to repay the int8 expansion).
 enum class GemmPath { kRows, kPanels, kSwapped, kAmx };
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
                         Isa isa);

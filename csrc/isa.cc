@@ -1,6 +1,6 @@
 // Runtime ISA selection: best supported by the CPU, or forced with KERAS_BINARY_ISA.
 #include <atomic>
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,7 +63,7 @@ const IsaChoice& Choice() {
 // state only on request (arch_prctl ARCH_REQ_XCOMP_PERM), and a tile instruction without it
 // faults. Asked once per process.
 bool AmxUsable() {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
   static const bool usable = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
