@@ -183,9 +183,12 @@ def main() -> None:
             tf.config.threading.set_inter_op_parallelism_threads(1)
         print(json.dumps(worker(int(args.worker), args.reps, args.isas)))
         return
-    from keras_binary.kernels._library import load_library
+    from keras_binary.kernels._library import cpu_supports, load_library
 
     lib = load_library()
+    missing = [isa for isa in args.isas if not cpu_supports(isa)]
+    if missing:
+        sys.exit(f"this CPU (or OS) does not support: {', '.join(missing)}")
     print(f"CPU threads: {os.cpu_count()}, kernel ISA: {lib.kb_isa_name().decode()}, "
           f"library: {lib.path}")
     header = (f"{'backend':<10} {'thr':>3} {'op':<4} {'shape':<24} {'isa':<8} {'f32 op':<6} "
