@@ -58,6 +58,20 @@ def test_forced_isa_is_bit_exact(isa):
 
 
 @needs_kernels
+def test_auto_isa_is_the_best_supported():
+    # A fresh process with KERAS_BINARY_ISA=auto picks the first ISA this CPU (and OS) allows;
+    # with "avx512" forced, an AMX CPU stays on the popcount kernels.
+    best = next(isa for isa in ("amx", "avx512", "avx2", "portable") if cpu_supports(isa))
+    code = "from keras_binary import kernels; print(kernels.kernel_info()['isa'])"
+    result = run_python(code, KERAS_BINARY_ISA="auto")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == best
+    if cpu_supports("avx512"):
+        result = run_python(code, KERAS_BINARY_ISA="avx512")
+        assert result.stdout.split()[-1] == "avx512", result.stderr[-2000:]
+
+
+@needs_kernels
 def test_forced_isa_errors():
     with pytest.raises(KernelLibraryError, match="cannot force ISA 'sse9'"):
         force_isa("sse9")
