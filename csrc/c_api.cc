@@ -67,19 +67,14 @@ KB_EXPORT int kb_ffi_api_major() { return XLA_FFI_API_MAJOR; }
 KB_EXPORT int kb_ffi_api_minor() { return XLA_FFI_API_MINOR; }
 KB_EXPORT const char* kb_isa_name() { return kb::IsaName(kb::ActiveIsa()); }
 KB_EXPORT const char* kb_isa_error() { return kb::IsaError(); }
-KB_EXPORT int kb_cpu_supports(const char* isa) {
-  if (std::strcmp(isa, "amx") == 0) return kb::CpuSupports(kb::Isa::kAmx);
-  if (std::strcmp(isa, "avx512") == 0) return kb::CpuSupports(kb::Isa::kAvx512);
-  if (std::strcmp(isa, "avx2") == 0) return kb::CpuSupports(kb::Isa::kAvx2);
-  return std::strcmp(isa, "portable") == 0;
+KB_EXPORT int kb_cpu_supports(const char* name) {
+  kb::Isa isa;
+  return kb::ParseIsa(name, &isa) && kb::CpuSupports(isa);
 }
 // Forces an ISA for later calls; returns 0 when the name is unknown or the CPU lacks it.
-KB_EXPORT int kb_force_isa(const char* isa) {
-  if (std::strcmp(isa, "amx") == 0) return kb::ForceIsa(kb::Isa::kAmx);
-  if (std::strcmp(isa, "avx512") == 0) return kb::ForceIsa(kb::Isa::kAvx512);
-  if (std::strcmp(isa, "avx2") == 0) return kb::ForceIsa(kb::Isa::kAvx2);
-  if (std::strcmp(isa, "portable") == 0) return kb::ForceIsa(kb::Isa::kPortable);
-  return 0;
+KB_EXPORT int kb_force_isa(const char* name) {
+  kb::Isa isa;
+  return kb::ParseIsa(name, &isa) && kb::ForceIsa(isa);
 }
 KB_EXPORT void kb_set_max_threads(int n) { kb::SetMaxThreads(n); }
 KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }

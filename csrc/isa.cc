@@ -31,15 +31,7 @@ IsaChoice Choose() {
     return c;
   }
   Isa wanted;
-  if (std::strcmp(env, "portable") == 0) {
-    wanted = Isa::kPortable;
-  } else if (std::strcmp(env, "avx2") == 0) {
-    wanted = Isa::kAvx2;
-  } else if (std::strcmp(env, "avx512") == 0) {
-    wanted = Isa::kAvx512;
-  } else if (std::strcmp(env, "amx") == 0) {
-    wanted = Isa::kAmx;
-  } else {
+  if (!ParseIsa(env, &wanted)) {
     c.error = std::string("KERAS_BINARY_ISA='") + env +
               "' is not one of: auto, portable, avx2, avx512, amx";
     return c;
@@ -131,6 +123,16 @@ const char* IsaName(Isa isa) {
     default:
       return "portable";
   }
+}
+
+bool ParseIsa(const char* name, Isa* isa) {
+  for (Isa candidate : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
+    if (std::strcmp(name, IsaName(candidate)) == 0) {
+      *isa = candidate;
+      return true;
+    }
+  }
+  return false;
 }
 
 int MaxThreads() { return g_max_threads.load(std::memory_order_relaxed); }

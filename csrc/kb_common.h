@@ -20,6 +20,8 @@ inline Isa VectorIsa(Isa isa) { return isa == Isa::kAmx ? Isa::kAvx512 : isa; }
 // ISA selected for this process (KERAS_BINARY_ISA or the best the CPU supports).
 Isa ActiveIsa();
 const char* IsaName(Isa isa);
+// The ISA named `name` (IsaName's inverse); false for an unknown name.
+bool ParseIsa(const char* name, Isa* isa);
 // Empty string when fine, else a message explaining why the forced ISA cannot be used.
 const char* IsaError();
 bool CpuSupports(Isa isa);
