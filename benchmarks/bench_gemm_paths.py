@@ -4,12 +4,15 @@ For every rows x channels x K product of the grid, times ``kernels.binary_matmul
 operands, float32 output) with each ISA of ``--isas`` in turn, alternating the ISAs over
 ``--rounds`` rounds in one process (so slow drifts of a shared machine hit both), and prints
 the median of the rounds' medians, the ratio of the first ISA's time to the others', and the
-path the driver takes with each (``gemm_path``). The thresholds of the AMX path
-(``kAmxMinRows``, ``kAmxMinChannels`` in csrc/gemm_driver.cc) were read off this table.
+path the driver takes with each (``gemm_path``). The thresholds of the AMX paths
+(``kAmxMinRows``, ``kAmxMinChannels``, ``kAmxStreamMinRows``, ``kAmxStreamMinChannels`` in
+csrc/gemm_driver.cc) were read off this table.
 Runs on the current Keras backend (JAX or TensorFlow); ``--threads 1`` pins one CPU. Usage::
 
     KERAS_BACKEND=jax python benchmarks/bench_gemm_paths.py               # avx512 vs amx
     KERAS_BACKEND=jax python benchmarks/bench_gemm_paths.py --rows 512 3136 --channels 128
+    KERAS_BACKEND=jax python benchmarks/bench_gemm_paths.py --rows 64 128 256 512 \
+        --channels 512 1024 4096 --k 1152 4096                          # amx_stream
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     first, others = args.isas[0], args.isas[1:]
     header = (f"{'rows x K x channels':<20} " +
-              " ".join(f"{isa + ' ms':>10} {'path':<8}" for isa in args.isas) +
+              " ".join(f"{isa + ' ms':>10} {'path':<10}" for isa in args.isas) +
               "".join(f" {first + '/' + isa:>12}" for isa in others))
     print(f"backend {keras.backend.backend()}, threads {args.threads}, rounds {args.rounds}")
     print(header)
@@ -100,7 +103,7 @@ def main() -> None:
                         times[isa].append(_median_ms(f, (x, w), args.reps))
                 ms = {isa: statistics.median(t) for isa, t in times.items()}
                 print(f"{f'{m}x{k}x{n}':<20} " +
-                      " ".join(f"{ms[isa]:>10.3f} {paths[isa]:<8}" for isa in args.isas) +
+                      " ".join(f"{ms[isa]:>10.3f} {paths[isa]:<10}" for isa in args.isas) +
                       "".join(f" {ms[first] / ms[isa]:>11.2f}x" for isa in others), flush=True)
     force_isa(default_isa)
 

@@ -35,6 +35,12 @@ constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 // at 64 in a C++ harness, where expanding A's rows to int8 is not repaid; gemm_amx.cc).
 constexpr int64_t kAmxMinRows = 512;
 constexpr int64_t kAmxMinChannels = 256;
+// From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
+// expanding them all per call outgrows L2 (1.14-1.63x the expanded-weights AMX path at 512-1024
+// rows x 1024-4096 channels; 1.05-1.3x the AVX-512 kernel from 128 rows x 1024 channels, even
+// at 64 rows, slower at 512 channels and below; C++ harness, one thread).
+constexpr int64_t kAmxStreamMinRows = 128;
+constexpr int64_t kAmxStreamMinChannels = 1024;
 
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
 // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
@@ -172,6 +178,9 @@ int64_t RowBlock(int64_t num_rows, int64_t kw64) {
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
                         Isa isa) {
   if (num_rows <= kFewRows) return GemmPath::kRows;
+  if (isa == Isa::kAmx && num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) {
+    return GemmPath::kAmxStream;
+  }
   if (isa == Isa::kAmx && num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
   if (!layout.WholeWords64() || !b_aligned) return GemmPath::kPanels;
@@ -192,6 +201,8 @@ const char* GemmPathName(GemmPath path) {
       return "swapped";
     case GemmPath::kAmx:
       return "amx";
+    case GemmPath::kAmxStream:
+      return "amx_stream";
     default:
       return "panels";
   }
@@ -209,6 +220,8 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       return RunSwapped(a, num_rows, b, layout, transform, sched);
     case GemmPath::kAmx:
       return RunAmxGemm(a, num_rows, b, layout, transform, sched);
+    case GemmPath::kAmxStream:
+      return RunAmxStreamGemm(a, num_rows, b, layout, transform, sched);
     default:
       break;
   }

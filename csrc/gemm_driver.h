@@ -2,7 +2,8 @@
 // A rows (plain rows or im2col patches), runs the ISA micro-kernel, then the output transform.
 // Products of a few rows (up to 8, e.g. a dense layer at batch 1) skip the repacking and count
 // from B's packed rows directly; products of fewer rows than columns swap the roles of A and B;
-// with the AMX ISA, products of many rows run on the AMX tile unit (gemm_amx.cc).
+// with the AMX ISA, products of many rows run on the AMX tile unit (gemm_amx.cc; with many
+// output channels, gemm_amx_stream.cc).
 #pragma once
 
 #include <cstdint>
@@ -53,8 +54,9 @@ class RowSource {
 // How RunBinaryGemm counts a product: from B's packed rows (up to 8 A rows), from B repacked
 // into panels, or with the roles swapped (A's rows in panels, B's rows broadcast in place) when
 // A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned), or
-// on the AMX tile unit (isa kAmx, and enough rows and channels to repay the int8 expansion).
-enum class GemmPath { kRows, kPanels, kSwapped, kAmx };
+// on the AMX tile unit (isa kAmx, and enough rows and channels to repay the int8 expansion),
+// with the weights expanded once per call (kAmx) or, for many channels, streamed (kAmxStream).
+enum class GemmPath { kRows, kPanels, kSwapped, kAmx, kAmxStream };
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
                         Isa isa);
 const char* GemmPathName(GemmPath path);
@@ -64,8 +66,11 @@ const char* GemmPathName(GemmPath path);
 void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
                    const OutputTransform& transform, const Scheduler& sched);
 
-// The AMX path of RunBinaryGemm (same contract); only for a CPU where CpuSupports(Isa::kAmx).
+// The AMX paths of RunBinaryGemm (same contract); only for a CPU where CpuSupports(Isa::kAmx).
 void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,
                 const OutputTransform& transform, const Scheduler& sched);
+void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
+                      const RowLayout& layout, const OutputTransform& transform,
+                      const Scheduler& sched);
 
 }  // namespace kb

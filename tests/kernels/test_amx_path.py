@@ -1,10 +1,12 @@
-"""The GEMM driver's AMX path (csrc/gemm_amx.cc): bits expanded to int8, products on the tile unit.
+"""The GEMM driver's AMX paths: bits expanded to int8, products on the tile unit.
 
-Runs only where the CPU and kernel allow AMX (ISA "amx"). Shapes cross the path's blocking: work
-items of 64 rows (partial last blocks, rows read in place and copied), 32-channel kernel calls
-(partial last tiles, a 16-channel half beyond n), K swept in chunks of 16 64-bit words (a
-partial last chunk, odd 32-bit word counts), weights split into chunks that fit L2, and conv
-zero-padding corrections; outputs must equal the float reference exactly.
+Runs only where the CPU and kernel allow AMX (ISA "amx"). Two paths: weights expanded once per
+call (csrc/gemm_amx.cc) and, from 1024 channels, weights streamed (csrc/gemm_amx_stream.cc).
+Shapes cross their blocking: work items of 64 / 128 rows (partial last blocks, rows read in
+place and copied), 32-channel kernel calls (partial last tiles, a 16-channel half beyond n), K
+swept in chunks of 16 / 8 64-bit words (a partial last chunk, odd 32-bit word counts), weights
+split into chunks that fit L2, and conv zero-padding corrections; outputs must equal the float
+reference exactly.
 """
 
 import keras
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the CPU kernel route (its ISA paths)",
 )
 MIN_ROWS, MIN_CHANNELS = 512, 256  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
+STREAM_ROWS, STREAM_CHANNELS = 128, 1024  # kAmxStreamMinRows, kAmxStreamMinChannels
 
 
 @pytest.fixture
@@ -38,28 +41,39 @@ def test_amx_path_only_for_large_products(amx):
     assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) == "amx"
     assert gemm_path(MIN_ROWS - 1, MIN_CHANNELS, 576) != "amx"
     assert gemm_path(MIN_ROWS, MIN_CHANNELS - 1, 576) != "amx"
+    assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
     force_isa("avx512")
     assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
+
+
+def test_amx_stream_path_for_many_channels(amx):
+    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 576) == "amx_stream"
+    assert gemm_path(MIN_ROWS, 4096, 4096) == "amx_stream"
+    assert not gemm_path(STREAM_ROWS - 1, STREAM_CHANNELS, 576).startswith("amx")
+    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576).startswith("amx")
+    force_isa("avx512")
+    assert not gemm_path(MIN_ROWS, 4096, 4096).startswith("amx")
 
 
 @pytest.mark.parametrize("m, k, n", [
     (600, 2100, 300),   # rows copied (K not a multiple of 64), 3 K chunks, partial tiles
     (577, 2048, 270),   # rows read in place, one row in the last block
     (520, 990, 260),    # 31 words per row: the last 64-bit word has a zero high half
-    (640, 2100, 1100),  # expanded weights 2.3 MB: two weight chunks
+    (640, 4100, 1000),  # expanded weights 4.2 MB: three weight chunks
 ])
 def test_amx_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx"
     check_matmul(m, k, n)
 
 
-def test_amx_matmul_ignores_garbage_padding_bits(amx):
+@pytest.mark.parametrize("m, n, path", [(530, 270, "amx"), (140, 1030, "amx_stream")])
+def test_amx_matmul_ignores_garbage_padding_bits(amx, m, n, path):
     rng = np.random.default_rng(5)
-    x, w = npr.random_pm(rng, (530, 40)), npr.random_pm(rng, (270, 40))
+    x, w = npr.random_pm(rng, (m, 40)), npr.random_pm(rng, (n, 40))
     px, pw = npr.pack(x), npr.pack(w)
     px[:, 1] |= np.int32(-256)  # bits 8..31 of the last word
     pw[:, 1] |= np.int32(1 << 20)
-    assert gemm_path(530, 270, 40) == "amx"
+    assert gemm_path(m, n, 40) == path
     got = kernels.binary_matmul(px, pw, 40, implementation="kernel")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), npr.signs(x) @ npr.signs(w).T)
 
@@ -82,5 +96,38 @@ def test_amx_conv(amx, strides, dilation, padding, pad_value):
         got = kernels.binary_conv2d(x, packed, strides=strides, dilation_rate=dilation,
                                     padding=padding, pad_value=pad_value, scale=scale, bias=bias,
                                     output=output, implementation="kernel")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                      want if output == "float" else npr.pack(want))
+
+
+@pytest.mark.parametrize("m, k, n", [
+    (128, 4096, 1024),  # rows read in place, one row block, 8 weight chunks of 8 words
+    (300, 2100, 1100),  # rows copied, 128 + 128 + 44 rows, 33 words as 7 x 4 + 5, a half
+                        # channel tile beyond n
+    (150, 990, 1030),   # 31 32-bit words per row: the last 64-bit word has a zero high half
+    (700, 1000, 2000),  # many rows (more than the expanded-weights path's 512)
+])
+def test_amx_stream_matmul(amx, m, k, n):
+    assert gemm_path(m, n, k) == "amx_stream"
+    check_matmul(m, k, n)
+
+
+@pytest.mark.parametrize("strides, padding, pad_value", [
+    ((1, 1), "same", "zero"),
+    ((2, 1), "same", "one"),
+    ((1, 1), "valid", "zero"),
+])
+def test_amx_stream_conv(amx, strides, padding, pad_value):
+    rng = np.random.default_rng(strides[0] * 10 + len(padding))
+    x, kernel = npr.random_pm(rng, (1, 15, 21, 70)), npr.random_pm(rng, (3, 3, 70, 1030))
+    scale, bias = npr.dyadic(rng, 1030, -2, 2), npr.dyadic(rng, 1030, -3, 3)
+    want = npr.conv2d(x, kernel, strides, padding, (1, 1), pad_value) * scale + bias
+    assert gemm_path(want.shape[1] * want.shape[2], 1030, 70, taps=9) == "amx_stream"
+    packed = np.array(kernels.pack_conv2d_kernel(kernel))
+    packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
+    for output in ("float", "packed"):
+        got = kernels.binary_conv2d(x, packed, strides=strides, padding=padding,
+                                    pad_value=pad_value, scale=scale, bias=bias, output=output,
+                                    implementation="kernel")
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
                                       want if output == "float" else npr.pack(want))

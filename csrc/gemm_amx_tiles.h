@@ -1,0 +1,192 @@
+// Shared pieces of the AMX paths of the binary GEMM (gemm_amx.cc, gemm_amx_stream.cc): the
+// +-1 operands expanded from bits to int8 in AMX's tile layouts, and a 2 x 2 tile kernel
+// (TDPBSSD, int32 accumulators).
+//
+// The result is exact and the same as the popcount kernels': over a row of 64 * kw64 bit
+// positions (padding bits zero in both operands, so +1 * +1), dot = 64 * kw64 - 2 * popcount,
+// so count = (64 * kw64 - dot) / 2 goes through the usual output transform and corrections.
+//
+// Tiles are 16 rows x 64 bytes. A tile of A holds 16 rows x 64 K positions (byte p of a row: K
+// position p); a tile of B holds 16 output channels x 64 K positions in VNNI order (tile row q
+// holds K positions 4q..4q+3 of each of the 16 channels).
+#pragma once
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "gemm_driver.h"
+#include "kb_common.h"
+#include "output_transform.h"
+
+namespace kb {
+namespace amx {
+
+constexpr int64_t kTileBytes = 1024;  // 16 rows x 64 bytes
+constexpr int64_t kPairRows = 32;     // A rows per kernel call (two tiles of 16 rows)
+constexpr int64_t kBlockCols = kNr;   // output channels per kernel call (two tiles of 16)
+constexpr int64_t kDotBlock = kPairRows * kBlockCols;  // int32 dots per kernel call
+
+// Palette 1, tiles 0-7 all 16 rows x 64 bytes: 0-3 accumulators, 4-5 A, 6-7 B.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+
+// The 64 bits of w as 64 int8: +1 for a 0 bit, -1 for a 1 bit.
+__attribute__((target("avx512f,avx512bw"))) inline __m512i ExpandBits(uint64_t w) {
+  return _mm512_or_si512(_mm512_movm_epi8(_cvtu64_mask64(w)), _mm512_set1_epi8(1));
+}
+
+// GCC 12 flags the _mm512_undefined_* inside its unpack intrinsics as (maybe-)uninitialized, in
+// the transpose and where it is inlined (a false positive: those lanes are never read).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// In-place transpose of a 16 x 16 matrix of 32-bit elements held as 16 rows.
+__attribute__((target("avx512f"))) inline void Transpose16x16(__m512i* r) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4g + j], j < 4: column 4L + j of rows 4g..4g+3 in 128-bit lane L.
+  for (int g = 0; g < 4; ++g) {
+    u[4 * g + 0] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+    u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+    u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+    u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+  }
+  // v[8h + j]: columns j and j + 8, v[8h + 4 + j]: columns j + 4 and j + 12 (rows 8h..8h+7).
+  __m512i v[16];
+  for (int h = 0; h < 2; ++h) {
+    for (int j = 0; j < 4; ++j) {
+      v[8 * h + j] = _mm512_shuffle_i32x4(u[8 * h + j], u[8 * h + 4 + j], 0x88);
+      v[8 * h + 4 + j] = _mm512_shuffle_i32x4(u[8 * h + j], u[8 * h + 4 + j], 0xdd);
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    r[j] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0x88);
+    r[j + 8] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0xdd);
+    r[j + 4] = _mm512_shuffle_i32x4(v[4 + j], v[12 + j], 0x88);
+    r[j + 12] = _mm512_shuffle_i32x4(v[4 + j], v[12 + j], 0xdd);
+  }
+}
+
+#pragma GCC diagnostic pop
+
+// Expands 64-bit words [k0, k0 + steps) of rows [0, num_rows) of `rows` (row stride `stride`
+// 32-bit words, masked, odd word counts zero-extended by the caller; num_rows a multiple of 16)
+// into [tile of 16 rows][steps][16 x 64] int8.
+__attribute__((target("avx512f,avx512bw"))) inline void ExpandRowChunk(
+    const uint32_t* rows, int64_t stride, int64_t num_rows, int64_t k0, int64_t steps,
+    int8_t* out) {
+  for (int64_t r = 0; r < num_rows; ++r) {
+    const uint32_t* src = rows + r * stride + 2 * k0;
+    int8_t* dst = out + (r / 16) * steps * kTileBytes + (r % 16) * 64;
+    for (int64_t k = 0; k < steps; ++k) {
+      uint64_t w;
+      std::memcpy(&w, src + 2 * k, sizeof(w));
+      _mm512_store_si512(dst + k * kTileBytes, ExpandBits(w));
+    }
+  }
+}
+
+// dots[32][32] (row stride kBlockCols) += A's two row tiles . B's two channel tiles over `steps`
+// 64-bit words of K (tile stride kTileBytes; A's second row tile a_half bytes after the first,
+// B's second channel tile b_half bytes after the first); `first` starts from zero.
+__attribute__((target("amx-tile,amx-int8"))) inline void DotBlock(
+    const int8_t* a, int64_t a_half, const int8_t* b, int64_t b_half, int64_t steps, bool first,
+    int32_t* dots) {
+  constexpr int64_t stride = kBlockCols * sizeof(int32_t);
+  if (first) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  } else {
+    _tile_loadd(0, dots, stride);
+    _tile_loadd(1, dots + 16, stride);
+    _tile_loadd(2, dots + 16 * kBlockCols, stride);
+    _tile_loadd(3, dots + 16 * kBlockCols + 16, stride);
+  }
+  // Each load is placed just before its first use, so a step's loads can overlap the previous
+  // step's last products (2-3% faster than four loads up front, C++ harness).
+  for (int64_t k = 0; k < steps; ++k) {
+    _tile_loadd(4, a + k * kTileBytes, 64);
+    _tile_loadd(6, b + k * kTileBytes, 64);
+    _tile_dpbssd(0, 4, 6);
+    _tile_loadd(7, b + b_half + k * kTileBytes, 64);
+    _tile_dpbssd(1, 4, 7);
+    _tile_loadd(5, a + a_half + k * kTileBytes, 64);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  _tile_stored(0, dots, stride);
+  _tile_stored(1, dots + 16, stride);
+  _tile_stored(2, dots + 16 * kBlockCols, stride);
+  _tile_stored(3, dots + 16 * kBlockCols + 16, stride);
+}
+
+__attribute__((target("amx-tile"))) inline void LoadTileConfig() {
+  static const TileConfig config;
+  _tile_loadconfig(&config);
+}
+
+__attribute__((target("amx-tile"))) inline void ReleaseTiles() { _tile_release(); }
+
+// Dot products -> popcounts, in place: count = (64 * kw64 - dot) / 2 (exact: the difference is
+// twice the number of differing bits).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"  // as above, inside _mm512_srai_epi32
+__attribute__((target("avx512f"))) inline void DotsToCounts(int32_t* block, int64_t kw64) {
+  const __m512i bits = _mm512_set1_epi32(static_cast<int32_t>(64 * kw64));
+  for (int64_t i = 0; i < kDotBlock; i += 16) {
+    const __m512i d = _mm512_load_si512(block + i);
+    _mm512_store_si512(block + i, _mm512_srai_epi32(_mm512_sub_epi32(bits, d), 1));
+  }
+}
+#pragma GCC diagnostic pop
+
+// A kernel call's block of dots, rows [0, rows) of 32 rows x 32 channels, turned into counts
+// and through the output transform: block row r is output row m0 + r (corr: its corrections,
+// or nullptr), channels from n0.
+inline void EmitDotBlock(int32_t* block, int64_t kw64, int64_t rows, const EpilogueFn epilogue,
+                         const OutputTransform& transform, int64_t m0, int64_t n0,
+                         const int32_t* const* corr) {
+  DotsToCounts(block, kw64);
+  for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
+    const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
+    epilogue(transform, m0 + r0, valid, n0, block + r0 * kBlockCols,
+             corr ? corr + r0 : nullptr);
+  }
+}
+
+// Rows [m0, m0 + rows) of `a` as whole 64-bit words (kw64 per row) for ExpandRowChunk, which
+// reads `padded` >= rows rows: in place when `a` allows and no padding row is needed, else
+// filled into this thread's buffer (zero rows beyond `rows`). Sets *stride (32-bit words).
+inline const uint32_t* RowsForExpansion(const RowSource& a, int64_t m0, int64_t rows,
+                                        int64_t padded, int64_t words, int64_t kw64,
+                                        int64_t* stride) {
+  thread_local std::vector<uint32_t> filled;
+  const uint32_t* direct = a.Direct(m0);
+  if (direct != nullptr && rows == padded) {
+    *stride = words;
+    return direct;
+  }
+  *stride = 2 * kw64;
+  filled.assign(static_cast<size_t>(padded * *stride), 0);
+  a.Fill(m0, rows, filled.data(), *stride);
+  return filled.data();
+}
+
+}  // namespace amx
+}  // namespace kb
+#endif
