@@ -1,10 +1,11 @@
 // AMX path of the binary GEMM (Intel Sapphire Rapids and newer) with the weights expanded once
-// per call: the +-1 operands are expanded from bits to int8 and multiplied on the AMX tile unit
-// (gemm_amx_tiles.h). At peak the unit does three times the +-1 products per cycle of AVX-512
-// xor + popcount, but int8 operands are 8x the bytes of packed bits and, on the Xeon VM measured,
-// TDPBSSD with real +-1 data ran at about 8 ns (not its nominal 16 cycles); one thread:
-// 1.05-1.29x the AVX-512 kernel from 512 rows and 256 channels up, even or slower below
-// (gemm_driver.cc chooses; many channels go to gemm_amx_stream.cc).
+// per call: both operands' bits are expanded to bytes and multiplied on the AMX tile unit
+// (gemm_amx_tiles.h). At peak the unit does three times the binary products per cycle of
+// AVX-512 xor + popcount, but bytes are 8x the size of packed bits and, on the Xeon VM
+// measured, TDPBSSD with real data ran at 6.6-9 ns (not its nominal 16 cycles); one thread:
+// 1.05-1.29x the AVX-512 kernel from 512 rows and 256 channels up (before the 0/1 encoding, which
+// added 5-10%), even or slower below (gemm_driver.cc chooses; many channels go to
+// gemm_amx_stream.cc).
 //
 // Layout: B (the packed weights) is expanded once per call into VNNI tiles,
 // [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 64 A rows
@@ -47,16 +48,20 @@ inline uint64_t Word64(const uint32_t* row, int64_t words, int64_t k, const uint
 #pragma GCC diagnostic push  // see Transpose16x16
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// Expands B's rows [16 * block, 16 * block + 16) into their VNNI tiles, [kw64][16 x 64] int8
-// (rows beyond n read as +1s; their outputs are never stored).
-__attribute__((target("avx512f,avx512bw"))) void ExpandWeightBlock(
+// Expands B's rows [16 * block, 16 * block + 16) into their VNNI tiles, [kw64][16 x 64] bytes
+// (rows beyond n read as zeros; their outputs are never stored), and their popcounts into
+// ones[16].
+__attribute__((target("avx512f,avx512bw,popcnt"))) void ExpandWeightBlock(
     const uint32_t* b, int64_t n, int64_t words, int64_t kw64, const uint32_t* mask,
-    int64_t block, int8_t* out) {
+    int64_t block, int8_t* out, int32_t* ones) {
+  for (int i = 0; i < 16; ++i) ones[i] = 0;
   for (int64_t k = 0; k < kw64; ++k) {
     __m512i r[16];
     for (int i = 0; i < 16; ++i) {
       const int64_t col = 16 * block + i;
-      r[i] = ExpandBits(col < n ? Word64(b + col * words, words, k, mask) : 0);
+      const uint64_t w = col < n ? Word64(b + col * words, words, k, mask) : 0;
+      ones[i] += static_cast<int32_t>(_mm_popcnt_u64(w));
+      r[i] = ExpandBits(w);
     }
     Transpose16x16(r);
     int8_t* tile = out + k * kTileBytes;
@@ -85,8 +90,10 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   const int64_t col_tiles = CeilDiv(n, kBlockCols);
   auto& wtiles = WeightTiles(2 * col_tiles * kw64 * kTileBytes);
   int8_t* const weights = wtiles.data();
+  std::vector<int32_t> b_ones(static_cast<size_t>(col_tiles * kBlockCols));  // per channel
   ParallelFor(sched, 2 * col_tiles, [&](int64_t block) {
-    ExpandWeightBlock(b, n, words, kw64, mask.data(), block, weights + block * kw64 * kTileBytes);
+    ExpandWeightBlock(b, n, words, kw64, mask.data(), block, weights + block * kw64 * kTileBytes,
+                      b_ones.data() + 16 * block);
   });
 
   // Work items: a block of kBlockRows rows times a chunk of channel blocks whose expanded
@@ -111,9 +118,11 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     // Per-thread buffers, reused across items and calls.
     thread_local std::vector<int8_t, AlignedAllocator<int8_t>> arows;
     thread_local std::vector<const int32_t*> corr;
+    thread_local std::vector<int32_t> a_ones;
     int64_t stride = 0;
     const uint32_t* src = RowsForExpansion(a, m0, rows, kBlockRows, words, kw64, &stride);
     arows.resize(static_cast<size_t>(kBlockRows / 16 * k_chunk * kTileBytes));
+    a_ones.assign(kBlockRows, 0);
     corr.assign(static_cast<size_t>(CeilDiv(kBlockRows, kMr) * kMr), nullptr);
     const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
 
@@ -128,7 +137,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     LoadTileConfig();
     for (int64_t k0 = 0; k0 < kw64; k0 += k_chunk) {
       const int64_t steps = std::min(k_chunk, kw64 - k0);
-      ExpandRowChunk(src, stride, kBlockRows, k0, steps, arows.data());
+      ExpandRowChunk(src, stride, kBlockRows, k0, steps, arows.data(), a_ones.data());
       const int64_t a_half = steps * kTileBytes;
       for (int64_t t = t0; t < t1; ++t) {
         for (int64_t g = 0; g < pairs; ++g) {
@@ -141,8 +150,9 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     for (int64_t t = t0; t < t1; ++t) {
       for (int64_t g = 0; g < pairs; ++g) {
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
-        EmitDotBlock(dots.data() + ((t - t0) * kPairs + g) * kDotBlock, kw64, pair_rows, epilogue,
-                     transform, m0 + g * kPairRows, t * kBlockCols,
+        EmitDotBlock(dots.data() + ((t - t0) * kPairs + g) * kDotBlock,
+                     a_ones.data() + g * kPairRows, b_ones.data() + t * kBlockCols, pair_rows,
+                     epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
                      any ? corr.data() + g * kPairRows : nullptr);
       }
     }

@@ -1,9 +1,9 @@
 // Streamed-weights AMX path of the binary GEMM (RunAmxStreamGemm): for products with many
-// output channels, where expanding all of B to int8 once per call (gemm_amx.cc) would be more
+// output channels, where expanding all of B to bytes once per call (gemm_amx.cc) would be more
 // bytes than L2 holds, B stays packed and each channel pair's weights are expanded chunk by
 // chunk into an L1 buffer just before use, straight from B's rows (a 16 x 16 transpose of
 // 32-bit words per 16 channels and 8 words of K, then one table lookup per tile row). A work
-// item takes up to kStreamRows A rows, expanded to int8 for the whole K (read from L2), and a
+// item takes up to kStreamRows A rows, expanded to bytes for the whole K (read from L2), and a
 // chunk of channel pairs; for each chunk of a pair's weights it runs the 2 x 2 tile kernel down
 // all its row pairs.
 #include <algorithm>
@@ -28,14 +28,14 @@ constexpr int64_t kStreamRows = 128;
 constexpr int64_t kStreamKChunk = 8;  // 64-bit words of K per weight chunk: one transpose
 
 // One VNNI tile of B from 16 channels' 64-bit word k (lo: their low halves, hi: their high
-// halves). Tile row q holds bits 4q..4q+3 of each channel as four int8: the nibble indexes a
-// table of the 16 possible +-1 dwords (vpermd reads the low 4 bits of each index).
+// halves). Tile row q holds bits 4q..4q+3 of each channel as four 0/1 bytes: the nibble indexes
+// a table of the 16 possible dwords (vpermd reads the low 4 bits of each index).
 __attribute__((target("avx512f"))) inline void ExpandWeightTile(__m512i lo, __m512i hi,
                                                                 int8_t* tile) {
   alignas(64) static const uint32_t kNibbles[16] = {
-      0x01010101, 0x010101ff, 0x0101ff01, 0x0101ffff, 0x01ff0101, 0x01ff01ff,
-      0x01ffff01, 0x01ffffff, 0xff010101, 0xff0101ff, 0xff01ff01, 0xff01ffff,
-      0xffff0101, 0xffff01ff, 0xffffff01, 0xffffffff};
+      0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001,
+      0x00010100, 0x00010101, 0x01000000, 0x01000001, 0x01000100, 0x01000101,
+      0x01010000, 0x01010001, 0x01010100, 0x01010101};
   const __m512i table = _mm512_load_si512(kNibbles);
   for (int q = 0; q < 8; ++q) {
     _mm512_store_si512(tile + 64 * q,
@@ -49,13 +49,12 @@ __attribute__((target("avx512f"))) inline void ExpandWeightTile(__m512i lo, __m5
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // Expands 64-bit words [k0, k0 + steps) (steps <= 8) of B's rows [16 * block, 16 * block + 16)
-// into VNNI tiles, [steps][16 x 64] int8, straight from B's packed rows: 16 words of each row
+// into VNNI tiles, [steps][16 x 64] bytes, straight from B's packed rows: 16 words of each row
 // (masked; zero beyond the row and for rows beyond n) transposed so that each register holds
-// one word of all 16 channels.
-__attribute__((target("avx512f"))) void ExpandWeightChunk(const uint32_t* b, int64_t n,
-                                                          int64_t words, const uint32_t* mask,
-                                                          int64_t block, int64_t k0,
-                                                          int64_t steps, int8_t* out) {
+// one word of all 16 channels. Adds the 16 rows' popcounts over those words to ones[16].
+__attribute__((target("avx512f,avx512vpopcntdq"))) void ExpandWeightChunk(
+    const uint32_t* b, int64_t n, int64_t words, const uint32_t* mask, int64_t block, int64_t k0,
+    int64_t steps, int8_t* out, int32_t* ones) {
   const int64_t j0 = 2 * k0;
   const int64_t valid = std::clamp<int64_t>(words - j0, 0, 16);
   const __mmask16 load = static_cast<__mmask16>((1u << valid) - 1);
@@ -67,9 +66,13 @@ __attribute__((target("avx512f"))) void ExpandWeightChunk(const uint32_t* b, int
                    : _mm512_setzero_si512();
   }
   Transpose16x16(r);  // r[j]: 32-bit word j0 + j of the 16 channels
+  __m512i count = _mm512_loadu_si512(ones);
   for (int64_t k = 0; k < steps; ++k) {
+    count = _mm512_add_epi32(count, _mm512_popcnt_epi32(r[2 * k]));
+    count = _mm512_add_epi32(count, _mm512_popcnt_epi32(r[2 * k + 1]));
     ExpandWeightTile(r[2 * k], r[2 * k + 1], out + k * kTileBytes);
   }
+  _mm512_storeu_si512(ones, count);
 }
 #pragma GCC diagnostic pop
 
@@ -100,12 +103,14 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
     thread_local std::vector<int8_t, AlignedAllocator<int8_t>> arows, btiles;
     thread_local std::vector<int32_t, AlignedAllocator<int32_t>> dots;
     thread_local std::vector<const int32_t*> corr;
+    thread_local std::vector<int32_t> a_ones;
     int64_t stride = 0;
     const uint32_t* src = RowsForExpansion(a, m0, rows, padded, words, kw64, &stride);
     // The block's rows for the whole K, [row tile][kw64][16 x 64]: streamed from L2 past each
     // channel pair's expanded weights, which stay in L1.
     arows.resize(static_cast<size_t>(padded / 16 * kw64 * kTileBytes));
-    ExpandRowChunk(src, stride, padded, 0, kw64, arows.data());
+    a_ones.assign(static_cast<size_t>(padded), 0);
+    ExpandRowChunk(src, stride, padded, 0, kw64, arows.data(), a_ones.data());
     corr.assign(static_cast<size_t>(CeilDiv(padded, kMr) * kMr), nullptr);
     const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
     const int64_t pairs = padded / kPairRows;
@@ -114,11 +119,12 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
     const int64_t a_half = kw64 * kTileBytes;
     LoadTileConfig();
     for (int64_t t = t0; t < t1; ++t) {
+      alignas(64) int32_t b_ones[kBlockCols] = {};  // the pair's channel popcounts
       for (int64_t k0 = 0; k0 < kw64; k0 += k_chunk) {
         const int64_t steps = std::min(k_chunk, kw64 - k0);
         for (int64_t h = 0; h < 2; ++h) {
           ExpandWeightChunk(b, n, words, mask.data(), 2 * t + h, k0, steps,
-                            btiles.data() + h * steps * kTileBytes);
+                            btiles.data() + h * steps * kTileBytes, b_ones + 16 * h);
         }
         for (int64_t g = 0; g < pairs; ++g) {
           DotBlock(arows.data() + (2 * g * kw64 + k0) * kTileBytes, a_half, btiles.data(),
@@ -127,8 +133,8 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
       }
       for (int64_t g = 0; g < pairs; ++g) {
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
-        EmitDotBlock(dots.data() + g * kDotBlock, kw64, pair_rows, epilogue,
-                     transform, m0 + g * kPairRows, t * kBlockCols,
+        EmitDotBlock(dots.data() + g * kDotBlock, a_ones.data() + g * kPairRows, b_ones,
+                     pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
                      any ? corr.data() + g * kPairRows : nullptr);
       }
     }

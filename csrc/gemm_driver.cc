@@ -32,7 +32,7 @@ constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 // With the AMX ISA, products of at least this many rows and output channels run on the tile unit
 // (benchmarks/bench_gemm_paths.py, JAX, one thread, a Sapphire Rapids class Xeon: 1.05-1.29x
 // the AVX-512 kernel from 512 rows and 256 channels up; 0.96-1.08x at 128 channels and slower
-// at 64 in a C++ harness, where expanding A's rows to int8 is not repaid; gemm_amx.cc).
+// at 64 in a C++ harness, where expanding A's rows to bytes is not repaid; gemm_amx.cc).
 constexpr int64_t kAmxMinRows = 512;
 constexpr int64_t kAmxMinChannels = 256;
 // From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):

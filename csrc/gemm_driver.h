@@ -54,7 +54,7 @@ class RowSource {
 // How RunBinaryGemm counts a product: from B's packed rows (up to 8 A rows), from B repacked
 // into panels, or with the roles swapped (A's rows in panels, B's rows broadcast in place) when
 // A has fewer rows than B and B's rows are whole 64-bit words (b_aligned: 8-byte aligned), or
-// on the AMX tile unit (isa kAmx, and enough rows and channels to repay the int8 expansion),
+// on the AMX tile unit (isa kAmx, and enough rows and channels to repay the byte expansion),
 // with the weights expanded once per call (kAmx) or, for many channels, streamed (kAmxStream).
 enum class GemmPath { kRows, kPanels, kSwapped, kAmx, kAmxStream };
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
