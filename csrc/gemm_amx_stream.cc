@@ -22,8 +22,9 @@ namespace {
 using namespace amx;  // NOLINT: the shared tile pieces
 
 // A rows per work item, expanded for the whole K (read from L2). Measured on a Sapphire Rapids
-// class Xeon, one thread: 128 rows 5-10% faster than 64 at 128-512 x 4096 x 4096, about even
-// with 256-512 (bigger blocks leave fewer items to share among threads).
+// class Xeon, one thread (C++ harness, +-1 bytes): 128 rows 9-10% faster than 64 at 128 x 4096
+// x 4096 and 512 x 4608 x 512; 256 and 512 rows slower at the latter (1.11 and 1.67 ms
+// against 0.98).
 constexpr int64_t kStreamRows = 128;
 constexpr int64_t kStreamKChunk = 8;  // 64-bit words of K per weight chunk: one transpose
 

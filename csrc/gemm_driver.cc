@@ -36,11 +36,15 @@ constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 constexpr int64_t kAmxMinRows = 512;
 constexpr int64_t kAmxMinChannels = 256;
 // From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
-// expanding them all per call outgrows L2 (1.14-1.63x the expanded-weights AMX path at 512-1024
-// rows x 1024-4096 channels; 1.05-1.3x the AVX-512 kernel from 128 rows x 1024 channels, even
-// at 64 rows, slower at 512 channels and below; C++ harness, one thread).
+// expanding them all per call outgrows L2. bench_gemm_paths.py, JAX, one thread: 1.07-1.39x the
+// AVX-512 kernel at 128 rows from 1024 channels, 0.97-1.18x at 256-1024 rows; a C++ harness:
+// 1.0-1.6x the expanded-weights AMX path at 512-3136 rows x 1024-4096 channels, even with the
+// AVX-512 kernel at 64 rows x 4096 channels, slower at 512 channels and below.
 constexpr int64_t kAmxStreamMinRows = 128;
 constexpr int64_t kAmxStreamMinChannels = 1024;
+// Both AMX paths up to this many 64-bit words of K (16384 bits): their byte-expanded buffers grow
+// with K (128 rows x K bytes per thread streamed, up to 1023 channels x K expanded weights).
+constexpr int64_t kAmxMaxKw64 = 256;
 
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
 // cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
@@ -178,10 +182,10 @@ int64_t RowBlock(int64_t num_rows, int64_t kw64) {
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
                         Isa isa) {
   if (num_rows <= kFewRows) return GemmPath::kRows;
-  if (isa == Isa::kAmx && num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) {
-    return GemmPath::kAmxStream;
+  if (isa == Isa::kAmx && CeilDiv(layout.words(), 2) <= kAmxMaxKw64) {
+    if (num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) return GemmPath::kAmxStream;
+    if (num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
   }
-  if (isa == Isa::kAmx && num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
   if (!layout.WholeWords64() || !b_aligned) return GemmPath::kPanels;
   // Counting (rows and columns padded to the tile) plus repacking B, or A when swapped.

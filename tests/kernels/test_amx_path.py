@@ -46,6 +46,14 @@ def test_amx_path_only_for_large_products(amx):
     assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
 
 
+def test_amx_paths_only_up_to_16384_bits_of_k(amx):
+    # kAmxMaxKw64 = 256 64-bit words: their byte-expanded buffers grow with K.
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 16384) == "amx"
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 16385) == "panels"
+    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16384) == "amx_stream"
+    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16385).startswith("amx")
+
+
 def test_amx_stream_path_for_many_channels(amx):
     assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 576) == "amx_stream"
     assert gemm_path(MIN_ROWS, 4096, 4096) == "amx_stream"
