@@ -7,8 +7,8 @@
 // added 5-10%), even or slower below (gemm_driver.cc chooses; many channels go to
 // gemm_amx_stream.cc).
 //
-// Layout: B (the packed weights) is expanded once per call into VNNI tiles,
-// [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 64 A rows
+// Layout: B (the packed weights) is expanded once per call into VNNI tiles (ExpandWeightChunk,
+// as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 64 A rows
 // and a chunk of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of 16
 // words, expanding its rows' chunk into an L1 buffer and running a 2 x 2 tile kernel (four
 // 16 x 16 int32 accumulators, kept in memory between chunks) for every 32 rows x 32 channels.
@@ -38,39 +38,6 @@ constexpr int64_t kKChunk = 16;
 // 1.5 MiB measured 5-10% faster than 0.75-1 MiB at 512 channels x K = 4608).
 constexpr int64_t kWeightChunkBytes = 1536 * 1024;
 
-// 64-bit word k of a row of `words` 32-bit words, padding bits cleared (mask: RowMasks); the
-// high half of the last word of an odd-length row is zero.
-inline uint64_t Word64(const uint32_t* row, int64_t words, int64_t k, const uint32_t* mask) {
-  const uint32_t hi = 2 * k + 1 < words ? row[2 * k + 1] & mask[2 * k + 1] : 0;
-  return (row[2 * k] & mask[2 * k]) | (static_cast<uint64_t>(hi) << 32);
-}
-
-#pragma GCC diagnostic push  // see Transpose16x16
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// Expands B's rows [16 * block, 16 * block + 16) into their VNNI tiles, [kw64][16 x 64] bytes
-// (rows beyond n read as zeros; their outputs are never stored), and their popcounts into
-// ones[16].
-__attribute__((target("avx512f,avx512bw,popcnt"))) void ExpandWeightBlock(
-    const uint32_t* b, int64_t n, int64_t words, int64_t kw64, const uint32_t* mask,
-    int64_t block, int8_t* out, int32_t* ones) {
-  for (int i = 0; i < 16; ++i) ones[i] = 0;
-  for (int64_t k = 0; k < kw64; ++k) {
-    __m512i r[16];
-    for (int i = 0; i < 16; ++i) {
-      const int64_t col = 16 * block + i;
-      const uint64_t w = col < n ? Word64(b + col * words, words, k, mask) : 0;
-      ones[i] += static_cast<int32_t>(_mm_popcnt_u64(w));
-      r[i] = ExpandBits(w);
-    }
-    Transpose16x16(r);
-    int8_t* tile = out + k * kTileBytes;
-    for (int q = 0; q < 16; ++q) _mm512_store_si512(tile + 64 * q, r[q]);
-  }
-}
-
-#pragma GCC diagnostic pop
-
 // The calling thread's expanded weights, reused across calls like the panel buffer.
 std::vector<int8_t, AlignedAllocator<int8_t>>& WeightTiles(int64_t size) {
   thread_local std::vector<int8_t, AlignedAllocator<int8_t>> buffer;
@@ -90,10 +57,12 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   const int64_t col_tiles = CeilDiv(n, kBlockCols);
   auto& wtiles = WeightTiles(2 * col_tiles * kw64 * kTileBytes);
   int8_t* const weights = wtiles.data();
-  std::vector<int32_t> b_ones(static_cast<size_t>(col_tiles * kBlockCols));  // per channel
+  std::vector<int32_t> b_ones(static_cast<size_t>(col_tiles * kBlockCols), 0);  // per channel
   ParallelFor(sched, 2 * col_tiles, [&](int64_t block) {
-    ExpandWeightBlock(b, n, words, kw64, mask.data(), block, weights + block * kw64 * kTileBytes,
-                      b_ones.data() + 16 * block);
+    for (int64_t k0 = 0; k0 < kw64; k0 += 8) {
+      ExpandWeightChunk(b, n, words, mask.data(), block, k0, std::min<int64_t>(8, kw64 - k0),
+                        weights + (block * kw64 + k0) * kTileBytes, b_ones.data() + 16 * block);
+    }
   });
 
   // Work items: a block of kBlockRows rows times a chunk of channel blocks whose expanded

@@ -28,55 +28,6 @@ using namespace amx;  // NOLINT: the shared tile pieces
 constexpr int64_t kStreamRows = 128;
 constexpr int64_t kStreamKChunk = 8;  // 64-bit words of K per weight chunk: one transpose
 
-// One VNNI tile of B from 16 channels' 64-bit word k (lo: their low halves, hi: their high
-// halves). Tile row q holds bits 4q..4q+3 of each channel as four 0/1 bytes: the nibble indexes
-// a table of the 16 possible dwords (vpermd reads the low 4 bits of each index).
-__attribute__((target("avx512f"))) inline void ExpandWeightTile(__m512i lo, __m512i hi,
-                                                                int8_t* tile) {
-  alignas(64) static const uint32_t kNibbles[16] = {
-      0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001,
-      0x00010100, 0x00010101, 0x01000000, 0x01000001, 0x01000100, 0x01000101,
-      0x01010000, 0x01010001, 0x01010100, 0x01010101};
-  const __m512i table = _mm512_load_si512(kNibbles);
-  for (int q = 0; q < 8; ++q) {
-    _mm512_store_si512(tile + 64 * q,
-                       _mm512_permutexvar_epi32(_mm512_srli_epi32(lo, 4 * q), table));
-    _mm512_store_si512(tile + 64 * (q + 8),
-                       _mm512_permutexvar_epi32(_mm512_srli_epi32(hi, 4 * q), table));
-  }
-}
-
-#pragma GCC diagnostic push  // see Transpose16x16
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// Expands 64-bit words [k0, k0 + steps) (steps <= 8) of B's rows [16 * block, 16 * block + 16)
-// into VNNI tiles, [steps][16 x 64] bytes, straight from B's packed rows: 16 words of each row
-// (masked; zero beyond the row and for rows beyond n) transposed so that each register holds
-// one word of all 16 channels. Adds the 16 rows' popcounts over those words to ones[16].
-__attribute__((target("avx512f,avx512vpopcntdq"))) void ExpandWeightChunk(
-    const uint32_t* b, int64_t n, int64_t words, const uint32_t* mask, int64_t block, int64_t k0,
-    int64_t steps, int8_t* out, int32_t* ones) {
-  const int64_t j0 = 2 * k0;
-  const int64_t valid = std::clamp<int64_t>(words - j0, 0, 16);
-  const __mmask16 load = static_cast<__mmask16>((1u << valid) - 1);
-  const __m512i m = _mm512_maskz_loadu_epi32(load, mask + j0);
-  __m512i r[16];
-  for (int i = 0; i < 16; ++i) {
-    const int64_t col = 16 * block + i;
-    r[i] = col < n ? _mm512_and_si512(_mm512_maskz_loadu_epi32(load, b + col * words + j0), m)
-                   : _mm512_setzero_si512();
-  }
-  Transpose16x16(r);  // r[j]: 32-bit word j0 + j of the 16 channels
-  __m512i count = _mm512_loadu_si512(ones);
-  for (int64_t k = 0; k < steps; ++k) {
-    count = _mm512_add_epi32(count, _mm512_popcnt_epi32(r[2 * k]));
-    count = _mm512_add_epi32(count, _mm512_popcnt_epi32(r[2 * k + 1]));
-    ExpandWeightTile(r[2 * k], r[2 * k + 1], out + k * kTileBytes);
-  }
-  _mm512_storeu_si512(ones, count);
-}
-#pragma GCC diagnostic pop
-
 }  // namespace
 
 void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
