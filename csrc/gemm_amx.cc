@@ -8,10 +8,11 @@
 // gemm_amx_stream.cc).
 //
 // Layout: B (the packed weights) is expanded once per call into VNNI tiles (ExpandWeightChunk,
-// as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 64 A rows
-// and a chunk of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of 16
-// words, expanding its rows' chunk into an L1 buffer and running a 2 x 2 tile kernel (four
-// 16 x 16 int32 accumulators, kept in memory between chunks) for every 32 rows x 32 channels.
+// as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A
+// work item takes 64 A rows and a chunk of channel blocks whose expanded weights fit in L2; it
+// sweeps K in chunks of 16 words, expanding its rows' chunk into an L1 buffer and running a 2 x 2
+// tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every 32 rows
+// x 32 channels.
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
