@@ -1,4 +1,4 @@
-"""The GEMM driver's AMX paths: bits expanded to int8, products on the tile unit.
+"""The GEMM driver's AMX paths: bits expanded to 0/1 bytes, products on the tile unit.
 
 Runs only where the CPU and kernel allow AMX (ISA "amx"). Two paths: weights expanded once per
 call (csrc/gemm_amx.cc) and, from 1024 channels, weights streamed (csrc/gemm_amx_stream.cc).
@@ -6,7 +6,8 @@ Shapes cross their blocking: work items of 64 / 128 rows (partial last blocks, r
 place and copied), 32-channel kernel calls (partial last tiles, a 16-channel half beyond n), K
 swept in chunks of 16 / 8 64-bit words (a partial last chunk, odd 32-bit word counts), weights
 split into chunks that fit L2, and conv zero-padding corrections; outputs must equal the float
-reference exactly.
+reference exactly (which also checks the row and channel popcounts that turn the 0/1 products
+back into XOR counts).
 """
 
 import keras
