@@ -14,7 +14,6 @@
 // tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every 32 rows
 // x 32 channels.
 #include <algorithm>
-#include <cstdlib>
 #include <vector>
 
 #include "gemm_amx_tiles.h"
@@ -22,7 +21,6 @@
 #include "gemm_scratch.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
 
 namespace kb {
 namespace {
@@ -60,8 +58,9 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   int8_t* const weights = wtiles.data();
   std::vector<int32_t> b_ones(static_cast<size_t>(col_tiles * kBlockCols), 0);  // per channel
   ParallelFor(sched, 2 * col_tiles, [&](int64_t block) {
-    for (int64_t k0 = 0; k0 < kw64; k0 += 8) {
-      ExpandWeightChunk(b, n, words, mask.data(), block, k0, std::min<int64_t>(8, kw64 - k0),
+    for (int64_t k0 = 0; k0 < kw64; k0 += kWeightChunkWords) {
+      ExpandWeightChunk(b, n, words, mask.data(), block, k0,
+                        std::min(kWeightChunkWords, kw64 - k0),
                         weights + (block * kw64 + k0) * kTileBytes, b_ones.data() + 16 * block);
     }
   });

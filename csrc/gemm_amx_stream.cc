@@ -7,7 +7,6 @@
 // chunk of channel pairs; for each chunk of a pair's weights it runs the 2 x 2 tile kernel down
 // all its row pairs.
 #include <algorithm>
-#include <cstdlib>
 #include <vector>
 
 #include "gemm_amx_tiles.h"
@@ -26,7 +25,6 @@ using namespace amx;  // NOLINT: the shared tile pieces
 // x 4096 and 512 x 4608 x 512; 256 and 512 rows slower at the latter (1.11 and 1.67 ms
 // against 0.98).
 constexpr int64_t kStreamRows = 128;
-constexpr int64_t kStreamKChunk = 8;  // 64-bit words of K per weight chunk: one transpose
 
 }  // namespace
 
@@ -44,7 +42,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
   const int64_t per_chunk = std::max<int64_t>(1, col_tiles * mblocks / want_items);
   const int64_t nchunks = CeilDiv(col_tiles, per_chunk);
   const EpilogueFn epilogue = SelectEpilogueFn(Isa::kAvx512);
-  const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kStreamKChunk));
+  const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kWeightChunkWords));
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
     const int64_t m0 = (item / nchunks) * row_block;

@@ -34,6 +34,7 @@ constexpr int64_t kTileBytes = 1024;  // 16 rows x 64 bytes
 constexpr int64_t kPairRows = 32;     // A rows per kernel call (two tiles of 16 rows)
 constexpr int64_t kBlockCols = kNr;   // output channels per kernel call (two tiles of 16)
 constexpr int64_t kDotBlock = kPairRows * kBlockCols;  // int32 dots per kernel call
+constexpr int64_t kWeightChunkWords = 8;  // most 64-bit words of K per ExpandWeightChunk
 
 // Palette 1, tiles 0-7 all 16 rows x 64 bytes: 0-3 accumulators, 4-5 A, 6-7 B.
 struct alignas(64) TileConfig {
@@ -128,10 +129,11 @@ __attribute__((target("avx512f"))) inline void ExpandWeightTile(__m512i lo, __m5
 #pragma GCC diagnostic push  // as for Transpose16x16
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// Expands 64-bit words [k0, k0 + steps) (steps <= 8) of B's rows [16 * block, 16 * block + 16)
-// into VNNI tiles, [steps][16 x 64] bytes, straight from B's packed rows: 16 words of each row
-// (masked; zero beyond the row and for rows beyond n) transposed so that each register holds
-// one word of all 16 channels. Adds the 16 rows' popcounts over those words to ones[16].
+// Expands 64-bit words [k0, k0 + steps) (steps <= kWeightChunkWords: the 16 32-bit words of one
+// transpose) of B's rows [16 * block, 16 * block + 16) into VNNI tiles, [steps][16 x 64] bytes,
+// straight from B's packed rows: 16 words of each row (masked; zero beyond the row and for rows
+// beyond n) transposed so that each register holds one word of all 16 channels. Adds the 16
+// rows' popcounts over those words to ones[16].
 __attribute__((target("avx512f,avx512vpopcntdq"))) inline void ExpandWeightChunk(
     const uint32_t* b, int64_t n, int64_t words, const uint32_t* mask, int64_t block, int64_t k0,
     int64_t steps, int8_t* out, int32_t* ones) {
