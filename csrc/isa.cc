@@ -38,7 +38,7 @@ IsaChoice Choose() {
   }
   if (!CpuSupports(wanted)) {
     c.error = std::string("KERAS_BINARY_ISA=") + env +
-              " was requested but this CPU lacks the instructions it needs";
+              " was requested but this CPU (or, for amx, the OS) does not allow it";
     return c;
   }
   c.isa = wanted;

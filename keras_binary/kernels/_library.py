@@ -127,19 +127,21 @@ def force_isa(isa: str) -> None:
     lib = load_library()
     if not lib.kb_force_isa(isa.encode()):
         raise KernelLibraryError(
-            f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU"
+            f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU (or OS)"
         )
 
 
 def gemm_path(rows: int, n: int, k: int, taps: int = 1) -> str:
     """Which path the CPU GEMM driver takes for ``rows`` x ``n`` outputs over ``taps`` segments
     of ``k`` bits, with the active ISA: "rows" (few rows, B read in place), "panels" (B
-    repacked), "swapped" (fewer rows than columns: A repacked, B's rows broadcast in place) or
-    "amx" (ISA "amx", many rows and channels: int8 products on the AMX tile unit). For tests and
-    benchmarks."""
+    repacked), "swapped" (fewer rows than columns: A repacked, B's rows broadcast in place),
+    "amx" (ISA "amx", many rows and channels: int8 products on the AMX tile unit, weights
+    expanded to bytes once per call) or "amx_stream" (ISA "amx", from 1024 channels: weights
+    expanded in small chunks as the products go). For tests and benchmarks."""
     return load_library().kb_gemm_path(rows, n, taps, k).decode()
 
 
 def cpu_supports(isa: str) -> bool:
-    """Whether this CPU has the instructions of ``isa``."""
+    """Whether this CPU has the instructions of ``isa`` (for "amx", also whether the OS granted
+    this process the tile state)."""
     return bool(load_library().kb_cpu_supports(isa.encode()))

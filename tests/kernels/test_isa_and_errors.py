@@ -1,6 +1,7 @@
 """Each ISA path forced in a subprocess (dispatch is fixed at load time), and bad input."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -69,6 +70,45 @@ def test_auto_isa_is_the_best_supported():
     if cpu_supports("avx512"):
         result = run_python(code, KERAS_BINARY_ISA="avx512")
         assert result.stdout.split()[-1] == "avx512", result.stderr[-2000:]
+
+
+@needs_kernels
+def test_amx_refused_by_the_os_falls_back_to_avx512(tmp_path):
+    # Linux hands out the AMX tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM); under
+    # a seccomp policy or an older kernel the request fails. The library must then report "amx"
+    # unsupported, pick the AVX-512 kernels and stay exact, and refuse a forced "amx" clearly.
+    if not cpu_supports("amx"):
+        pytest.skip("CPU (or OS) does not allow AMX int8")
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler for the seccomp launcher")
+    launcher = tmp_path / "deny_amx_tile_state"
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deny_amx_tile_state.c")
+    subprocess.run([compiler, "-O1", "-o", str(launcher), source], check=True, timeout=120)
+    code = (
+        "import numpy as np\n"
+        "from keras_binary import kernels\n"
+        "from keras_binary.kernels._library import cpu_supports, gemm_path\n"
+        "from tests.kernels.test_isa_and_errors import check_all_kernels\n"
+        "from tests.kernels.test_gemm_blocking import check_matmul\n"
+        "print(kernels.kernel_info()['isa'], cpu_supports('amx'), gemm_path(600, 300, 2100))\n"
+        "check_all_kernels()\n"
+        "check_matmul(600, 2100, 300)\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND=BACKEND, KERAS_BINARY_ISA="auto")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(source)))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    result = subprocess.run([str(launcher), sys.executable, "-c", code], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-3:] == ["avx512", "False", "panels"]
+    env["KERAS_BINARY_ISA"] = "amx"
+    forced = "from keras_binary import kernels; kernels.pack_bits([[1.0]], implementation='kernel')"
+    result = subprocess.run([str(launcher), sys.executable, "-c", forced], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "KERAS_BINARY_ISA=amx was requested but this CPU (or, for amx, the OS) does not " \
+        "allow it" in result.stderr, result.stderr[-2000:]
 
 
 @needs_kernels
