@@ -1,11 +1,13 @@
 // AMX path of the binary GEMM (Intel Sapphire Rapids and newer) with the weights expanded once
 // per call: both operands' bits are expanded to bytes and multiplied on the AMX tile unit
 // (gemm_amx_tiles.h). At peak the unit does three times the binary products per cycle of
-// AVX-512 xor + popcount, but bytes are 8x the size of packed bits and, on the Xeon VM
-// measured, TDPBSSD with real data ran at 6.6-9 ns (not its nominal 16 cycles); one thread:
-// 1.05-1.29x the AVX-512 kernel from 512 rows and 256 channels up (before the 0/1 encoding, which
-// added 5-10%), even or slower below (gemm_driver.cc chooses; many channels go to
-// gemm_amx_stream.cc).
+// AVX-512 xor + popcount, but bytes are 8x the size of packed bits. On the Xeon VM measured
+// (benchmarks/amx_tile_rate.cc) TDPBSSD runs near its nominal 16 cycles only with its operands
+// in L1 and the accumulators kept in tiles; a store of the accumulators costs ~250-300 ns when
+// the operands stream from L2, and the tile unit does not overlap the AVX-512 work around it
+// (expansions, output transform). One thread: 1.05-1.29x the AVX-512 kernel from 512 rows and
+// 256 channels up (before the 0/1 encoding, which added 5-10%), even or slower below
+// (gemm_driver.cc chooses; many channels go to gemm_amx_stream.cc).
 //
 // Layout: B (the packed weights) is expanded once per call into VNNI tiles (ExpandWeightChunk,
 // as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A

@@ -6,9 +6,9 @@
 // operands have a 1 bit, dot = popcount(a & b), and popcount(a ^ b) = popcount(a) +
 // popcount(b) - 2 * dot, exact, with padding bits zero in both. The counts go through the usual
 // output transform and corrections, so results are the popcount kernels' bit for bit. (On the
-// Sapphire Rapids class VM measured, TDPBSSD with random 0/1 bytes ran at 6.6-7.8 ns against
-// 7.8-9.7 ns with random +-1 bytes, the same working sets: the tile unit's rate depends on the
-// data; the AMX paths got 1.05-1.10x faster, C++ harness, five alternated runs.)
+// Sapphire Rapids class VM measured, TDPBSSD with random +-1 bytes took 15-25% longer than with
+// random 0/1 bytes, the same working sets (benchmarks/amx_tile_rate.cc): the tile unit's rate
+// depends on the data; the AMX paths got 1.05-1.10x faster, C++ harness, five alternated runs.)
 //
 // Tiles are 16 rows x 64 bytes. A tile of A holds 16 rows x 64 K positions (byte p of a row: K
 // position p); a tile of B holds 16 output channels x 64 K positions in VNNI order (tile row q
