@@ -5,16 +5,18 @@
 // (benchmarks/amx_tile_rate.cc) TDPBSSD runs near its nominal 16 cycles only with its operands
 // in L1 and the accumulators kept in tiles; a store of the accumulators costs ~250-300 ns when
 // the operands stream from L2, and the tile unit does not overlap the AVX-512 work around it
-// (expansions, output transform). One thread: 1.05-1.29x the AVX-512 kernel from 512 rows and
-// 256 channels up (before the 0/1 encoding, which added 5-10%), even or slower below
-// (gemm_driver.cc chooses; many channels go to gemm_amx_stream.cc).
+// (expansions, output transform). One thread (bench_gemm_paths.py, JAX): 1.04-1.44x the
+// AVX-512 kernel from 128-256 rows and 128-256 channels up (gemm_driver.cc chooses; many
+// channels go to gemm_amx_stream.cc).
 //
 // Layout: B (the packed weights) is expanded once per call into VNNI tiles (ExpandWeightChunk,
 // as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A
-// work item takes 64 A rows and a chunk of channel blocks whose expanded weights fit in L2; it
-// sweeps K in chunks of 16 words, expanding its rows' chunk into an L1 buffer and running a 2 x 2
-// tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every 32 rows
-// x 32 channels.
+// work item takes 32 A rows and a chunk of channel blocks whose expanded weights fit in L2; it
+// sweeps K in chunks of up to 9 words, expanding its rows' chunk into an L1 buffer and running a
+// 2 x 2 tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every
+// 32 channels. The rows' chunk (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1
+// together, so only the weights stream from L2: the accumulator stores, cheap with operands in
+// L1, cost ~250 ns each when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>
 #include <vector>
 
@@ -29,12 +31,15 @@ namespace {
 
 using namespace amx;  // NOLINT: the shared tile pieces
 
-constexpr int64_t kPairs = 2;         // kernel row blocks per work item
+constexpr int64_t kPairs = 1;         // kernel row blocks per work item
 constexpr int64_t kBlockRows = kPairs * kPairRows;  // A rows per work item
 // 64-bit words of K per sweep of a work item's channel blocks (most; chunks are made even).
-// Measured on a Sapphire Rapids class Xeon at 12544 x 2304 x 256, one thread: chunks of 16-18
-// words 5-8% faster than the whole K (36 words) at once, chunks of 4 slower.
-constexpr int64_t kKChunk = 16;
+// Measured on a Sapphire Rapids class Xeon, one thread, C++ harness, five alternated rounds at
+// 12544 x 2304 x 256: 32-row items with chunks of 9 words 5.29-5.47 ms, of 8 or 12 words
+// 5.48-5.86 ms; the earlier 64-row items with 12-word chunks 5.96-6.29 ms (their rows' chunk
+// filled L1 by itself). 9 words was as fast or faster at the other shapes timed (3136 x 2304 x
+// 256 1.44 -> 1.25 ms, 1024 x 4608 x 512 1.98 -> 1.73 ms).
+constexpr int64_t kKChunk = 9;
 // Expanded weights swept by one work item, for L2 (2 MiB per core on the targeted Xeons;
 // 1.5 MiB measured 5-10% faster than 0.75-1 MiB at 512 channels x K = 4608).
 constexpr int64_t kWeightChunkBytes = 1536 * 1024;

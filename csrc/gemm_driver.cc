@@ -29,12 +29,19 @@ constexpr int64_t kCountCost = 3;       // one row x column x 64-bit word in the
 constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked into panels
 constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 
-// With the AMX ISA, products of at least this many rows and output channels run on the tile unit
-// (benchmarks/bench_gemm_paths.py, JAX, one thread, a Sapphire Rapids class Xeon: 1.05-1.29x
-// the AVX-512 kernel from 512 rows and 256 channels up; 0.96-1.08x at 128 channels and slower
-// at 64 in a C++ harness, where expanding A's rows to bytes is not repaid; gemm_amx.cc).
-constexpr int64_t kAmxMinRows = 512;
-constexpr int64_t kAmxMinChannels = 256;
+// With the AMX ISA, products of at least this many rows, output channels and outputs run on the
+// tile unit (gemm_amx.cc). A C++ harness, one thread, a Sapphire Rapids class Xeon, 32-row work
+// items: 1.1-1.2x the AVX-512 kernel at 128-196 rows x 256-512 channels and at 256-3136 rows x
+// 128 channels, up to 1.3x at more of both; even at 128 x 128; slower at 64 channels (0.85x at
+// 3136 x 576 x 64), where expanding A's rows to bytes is not repaid. Below kAmxFewRows rows the
+// weights, expanded once per call, must also fit in L2 (128 x 4608 x 512, 2.4 MB of them: 0.79x
+// in bench_gemm_paths.py, JAX). (With the earlier 64-row items the path was kept to 512 rows and
+// 256 channels.)
+constexpr int64_t kAmxMinRows = 128;
+constexpr int64_t kAmxMinChannels = 128;
+constexpr int64_t kAmxMinOutputs = 256 * 128;
+constexpr int64_t kAmxFewRows = 256;
+constexpr int64_t kAmxFewRowsMaxWeightBytes = 1536 * 1024;
 // From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
 // expanding them all per call outgrows L2. bench_gemm_paths.py, JAX, one thread: 1.07-1.39x the
 // AVX-512 kernel at 128 rows from 1024 channels, 0.97-1.18x at 256-1024 rows; a C++ harness:
@@ -184,7 +191,11 @@ GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bo
   if (num_rows <= kFewRows) return GemmPath::kRows;
   if (isa == Isa::kAmx && CeilDiv(layout.words(), 2) <= kAmxMaxKw64) {
     if (num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) return GemmPath::kAmxStream;
-    if (num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
+    const bool weights_fit = n * CeilDiv(layout.words(), 2) * 64 <= kAmxFewRowsMaxWeightBytes;
+    if (num_rows >= kAmxMinRows && n >= kAmxMinChannels && num_rows * n >= kAmxMinOutputs &&
+        (num_rows >= kAmxFewRows || weights_fit)) {
+      return GemmPath::kAmx;
+    }
   }
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
   if (!layout.WholeWords64() || !b_aligned) return GemmPath::kPanels;

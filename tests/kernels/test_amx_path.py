@@ -2,9 +2,9 @@
 
 Runs only where the CPU and kernel allow AMX (ISA "amx"). Two paths: weights expanded once per
 call (csrc/gemm_amx.cc) and, from 1024 channels, weights streamed (csrc/gemm_amx_stream.cc).
-Shapes cross their blocking: work items of 64 / 128 rows (partial last blocks, rows read in
+Shapes cross their blocking: work items of 32 / 128 rows (partial last blocks, rows read in
 place and copied), 32-channel kernel calls (partial last tiles, a 16-channel half beyond n), K
-swept in chunks of 16 / 8 64-bit words (a partial last chunk, odd 32-bit word counts), weights
+swept in chunks of up to 9 / 8 64-bit words (a partial last chunk, odd 32-bit word counts), weights
 split into chunks that fit L2, and conv zero-padding corrections; outputs must equal the float
 reference exactly (which also checks the row and channel popcounts that turn the 0/1 products
 back into XOR counts).
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.skipif(
     BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
-MIN_ROWS, MIN_CHANNELS = 512, 256  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
+# kAmxMinRows, kAmxMinChannels, kAmxMinOutputs, kAmxFewRows in csrc/gemm_driver.cc
+MIN_ROWS, MIN_CHANNELS, MIN_OUTPUTS, FEW_ROWS = 128, 128, 256 * 128, 256
 STREAM_ROWS, STREAM_CHANNELS = 128, 1024  # kAmxStreamMinRows, kAmxStreamMinChannels
 
 
@@ -39,36 +40,44 @@ def amx():
 
 
 def test_amx_path_only_for_large_products(amx):
-    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) == "amx"
-    assert gemm_path(MIN_ROWS - 1, MIN_CHANNELS, 576) != "amx"
-    assert gemm_path(MIN_ROWS, MIN_CHANNELS - 1, 576) != "amx"
+    assert gemm_path(FEW_ROWS, MIN_CHANNELS, 576) == "amx"
+    assert gemm_path(MIN_ROWS, MIN_OUTPUTS // MIN_ROWS, 576) == "amx"
+    assert gemm_path(FEW_ROWS - 1, MIN_CHANNELS, 576) != "amx"  # too few outputs
+    assert gemm_path(MIN_ROWS - 1, 512, 576) != "amx"
+    assert gemm_path(3136, MIN_CHANNELS - 1, 576) != "amx"
     assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
+    # Below FEW_ROWS rows the weights expanded once per call must fit in L2 (1.5 MiB).
+    assert gemm_path(MIN_ROWS, 512, 2304) == "amx"  # 1.2 MB
+    assert gemm_path(FEW_ROWS - 1, 512, 4608) != "amx"  # 2.4 MB
+    assert gemm_path(FEW_ROWS, 512, 4608) == "amx"
     force_isa("avx512")
-    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
+    assert gemm_path(FEW_ROWS, MIN_CHANNELS, 576) != "amx"
 
 
 def test_amx_paths_only_up_to_16384_bits_of_k(amx):
     # kAmxMaxKw64 = 256 64-bit words: their byte-expanded buffers grow with K.
-    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 16384) == "amx"
-    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 16385) == "panels"
+    assert gemm_path(512, 256, 16384) == "amx"
+    assert gemm_path(512, 256, 16385) == "panels"
     assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16384) == "amx_stream"
     assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16385).startswith("amx")
 
 
 def test_amx_stream_path_for_many_channels(amx):
     assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 576) == "amx_stream"
-    assert gemm_path(MIN_ROWS, 4096, 4096) == "amx_stream"
+    assert gemm_path(512, 4096, 4096) == "amx_stream"
     assert not gemm_path(STREAM_ROWS - 1, STREAM_CHANNELS, 576).startswith("amx")
-    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576).startswith("amx")
+    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
     force_isa("avx512")
-    assert not gemm_path(MIN_ROWS, 4096, 4096).startswith("amx")
+    assert not gemm_path(512, 4096, 4096).startswith("amx")
 
 
 @pytest.mark.parametrize("m, k, n", [
-    (600, 2100, 300),   # rows copied (K not a multiple of 64), 3 K chunks, partial tiles
+    (600, 2100, 300),   # rows copied (K not a multiple of 64), 4 K chunks (9, 9, 9, 6)
     (577, 2048, 270),   # rows read in place, one row in the last block
     (520, 990, 260),    # 31 words per row: the last 64-bit word has a zero high half
     (640, 4100, 1000),  # expanded weights 4.2 MB: three weight chunks
+    (130, 2100, 270),   # few rows (two in the last block), weights within L2
+    (260, 700, 130),    # 130 channels: two in the last 32-channel call
 ])
 def test_amx_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx"
