@@ -18,6 +18,7 @@
 // together, so only the weights stream from L2: the accumulator stores, cheap with operands in
 // L1, cost ~250 ns each when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "gemm_amx_tiles.h"
@@ -44,11 +45,39 @@ constexpr int64_t kKChunk = 9;
 // 1.5 MiB measured 5-10% faster than 0.75-1 MiB at 512 channels x K = 4608).
 constexpr int64_t kWeightChunkBytes = 1536 * 1024;
 
-// The calling thread's expanded weights, reused across calls like the panel buffer.
-std::vector<int8_t, AlignedAllocator<int8_t>>& WeightTiles(int64_t size) {
-  thread_local std::vector<int8_t, AlignedAllocator<int8_t>> buffer;
-  buffer.resize(static_cast<size_t>(size));
-  return buffer;
+// A thread's expanded weights: channel pairs [t0, t1) of one call, [block][K word][16 x 64]
+// bytes, and their channels' popcounts. Each thread expands the chunks it works on itself:
+// with the expansion shared out, every product read the other core's half of the weights, and
+// two threads ran 200-1000-row products slower than one (bench_gemm_paths.py --threads all).
+struct ExpandedWeights {
+  uint64_t call = 0;
+  int64_t t0 = -1;
+  std::vector<int8_t, AlignedAllocator<int8_t>> tiles;
+  std::vector<int32_t> ones;
+};
+
+std::atomic<uint64_t> calls{0};  // numbers RunAmxGemm's calls, for ExpandedWeights
+
+// This thread's expanded weights for channel pairs [t0, t1) of call `call`, expanded now unless
+// they already are.
+const ExpandedWeights& ThreadWeights(uint64_t call, int64_t t0, int64_t t1, const uint32_t* b,
+                                     int64_t n, int64_t words, int64_t kw64,
+                                     const uint32_t* mask) {
+  thread_local ExpandedWeights w;
+  if (w.call == call && w.t0 == t0) return w;
+  w.tiles.resize(static_cast<size_t>(2 * (t1 - t0) * kw64 * kTileBytes));
+  w.ones.assign(static_cast<size_t>((t1 - t0) * kBlockCols), 0);
+  for (int64_t block = 2 * t0; block < 2 * t1; ++block) {
+    const int64_t local = block - 2 * t0;
+    for (int64_t k0 = 0; k0 < kw64; k0 += kWeightChunkWords) {
+      ExpandWeightChunk(b, n, words, mask, block, k0, std::min(kWeightChunkWords, kw64 - k0),
+                        w.tiles.data() + (local * kw64 + k0) * kTileBytes,
+                        w.ones.data() + 16 * local);
+    }
+  }
+  w.call = call;
+  w.t0 = t0;
+  return w;
 }
 
 }  // namespace
@@ -59,30 +88,20 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   const int64_t words = layout.words();
   const int64_t kw64 = CeilDiv(words, 2);
   const std::vector<uint32_t> mask = RowMasks(layout, 2 * kw64);
+  const uint64_t call = ++calls;
   // B: pairs of 16-channel blocks (the kernel takes 32 channels at a time).
   const int64_t col_tiles = CeilDiv(n, kBlockCols);
-  auto& wtiles = WeightTiles(2 * col_tiles * kw64 * kTileBytes);
-  int8_t* const weights = wtiles.data();
-  std::vector<int32_t> b_ones(static_cast<size_t>(col_tiles * kBlockCols), 0);  // per channel
-  ParallelFor(sched, 2 * col_tiles, [&](int64_t block) {
-    for (int64_t k0 = 0; k0 < kw64; k0 += kWeightChunkWords) {
-      ExpandWeightChunk(b, n, words, mask.data(), block, k0,
-                        std::min(kWeightChunkWords, kw64 - k0),
-                        weights + (block * kw64 + k0) * kTileBytes, b_ones.data() + 16 * block);
-    }
-  });
 
-  // Work items: a block of kBlockRows rows times a chunk of channel blocks whose expanded
+  // Work items: a block of kBlockRows rows times a chunk of channel pairs whose expanded
   // weights fit in L2; items go chunk by chunk, so a thread's consecutive items reuse them.
+  // With fewer row blocks than 4 items per thread, the channels are split into more chunks.
   const int64_t mblocks = CeilDiv(num_rows, kBlockRows);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
-  const int64_t block_bytes = 2 * kw64 * kTileBytes;  // one channel block, expanded
-  int64_t tiles_per_chunk = std::clamp<int64_t>(kWeightChunkBytes / block_bytes, 1, col_tiles);
-  tiles_per_chunk = CeilDiv(col_tiles, CeilDiv(col_tiles, tiles_per_chunk));  // even chunks
-  if (mblocks * CeilDiv(col_tiles, tiles_per_chunk) < want_items) {
-    tiles_per_chunk = std::clamp<int64_t>(col_tiles * mblocks / want_items, 1, tiles_per_chunk);
-  }
-  const int64_t nchunks = CeilDiv(col_tiles, tiles_per_chunk);
+  const int64_t block_bytes = 2 * kw64 * kTileBytes;  // one channel pair, expanded
+  int64_t nchunks = CeilDiv(col_tiles, std::max<int64_t>(kWeightChunkBytes / block_bytes, 1));
+  nchunks = std::clamp<int64_t>(CeilDiv(want_items, mblocks), nchunks, col_tiles);
+  const int64_t tiles_per_chunk = CeilDiv(col_tiles, nchunks);
+  nchunks = CeilDiv(col_tiles, tiles_per_chunk);
   const EpilogueFn epilogue = SelectEpilogueFn(Isa::kAvx512);
   const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kKChunk));  // even chunks of <= kKChunk
 
@@ -91,6 +110,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     const int64_t t0 = (item / mblocks) * tiles_per_chunk;
     const int64_t t1 = std::min(col_tiles, t0 + tiles_per_chunk);
     const int64_t rows = std::min(kBlockRows, num_rows - m0);
+    const ExpandedWeights& w = ThreadWeights(call, t0, t1, b, n, words, kw64, mask.data());
     // Per-thread buffers, reused across items and calls.
     thread_local std::vector<int8_t, AlignedAllocator<int8_t>> arows;
     thread_local std::vector<const int32_t*> corr;
@@ -118,7 +138,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
       for (int64_t t = t0; t < t1; ++t) {
         for (int64_t g = 0; g < pairs; ++g) {
           DotBlock(arows.data() + 2 * g * a_half, a_half,
-                   weights + 2 * t * half + k0 * kTileBytes, half, steps, k0 == 0,
+                   w.tiles.data() + 2 * (t - t0) * half + k0 * kTileBytes, half, steps, k0 == 0,
                    dots.data() + ((t - t0) * kPairs + g) * kDotBlock);
         }
       }
@@ -127,8 +147,8 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
       for (int64_t g = 0; g < pairs; ++g) {
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
         EmitDotBlock(dots.data() + ((t - t0) * kPairs + g) * kDotBlock,
-                     a_ones.data() + g * kPairRows, b_ones.data() + t * kBlockCols, pair_rows,
-                     epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
+                     a_ones.data() + g * kPairRows, w.ones.data() + (t - t0) * kBlockCols,
+                     pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
                      any ? corr.data() + g * kPairRows : nullptr);
       }
     }

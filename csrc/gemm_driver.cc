@@ -29,19 +29,15 @@ constexpr int64_t kCountCost = 3;       // one row x column x 64-bit word in the
 constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked into panels
 constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 
-// With the AMX ISA, products of at least this many rows, output channels and outputs run on the
-// tile unit (gemm_amx.cc). A C++ harness, one thread, a Sapphire Rapids class Xeon, 32-row work
-// items: 1.1-1.2x the AVX-512 kernel at 128-196 rows x 256-512 channels and at 256-3136 rows x
-// 128 channels, up to 1.3x at more of both; even at 128 x 128; slower at 64 channels (0.85x at
-// 3136 x 576 x 64), where expanding A's rows to bytes is not repaid. Below kAmxFewRows rows the
-// weights, expanded once per call, must also fit in L2 (128 x 4608 x 512, 2.4 MB of them: 0.79x
-// in bench_gemm_paths.py, JAX). (With the earlier 64-row items the path was kept to 512 rows and
-// 256 channels.)
-constexpr int64_t kAmxMinRows = 128;
+// With the AMX ISA, products of at least this many rows and output channels run on the tile unit
+// (gemm_amx.cc). bench_gemm_paths.py, JAX, a Sapphire Rapids class Xeon: one thread, 1.04-1.44x
+// the AVX-512 kernel from 256 rows x 128 channels up (at 128-255 rows 1.0-1.2x from 256
+// channels); two threads, 0.92-1.8x from 384 rows but 0.7-1.7x, about even, at 196-256 rows,
+// so the rule starts at 256. Slower at 64 channels (0.85x at 3136 x 576 x 64, one thread),
+// where expanding A's rows to bytes is not repaid. (With the earlier 64-row work items and
+// weights expanded by all threads for all, the path was kept to 512 rows and 256 channels.)
+constexpr int64_t kAmxMinRows = 256;
 constexpr int64_t kAmxMinChannels = 128;
-constexpr int64_t kAmxMinOutputs = 256 * 128;
-constexpr int64_t kAmxFewRows = 256;
-constexpr int64_t kAmxFewRowsMaxWeightBytes = 1536 * 1024;
 // From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
 // expanding them all per call outgrows L2. bench_gemm_paths.py, JAX, one thread: 1.07-1.39x the
 // AVX-512 kernel at 128 rows from 1024 channels, 0.97-1.18x at 256-1024 rows; a C++ harness:
@@ -50,7 +46,8 @@ constexpr int64_t kAmxFewRowsMaxWeightBytes = 1536 * 1024;
 constexpr int64_t kAmxStreamMinRows = 128;
 constexpr int64_t kAmxStreamMinChannels = 1024;
 // Both AMX paths up to this many 64-bit words of K (16384 bits): their byte-expanded buffers grow
-// with K (128 rows x K bytes per thread streamed, up to 1023 channels x K expanded weights).
+// with K (128 rows x K bytes per thread streamed; at least one channel pair, 64 x K bytes, of
+// expanded weights per thread).
 constexpr int64_t kAmxMaxKw64 = 256;
 
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
@@ -191,11 +188,7 @@ GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bo
   if (num_rows <= kFewRows) return GemmPath::kRows;
   if (isa == Isa::kAmx && CeilDiv(layout.words(), 2) <= kAmxMaxKw64) {
     if (num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) return GemmPath::kAmxStream;
-    const bool weights_fit = n * CeilDiv(layout.words(), 2) * 64 <= kAmxFewRowsMaxWeightBytes;
-    if (num_rows >= kAmxMinRows && n >= kAmxMinChannels && num_rows * n >= kAmxMinOutputs &&
-        (num_rows >= kAmxFewRows || weights_fit)) {
-      return GemmPath::kAmx;
-    }
+    if (num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
   }
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.
   if (!layout.WholeWords64() || !b_aligned) return GemmPath::kPanels;

@@ -24,8 +24,7 @@ pytestmark = pytest.mark.skipif(
     BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
-# kAmxMinRows, kAmxMinChannels, kAmxMinOutputs, kAmxFewRows in csrc/gemm_driver.cc
-MIN_ROWS, MIN_CHANNELS, MIN_OUTPUTS, FEW_ROWS = 128, 128, 256 * 128, 256
+MIN_ROWS, MIN_CHANNELS = 256, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
 STREAM_ROWS, STREAM_CHANNELS = 128, 1024  # kAmxStreamMinRows, kAmxStreamMinChannels
 
 
@@ -40,18 +39,12 @@ def amx():
 
 
 def test_amx_path_only_for_large_products(amx):
-    assert gemm_path(FEW_ROWS, MIN_CHANNELS, 576) == "amx"
-    assert gemm_path(MIN_ROWS, MIN_OUTPUTS // MIN_ROWS, 576) == "amx"
-    assert gemm_path(FEW_ROWS - 1, MIN_CHANNELS, 576) != "amx"  # too few outputs
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) == "amx"
     assert gemm_path(MIN_ROWS - 1, 512, 576) != "amx"
     assert gemm_path(3136, MIN_CHANNELS - 1, 576) != "amx"
     assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
-    # Below FEW_ROWS rows the weights expanded once per call must fit in L2 (1.5 MiB).
-    assert gemm_path(MIN_ROWS, 512, 2304) == "amx"  # 1.2 MB
-    assert gemm_path(FEW_ROWS - 1, 512, 4608) != "amx"  # 2.4 MB
-    assert gemm_path(FEW_ROWS, 512, 4608) == "amx"
     force_isa("avx512")
-    assert gemm_path(FEW_ROWS, MIN_CHANNELS, 576) != "amx"
+    assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
 
 
 def test_amx_paths_only_up_to_16384_bits_of_k(amx):
@@ -66,7 +59,8 @@ def test_amx_stream_path_for_many_channels(amx):
     assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 576) == "amx_stream"
     assert gemm_path(512, 4096, 4096) == "amx_stream"
     assert not gemm_path(STREAM_ROWS - 1, STREAM_CHANNELS, 576).startswith("amx")
-    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
+    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576).startswith("amx")
+    assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
     force_isa("avx512")
     assert not gemm_path(512, 4096, 4096).startswith("amx")
 
@@ -76,8 +70,8 @@ def test_amx_stream_path_for_many_channels(amx):
     (577, 2048, 270),   # rows read in place, one row in the last block
     (520, 990, 260),    # 31 words per row: the last 64-bit word has a zero high half
     (640, 4100, 1000),  # expanded weights 4.2 MB: three weight chunks
-    (130, 2100, 270),   # few rows (two in the last block), weights within L2
     (260, 700, 130),    # 130 channels: two in the last 32-channel call
+    (300, 4100, 520),   # expanded weights 2.2 MB: two chunks
 ])
 def test_amx_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx"
