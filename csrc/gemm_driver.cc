@@ -42,9 +42,12 @@ constexpr int64_t kAmxMinChannels = 128;
 // expanding them all per call outgrows L2. bench_gemm_paths.py, JAX, one thread: 1.07-1.39x the
 // AVX-512 kernel at 128 rows from 1024 channels, 0.97-1.18x at 256-1024 rows; a C++ harness:
 // 1.0-1.6x the expanded-weights AMX path at 512-3136 rows x 1024-4096 channels, even with the
-// AVX-512 kernel at 64 rows x 4096 channels, slower at 512 channels and below.
+// AVX-512 kernel at 64 rows x 4096 channels, slower at 512 channels and below. With two threads
+// (--threads all) 1.02-1.39x, except 0.83-0.91x at 128 rows x 1024 channels (every work item
+// expands the same 128 rows), hence the minimum product of rows and channels.
 constexpr int64_t kAmxStreamMinRows = 128;
 constexpr int64_t kAmxStreamMinChannels = 1024;
+constexpr int64_t kAmxStreamMinOutputs = 256 * 1024;
 // Both AMX paths up to this many 64-bit words of K (16384 bits): their byte-expanded buffers grow
 // with K (128 rows x K bytes per thread streamed; at least one channel pair, 64 x K bytes, of
 // expanded weights per thread).
@@ -187,7 +190,10 @@ GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bo
                         Isa isa) {
   if (num_rows <= kFewRows) return GemmPath::kRows;
   if (isa == Isa::kAmx && CeilDiv(layout.words(), 2) <= kAmxMaxKw64) {
-    if (num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels) return GemmPath::kAmxStream;
+    if (num_rows >= kAmxStreamMinRows && n >= kAmxStreamMinChannels &&
+        num_rows * n >= kAmxStreamMinOutputs) {
+      return GemmPath::kAmxStream;
+    }
     if (num_rows >= kAmxMinRows && n >= kAmxMinChannels) return GemmPath::kAmx;
   }
   // Swapping broadcasts B's packed rows in place: rows of 64-bit words with no padding bits.

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.skipif(
     reason="needs the CPU kernel route (its ISA paths)",
 )
 MIN_ROWS, MIN_CHANNELS = 256, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
-STREAM_ROWS, STREAM_CHANNELS = 128, 1024  # kAmxStreamMinRows, kAmxStreamMinChannels
+# kAmxStreamMinRows, kAmxStreamMinChannels, kAmxStreamMinOutputs
+STREAM_ROWS, STREAM_CHANNELS, STREAM_OUTPUTS = 128, 1024, 256 * 1024
 
 
 @pytest.fixture
@@ -51,16 +52,18 @@ def test_amx_paths_only_up_to_16384_bits_of_k(amx):
     # kAmxMaxKw64 = 256 64-bit words: their byte-expanded buffers grow with K.
     assert gemm_path(512, 256, 16384) == "amx"
     assert gemm_path(512, 256, 16385) == "panels"
-    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16384) == "amx_stream"
-    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS, 16385).startswith("amx")
+    assert gemm_path(256, STREAM_CHANNELS, 16384) == "amx_stream"
+    assert not gemm_path(256, STREAM_CHANNELS, 16385).startswith("amx")
 
 
 def test_amx_stream_path_for_many_channels(amx):
-    assert gemm_path(STREAM_ROWS, STREAM_CHANNELS, 576) == "amx_stream"
+    assert gemm_path(STREAM_ROWS, STREAM_OUTPUTS // STREAM_ROWS, 576) == "amx_stream"
+    assert gemm_path(STREAM_OUTPUTS // STREAM_CHANNELS, STREAM_CHANNELS, 576) == "amx_stream"
     assert gemm_path(512, 4096, 4096) == "amx_stream"
-    assert not gemm_path(STREAM_ROWS - 1, STREAM_CHANNELS, 576).startswith("amx")
-    assert not gemm_path(STREAM_ROWS, STREAM_CHANNELS - 1, 576).startswith("amx")
+    assert not gemm_path(STREAM_ROWS - 1, 4096, 576).startswith("amx")
+    assert not gemm_path(STREAM_ROWS, STREAM_OUTPUTS // STREAM_ROWS - 1, 576).startswith("amx")
     assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
+    assert gemm_path(MIN_ROWS - 1, STREAM_CHANNELS, 576) != "amx_stream"  # too few outputs
     force_isa("avx512")
     assert not gemm_path(512, 4096, 4096).startswith("amx")
 
@@ -78,7 +81,7 @@ def test_amx_matmul(amx, m, k, n):
     check_matmul(m, k, n)
 
 
-@pytest.mark.parametrize("m, n, path", [(530, 270, "amx"), (140, 1030, "amx_stream")])
+@pytest.mark.parametrize("m, n, path", [(530, 270, "amx"), (260, 1030, "amx_stream")])
 def test_amx_matmul_ignores_garbage_padding_bits(amx, m, n, path):
     rng = np.random.default_rng(5)
     x, w = npr.random_pm(rng, (m, 40)), npr.random_pm(rng, (n, 40))
@@ -113,11 +116,11 @@ def test_amx_conv(amx, strides, dilation, padding, pad_value):
 
 
 @pytest.mark.parametrize("m, k, n", [
-    (128, 4096, 1024),  # rows read in place, one row block, 8 weight chunks of 8 words
+    (128, 4096, 2048),  # rows read in place, one row block, 8 weight chunks of 8 words
     (300, 2100, 1100),  # rows copied, 128 + 128 + 44 rows, 33 words as 7 x 4 + 5, a half
                         # channel tile beyond n
-    (150, 990, 1030),   # 31 32-bit words per row: the last 64-bit word has a zero high half
-    (700, 1000, 2000),  # many rows (more than the expanded-weights path's 512)
+    (260, 990, 1030),   # 31 32-bit words per row: the last 64-bit word has a zero high half
+    (700, 1000, 2000),  # many rows: 6 blocks of 128 rows, the last of 60
 ])
 def test_amx_stream_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx_stream"
@@ -131,7 +134,7 @@ def test_amx_stream_matmul(amx, m, k, n):
 ])
 def test_amx_stream_conv(amx, strides, padding, pad_value):
     rng = np.random.default_rng(strides[0] * 10 + len(padding))
-    x, kernel = npr.random_pm(rng, (1, 15, 21, 70)), npr.random_pm(rng, (3, 3, 70, 1030))
+    x, kernel = npr.random_pm(rng, (1, 17, 31, 70)), npr.random_pm(rng, (3, 3, 70, 1030))
     scale, bias = npr.dyadic(rng, 1030, -2, 2), npr.dyadic(rng, 1030, -3, 3)
     want = npr.conv2d(x, kernel, strides, padding, (1, 1), pad_value) * scale + bias
     assert gemm_path(want.shape[1] * want.shape[2], 1030, 70, taps=9) == "amx_stream"
