@@ -5,16 +5,16 @@
 // (benchmarks/amx_tile_rate.cc) TDPBSSD runs near its nominal 16 cycles only with its operands
 // in L1 and the accumulators kept in tiles; a store of the accumulators costs ~250-300 ns when
 // the operands stream from L2, and the tile unit does not overlap the AVX-512 work around it
-// (expansions, output transform). One thread (bench_gemm_paths.py, JAX): 1.04-1.44x the
-// AVX-512 kernel from 128-256 rows and 128-256 channels up (gemm_driver.cc chooses; many
-// channels go to gemm_amx_stream.cc).
+// (expansions, output transform). bench_gemm_paths.py, JAX, from 256 rows and 128 channels up
+// (gemm_driver.cc chooses; many channels go to gemm_amx_stream.cc): one thread 0.97-1.55x the
+// AVX-512 kernel (median 1.25x), two threads about even at 256 rows and 0.94-1.59x from 384.
 //
-// Layout: B (the packed weights) is expanded once per call into VNNI tiles (ExpandWeightChunk,
-// as the streamed path does per chunk), [16-channel block][64-bit word of K][16 x 64 bytes]. A
-// work item takes 32 A rows and a chunk of channel blocks whose expanded weights fit in L2; it
-// sweeps K in chunks of up to 9 words, expanding its rows' chunk into an L1 buffer and running a
-// 2 x 2 tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every
-// 32 channels. The rows' chunk (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1
+// Layout: each thread expands the chunks of B (the packed weights) it works on into VNNI tiles
+// in its own buffer, once per call (ExpandWeightChunk, as the streamed path does per K chunk),
+// [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 32 A rows and a chunk
+// of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of up to 9 words,
+// expanding its rows' chunk into an L1 buffer and running a 2 x 2 tile kernel (four 16 x 16
+// int32 accumulators, kept in memory between chunks) for every 32 channels. The rows' chunk (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1
 // together, so only the weights stream from L2: the accumulator stores, cheap with operands in
 // L1, cost ~250 ns each when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>

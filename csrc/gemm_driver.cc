@@ -30,10 +30,10 @@ constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked 
 constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 
 // With the AMX ISA, products of at least this many rows and output channels run on the tile unit
-// (gemm_amx.cc). bench_gemm_paths.py, JAX, a Sapphire Rapids class Xeon: one thread, 1.04-1.44x
-// the AVX-512 kernel from 256 rows x 128 channels up (at 128-255 rows 1.0-1.2x from 256
-// channels); two threads, 0.92-1.8x from 384 rows but 0.7-1.7x, about even, at 196-256 rows,
-// so the rule starts at 256. Slower at 64 channels (0.85x at 3136 x 576 x 64, one thread),
+// (gemm_amx.cc). bench_gemm_paths.py, JAX, a Sapphire Rapids class Xeon: one thread, 0.97-1.55x
+// the AVX-512 kernel (median 1.25x) from 256 rows x 128 channels up (at 128-255 rows 1.0-1.2x
+// from 256 channels); two threads, 0.92-1.8x from 384 rows but 0.7-1.7x, about even, at 196-256
+// rows, so the rule starts at 256. Slower at 64 channels (0.85x at 3136 x 576 x 64, one thread),
 // where expanding A's rows to bytes is not repaid. (With the earlier 64-row work items and
 // weights expanded by all threads for all, the path was kept to 512 rows and 256 channels.)
 constexpr int64_t kAmxMinRows = 256;
