@@ -1,13 +1,13 @@
 """The GEMM driver's AMX paths: bits expanded to 0/1 bytes, products on the tile unit.
 
-Runs only where the CPU and kernel allow AMX (ISA "amx"). Two paths: weights expanded once per
-call (csrc/gemm_amx.cc) and, from 1024 channels, weights streamed (csrc/gemm_amx_stream.cc).
-Shapes cross their blocking: work items of 32 / 128 rows (partial last blocks, rows read in
-place and copied), 32-channel kernel calls (partial last tiles, a 16-channel half beyond n), K
-swept in chunks of up to 9 / 8 64-bit words (a partial last chunk, odd 32-bit word counts), weights
-split into chunks that fit L2, and conv zero-padding corrections; outputs must equal the float
-reference exactly (which also checks the row and channel popcounts that turn the 0/1 products
-back into XOR counts).
+Runs only where the CPU and kernel allow AMX (ISA "amx"). Two paths: weights expanded by each
+thread once per call (csrc/gemm_amx.cc) and, from 1024 channels, weights streamed
+(csrc/gemm_amx_stream.cc). Shapes cross their blocking: work items of 32 / 128 rows (partial
+last blocks, rows read in place and copied), 32-channel kernel calls (partial last tiles, a
+16-channel half beyond n), K swept in chunks of up to 9 / 8 64-bit words (a partial last chunk,
+odd 32-bit word counts), weights split into chunks that fit L2, and conv zero-padding
+corrections; outputs must equal the float reference exactly (which also checks the row and
+channel popcounts that turn the 0/1 products back into XOR counts).
 """
 
 import keras
@@ -79,6 +79,19 @@ def test_amx_stream_path_for_many_channels(amx):
 def test_amx_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx"
     check_matmul(m, k, n)
+
+
+def test_amx_matmul_expands_each_calls_weights(amx):
+    # The threads keep their expanded weights between calls; a call with other weights of the
+    # same shape must not reuse them.
+    rng = np.random.default_rng(11)
+    x = npr.random_pm(rng, (300, 700))
+    assert gemm_path(300, 260, 700) == "amx"
+    for _ in range(3):
+        w = npr.random_pm(rng, (260, 700))
+        got = kernels.binary_matmul(npr.pack(x), npr.pack(w), 700, implementation="kernel")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                      npr.signs(x) @ npr.signs(w).T)
 
 
 @pytest.mark.parametrize("m, n, path", [(530, 270, "amx"), (260, 1030, "amx_stream")])
