@@ -14,9 +14,10 @@
 // [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 32 A rows and a chunk
 // of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of up to 9 words,
 // expanding its rows' chunk into an L1 buffer and running a 2 x 2 tile kernel (four 16 x 16
-// int32 accumulators, kept in memory between chunks) for every 32 channels. The rows' chunk (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1
-// together, so only the weights stream from L2: the accumulator stores, cheap with operands in
-// L1, cost ~250 ns each when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
+// int32 accumulators, kept in memory between chunks) for every 32 channels. The rows' chunk
+// (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1 together, so only the
+// weights stream from L2: the accumulator stores, cheap with operands in L1, cost ~250 ns each
+// when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>
 #include <atomic>
 #include <vector>
