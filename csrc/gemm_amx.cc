@@ -114,14 +114,12 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     const ExpandedWeights& w = ThreadWeights(call, t0, t1, b, n, words, kw64, mask.data());
     // Per-thread buffers, reused across items and calls.
     thread_local std::vector<int8_t, AlignedAllocator<int8_t>> arows;
-    thread_local std::vector<const int32_t*> corr;
     thread_local std::vector<int32_t> a_ones;
     int64_t stride = 0;
     const uint32_t* src = RowsForExpansion(a, m0, rows, kBlockRows, words, kw64, &stride);
     arows.resize(static_cast<size_t>(kBlockRows / 16 * k_chunk * kTileBytes));
     a_ones.assign(kBlockRows, 0);
-    corr.assign(static_cast<size_t>(CeilDiv(kBlockRows, kMr) * kMr), nullptr);
-    const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
+    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(kBlockRows, kMr) * kMr, n);
 
     // Dots of (channel block t, row pair g) at dots + ((t - t0) * kPairs + g) * kDotBlock.
     // K is swept in chunks: the rows' chunk is expanded into a buffer that stays in L1 while the
@@ -150,7 +148,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
         EmitDotBlock(dots.data() + ((t - t0) * kPairs + g) * kDotBlock,
                      a_ones.data() + g * kPairRows, w.ones.data() + (t - t0) * kBlockCols,
                      pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
-                     any ? corr.data() + g * kPairRows : nullptr);
+                     corr ? corr + g * kPairRows : nullptr);
       }
     }
     ReleaseTiles();

@@ -52,7 +52,6 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
     const int64_t padded = CeilDiv(rows, kPairRows) * kPairRows;
     thread_local std::vector<int8_t, AlignedAllocator<int8_t>> arows, btiles;
     thread_local std::vector<int32_t, AlignedAllocator<int32_t>> dots;
-    thread_local std::vector<const int32_t*> corr;
     thread_local std::vector<int32_t> a_ones;
     int64_t stride = 0;
     const uint32_t* src = RowsForExpansion(a, m0, rows, padded, words, kw64, &stride);
@@ -61,8 +60,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
     arows.resize(static_cast<size_t>(padded / 16 * kw64 * kTileBytes));
     a_ones.assign(static_cast<size_t>(padded), 0);
     ExpandRowChunk(src, stride, padded, 0, kw64, arows.data(), a_ones.data());
-    corr.assign(static_cast<size_t>(CeilDiv(padded, kMr) * kMr), nullptr);
-    const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
+    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(padded, kMr) * kMr, n);
     const int64_t pairs = padded / kPairRows;
     dots.resize(static_cast<size_t>(pairs * kDotBlock));
     btiles.resize(static_cast<size_t>(2 * k_chunk * kTileBytes));
@@ -85,7 +83,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
         EmitDotBlock(dots.data() + g * kDotBlock, a_ones.data() + g * kPairRows, b_ones,
                      pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
-                     any ? corr.data() + g * kPairRows : nullptr);
+                     corr ? corr + g * kPairRows : nullptr);
       }
     }
     ReleaseTiles();

@@ -100,8 +100,7 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   std::vector<uint32_t> rows(static_cast<size_t>(num_rows * words));
   a.Fill(0, num_rows, rows.data(), words);
   const std::vector<uint32_t> mask = RowMasks(layout, words);
-  std::vector<const int32_t*> corr(static_cast<size_t>(CeilDiv(num_rows, kMr) * kMr), nullptr);
-  const bool any = a.Corrections(0, num_rows, CorrectionBuffer(num_rows * n).data(), corr.data());
+  const int32_t* const* corr = RowCorrections(a, 0, num_rows, CeilDiv(num_rows, kMr) * kMr, n);
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t tiles_per_item = std::max<int64_t>(1, tiles / want_items);
@@ -116,7 +115,7 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
         const int valid = static_cast<int>(std::min<int64_t>(kMr, num_rows - r0));
         count(rows.data() + r0 * words, valid, b + t * kNr * words, cols, words, mask.data(),
               counts);
-        epilogue(transform, r0, valid, t * kNr, counts, any ? corr.data() + r0 : nullptr);
+        epilogue(transform, r0, valid, t * kNr, counts, corr ? corr + r0 : nullptr);
       }
     }
   });
@@ -152,8 +151,7 @@ void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
                 static_cast<size_t>((n - full_groups * kMr) * kw64) * sizeof(uint64_t));
   }
   // Zero-padding corrections of every row, once (not once per block of columns).
-  std::vector<const int32_t*> corr(static_cast<size_t>(row_tiles * kNr), nullptr);
-  const bool any = a.Corrections(0, num_rows, CorrectionBuffer(num_rows * n).data(), corr.data());
+  const int32_t* const* corr = RowCorrections(a, 0, num_rows, row_tiles * kNr, n);
 
   const int64_t col_blocks = CeilDiv(n, kNr);
   const TileFn tile = SelectTileFn(ActiveIsa());
@@ -173,7 +171,7 @@ void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
       const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
       epilogue(transform, m0 + r0, valid, n0, block + r0 * kNr,
-               any ? corr.data() + m0 + r0 : nullptr);
+               corr ? corr + m0 + r0 : nullptr);
     }
   });
 }
@@ -266,7 +264,6 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
     const int64_t padded_rows = CeilDiv(rows, kMr) * kMr;
     // Per-thread buffers, reused across items and calls (no allocation in the steady state).
     thread_local std::vector<uint64_t> ablock;
-    thread_local std::vector<const int32_t*> corr;
     // A rows: read in place when possible (the whole kMr-row groups), else copied into ablock.
     // The copy is zero-padded to a multiple of kMr rows.
     const auto* direct = reinterpret_cast<const uint64_t*>(a.Direct(m0));
@@ -280,15 +277,14 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       return r0 < direct_rows ? direct + r0 * kw64 : ablock.data() + (r0 - direct_rows) * kw64;
     };
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
-    corr.assign(static_cast<size_t>(padded_rows), nullptr);
-    const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
+    const int32_t* const* corr = RowCorrections(a, m0, rows, padded_rows, n);
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;
       for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
         const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
         tile(a_rows(r0), btile, kw64, counts, /*transposed=*/false);
-        epilogue(transform, m0 + r0, valid, t * kNr, counts, any ? corr.data() + r0 : nullptr);
+        epilogue(transform, m0 + r0, valid, t * kNr, counts, corr ? corr + r0 : nullptr);
       }
     }
   });

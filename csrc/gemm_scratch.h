@@ -28,6 +28,19 @@ inline std::vector<int32_t>& CorrectionBuffer(int64_t size) {
   return buffer;
 }
 
+// Zero-padding corrections of rows [m0, m0 + rows) of `a` for n channels (RowSource::
+// Corrections) in this thread's buffers, valid until its next call: `padded` >= rows pointers
+// (row r's [n] ints or nullptr), or nullptr when no row has one. A work item uses those of the
+// thread that runs it; corrections made once per call before the items (on the calling thread)
+// stay valid while the items read them.
+inline const int32_t* const* RowCorrections(const RowSource& a, int64_t m0, int64_t rows,
+                                             int64_t padded, int64_t n) {
+  thread_local std::vector<const int32_t*> corr;
+  corr.assign(static_cast<size_t>(padded), nullptr);
+  const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
+  return any ? corr.data() : nullptr;
+}
+
 // 64-byte aligned allocations, for buffers read and written with aligned 512-bit accesses.
 template <typename T>
 struct AlignedAllocator {
