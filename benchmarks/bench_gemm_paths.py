@@ -5,8 +5,9 @@ operands, float32 output) with each ISA of ``--isas`` in turn, alternating the I
 ``--rounds`` rounds in one process (so slow drifts of a shared machine hit both), and prints
 the median of the rounds' medians, the ratio of the first ISA's time to the others', and the
 path the driver takes with each (``gemm_path``). The thresholds of the AMX paths
-(``kAmxMinRows``, ``kAmxMinChannels``, ``kAmxStreamMinRows``, ``kAmxStreamMinChannels`` in
-csrc/gemm_driver.cc) were read off this table.
+(``kAmxMinRows``, ``kAmxMinChannels``, ``kAmxStreamMinRows``, ``kAmxStreamMinChannels``,
+``kAmxStreamMinOutputs`` in csrc/gemm_driver.cc) were read off this table, with one thread and
+with ``--threads all``.
 Runs on the current Keras backend (JAX or TensorFlow); ``--threads 1`` pins one CPU. Usage::
 
     KERAS_BACKEND=jax python benchmarks/bench_gemm_paths.py               # avx512 vs amx
