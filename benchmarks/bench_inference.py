@@ -8,7 +8,9 @@ model with its quantized kernels stored, so no call re-quantizes latent kernels,
 program like the converted model (on TensorFlow, the plain float model runs as Keras leaves it
 on CPU: without XLA). Runs every
 requested backend in its own process (the Keras backend is fixed per process) and prints one
-Markdown table.
+Markdown table. JAX workers start with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` raised (unless already set), as `bench_kernels.py`'s do: otherwise a
+JAX process may page-fault XLA's large buffers in on every call.
 
 Usage::
 
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import warnings
+from collections.abc import Mapping
 
 DEFAULT_RUNS = [("binarynet_mlp_2048", 1), ("binarynet_mlp_2048", 32), ("binarynet_cnn", 1),
                 ("binarynet_cnn", 32), ("xnornet", 1), ("birealnet18", 1)]
@@ -107,11 +110,30 @@ def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict
     return rows
 
 
+def worker_env(backend: str, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a worker process for ``backend``: ``base`` plus the backend, and for
+    JAX glibc's mmap and trim thresholds raised to 1 GiB unless ``base`` sets them.
+
+    Large blocks then stay on glibc's heap (as in bench_kernels.py). Otherwise, in some JAX
+    processes, XLA's buffers come from fresh mmaps and are page-faulted in on every call, in
+    either model (Bi-Real-18, 2-core Xeon VM: its float model at batch 1 took 54-63 ms in such
+    processes, 35-40 ms with these set; the binary model at batch 8, 52-57 ms against 37-45).
+    TensorFlow reuses its buffers; with these set its binary Bi-Real-18 measured 6-9% slower,
+    so its workers keep glibc's defaults.
+    """
+    env = dict(base, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    if backend == "jax":
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 30))
+        env.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
+    return env
+
+
 def combine_trials(trials: list[list[dict]]) -> list[dict]:
     """One row per (backend, model, batch) from several worker processes: the medians of the
     times and of the per-process speed-ups, with the speed-ups' range. Each process measures
-    its float and binary models side by side; the spread between processes (a JAX process
-    can be 30-40% slower throughout, both models alike) is why there are several."""
+    its float and binary models side by side; the spread between processes is why there are
+    several (it was 30-40% on JAX, both models alike, before the workers kept large blocks on
+    glibc's heap; see main)."""
     combined = []
     for group in zip(*trials, strict=True):
         if len({(r["backend"], r["model"], r["batch"]) for r in group}) != 1:
@@ -171,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         command += ["--models", *sorted({m for m, _ in runs})] if args.models else []
         command += ["--batches", *map(str, args.batches)] if args.batches else []
         command += ["--quick"] if args.quick else []
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        env = worker_env(backend, os.environ)
         trials = []
         for _ in range(args.trials):
             result = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True,

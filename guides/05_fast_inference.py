@@ -110,7 +110,9 @@ print(f"converted-model test accuracy: {np.mean(binary_logits.argmax(-1) == y_te
 #
 # `inference.compare_speed` times `predict_on_batch` of both models (median over repeats, after
 # a compiling warm-up) and re-checks agreement. The numbers depend on the machine and its load;
-# these guides are rendered on a shared 2-core CPU.
+# these guides are rendered on a shared 2-core CPU. On JAX, start Python with glibc's
+# `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` raised for steady times (README,
+# "Fast inference").
 
 # %%
 rows = []

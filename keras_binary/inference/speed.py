@@ -42,6 +42,9 @@ def compare_speed(model: keras.Model, x: Any, converted: keras.Model | None = No
     Returns a dict with ``float_ms``, ``binary_ms``, ``speedup`` (float / binary),
     ``agree`` (all outputs within ``rtol``/``atol`` relative to the largest output),
     ``max_abs_diff`` and ``argmax_agreement`` (fraction of rows with the same top class).
+
+    On JAX's CPU backend the times can include page faults of XLA's buffers, from one process
+    to the next; see the README's "Fast inference" for the glibc settings that avoid them.
     """
     fast = converted if converted is not None else convert(model, warn=False)
     float_ms, expected = time_predict(model, x, repeats, warmup)

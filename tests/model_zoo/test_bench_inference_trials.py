@@ -1,5 +1,6 @@
-"""bench_inference.py --trials: rows of several worker processes are combined into medians and
-a speed-up range (the rows here are made-up numbers, not measurements)."""
+"""bench_inference.py's helpers: --trials combines rows of several worker processes into
+medians and a speed-up range (the rows here are made-up numbers, not measurements), and each
+backend's worker gets its environment."""
 
 from __future__ import annotations
 
@@ -44,3 +45,15 @@ def test_combine_trials_rejects_trials_with_different_rows(bench):
 
 def test_single_trial_table_has_no_range_column(bench):
     assert "range" not in bench.table([_row("a", 2.0, 1.0)])
+
+
+def test_worker_env_keeps_large_blocks_on_the_heap_for_jax_only(bench):
+    base = {"PATH": "/bin", "MALLOC_TRIM_THRESHOLD_": "4096"}
+    jax_env = bench.worker_env("jax", base)
+    assert jax_env["KERAS_BACKEND"] == "jax" and jax_env["PATH"] == "/bin"
+    assert jax_env["MALLOC_MMAP_THRESHOLD_"] == str(1 << 30)
+    assert jax_env["MALLOC_TRIM_THRESHOLD_"] == "4096"  # a value the caller set is kept
+    tf_env = bench.worker_env("tensorflow", {"PATH": "/bin"})
+    assert tf_env["KERAS_BACKEND"] == "tensorflow"
+    assert "MALLOC_MMAP_THRESHOLD_" not in tf_env and "MALLOC_TRIM_THRESHOLD_" not in tf_env
+    assert base == {"PATH": "/bin", "MALLOC_TRIM_THRESHOLD_": "4096"}  # not modified
