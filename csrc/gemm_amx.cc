@@ -103,7 +103,6 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   nchunks = std::clamp<int64_t>(CeilDiv(want_items, mblocks), nchunks, col_tiles);
   const int64_t tiles_per_chunk = CeilDiv(col_tiles, nchunks);
   nchunks = CeilDiv(col_tiles, tiles_per_chunk);
-  const EpilogueFn epilogue = SelectEpilogueFn(Isa::kAvx512);
   const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kKChunk));  // even chunks of <= kKChunk
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
@@ -147,7 +146,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
         EmitDotBlock(dots.data() + ((t - t0) * kPairs + g) * kDotBlock,
                      a_ones.data() + g * kPairRows, w.ones.data() + (t - t0) * kBlockCols,
-                     pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
+                     pair_rows, transform, m0 + g * kPairRows, t * kBlockCols,
                      corr ? corr + g * kPairRows : nullptr);
       }
     }

@@ -41,7 +41,6 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t per_chunk = std::max<int64_t>(1, col_tiles * mblocks / want_items);
   const int64_t nchunks = CeilDiv(col_tiles, per_chunk);
-  const EpilogueFn epilogue = SelectEpilogueFn(Isa::kAvx512);
   const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kWeightChunkWords));
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
@@ -82,7 +81,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
       for (int64_t g = 0; g < pairs; ++g) {
         const int64_t pair_rows = std::min(kPairRows, rows - g * kPairRows);
         EmitDotBlock(dots.data() + g * kDotBlock, a_ones.data() + g * kPairRows, b_ones,
-                     pair_rows, epilogue, transform, m0 + g * kPairRows, t * kBlockCols,
+                     pair_rows, transform, m0 + g * kPairRows, t * kBlockCols,
                      corr ? corr + g * kPairRows : nullptr);
       }
     }

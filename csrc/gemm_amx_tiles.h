@@ -4,8 +4,9 @@
 //
 // Bits are expanded to 0/1 bytes, not +-1: the products then count the positions where both
 // operands have a 1 bit, dot = popcount(a & b), and popcount(a ^ b) = popcount(a) +
-// popcount(b) - 2 * dot, exact, with padding bits zero in both. The counts go through the usual
-// output transform and corrections, so results are the popcount kernels' bit for bit. (On the
+// popcount(b) - 2 * dot, exact, with padding bits zero in both. The output transform takes the
+// dots directly (EmitDotBlock: the same int32 accumulators, then the usual corrections and
+// float steps), so results are the popcount kernels' bit for bit. (On the
 // Sapphire Rapids class VM measured, TDPBSSD with random +-1 bytes took 15-25% longer than with
 // random 0/1 bytes, the same working sets (benchmarks/amx_tile_rate.cc): the tile unit's rate
 // depends on the data; the AMX paths got 1.05-1.10x faster, C++ harness, five alternated runs.)
@@ -26,6 +27,7 @@
 #include "gemm_driver.h"
 #include "kb_common.h"
 #include "output_transform.h"
+#include "output_transform_avx512.h"
 
 namespace kb {
 namespace amx {
@@ -201,32 +203,46 @@ __attribute__((target("amx-tile"))) inline void LoadTileConfig() {
 
 __attribute__((target("amx-tile"))) inline void ReleaseTiles() { _tile_release(); }
 
-// Dot products -> popcounts, in place: count[r][c] = a_ones[r] + b_ones[c] - 2 * dot[r][c]
-// (popcount(a ^ b) from popcount(a & b); a_ones: the block's 32 rows, b_ones: its 32 channels).
-__attribute__((target("avx512f"))) inline void DotsToCounts(int32_t* block, const int32_t* a_ones,
-                                                            const int32_t* b_ones) {
-  const __m512i b_lo = _mm512_loadu_si512(b_ones), b_hi = _mm512_loadu_si512(b_ones + 16);
-  for (int64_t r = 0; r < kPairRows; ++r) {
-    const __m512i a = _mm512_set1_epi32(a_ones[r]);
-    int32_t* row = block + r * kBlockCols;
-    const __m512i lo = _mm512_load_si512(row), hi = _mm512_load_si512(row + 16);
-    _mm512_store_si512(row, _mm512_sub_epi32(_mm512_add_epi32(a, b_lo), _mm512_add_epi32(lo, lo)));
-    _mm512_store_si512(row + 16,
-                       _mm512_sub_epi32(_mm512_add_epi32(a, b_hi), _mm512_add_epi32(hi, hi)));
+// acc = k - 2 * popcount(a ^ b) of 16 channels of a dot block's row, from the AMX dot
+// popcount(a & b): popcount(a ^ b) = a_ones + b_ones - 2 * dot, so acc = 4 * dot + (k - 2 *
+// a_ones[r]) - 2 * b_ones[c] (exact in int32).
+struct AccFromDots {
+  const int32_t* dots;  // [kPairRows][kBlockCols]
+  const int32_t* a_ones;
+  __m512i col_term[2];  // -2 * b_ones of the block's two halves
+  int32_t k;
+  __attribute__((target("avx512f"))) __m512i operator()(int r, int h) const {
+    const __m512i dot = _mm512_load_si512(dots + r * kBlockCols + h * 16);
+    const __m512i row_term = _mm512_set1_epi32(k - 2 * a_ones[r]);
+    // maskz with a full mask: GCC 12 flags the unmasked shift's undefined source lanes.
+    const __m512i four_dot = _mm512_maskz_slli_epi32(0xffff, dot, 2);
+    return _mm512_add_epi32(_mm512_add_epi32(four_dot, row_term), col_term[h]);
   }
-}
+};
 
-// A kernel call's block of dots, rows [0, rows) of 32 rows x 32 channels, turned into counts
-// (DotsToCounts) and through the output transform: block row r is output row m0 + r (corr: its
-// corrections, or nullptr), channels from n0.
-inline void EmitDotBlock(int32_t* block, const int32_t* a_ones, const int32_t* b_ones,
-                         int64_t rows, const EpilogueFn epilogue, const OutputTransform& transform,
-                         int64_t m0, int64_t n0, const int32_t* const* corr) {
-  DotsToCounts(block, a_ones, b_ones);
+// A kernel call's block of dots, rows [0, rows) of 32 rows x 32 channels, through the output
+// transform: block row r is output row m0 + r (corr: its corrections, or nullptr), channels
+// from n0. A block cut by the end of N is turned into popcounts in place for the plain version.
+__attribute__((target("avx512f"))) inline void EmitDotBlock(
+    int32_t* block, const int32_t* a_ones, const int32_t* b_ones, int64_t rows,
+    const OutputTransform& transform, int64_t m0, int64_t n0, const int32_t* const* corr) {
+  if (transform.n - n0 >= kBlockCols) {
+    AccFromDots acc{block, a_ones, {}, static_cast<int32_t>(transform.k)};
+    for (int h = 0; h < 2; ++h) {
+      const __m512i b = _mm512_loadu_si512(b_ones + h * 16);
+      acc.col_term[h] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_add_epi32(b, b));
+    }
+    return ApplyRowsAvx512(transform, m0, static_cast<int>(rows), n0, corr, acc);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < kBlockCols; ++c) {
+      int32_t& v = block[r * kBlockCols + c];
+      v = a_ones[r] + b_ones[c] - 2 * v;
+    }
+  }
   for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
     const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
-    epilogue(transform, m0 + r0, valid, n0, block + r0 * kBlockCols,
-             corr ? corr + r0 : nullptr);
+    transform.Apply(m0 + r0, valid, n0, block + r0 * kBlockCols, corr ? corr + r0 : nullptr);
   }
 }
 

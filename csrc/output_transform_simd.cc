@@ -2,42 +2,34 @@
 // is kNr = 32 channels: acc = k - 2 * count - corr in int32, y = float(acc) * scale + bias,
 // then y is stored and/or its sign bits (y < 0) become one packed output word.
 #include "output_transform.h"
+#include "output_transform_avx512.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 namespace kb {
 
+namespace {
+
+// acc = k - 2 * count for 16 channels of a popcount tile row.
+struct AccFromCounts {
+  const int32_t* counts;
+  __m512i k;
+  __attribute__((target("avx512f"))) __m512i operator()(int r, int h) const {
+    const __m512i count = _mm512_loadu_si512(counts + r * kNr + h * 16);
+    return _mm512_sub_epi32(k, _mm512_add_epi32(count, count));
+  }
+};
+
+}  // namespace
+
 __attribute__((target("avx512f"))) void ApplyAvx512(const OutputTransform& t, int64_t m0,
                                                     int valid_rows, int64_t n0,
                                                     const int32_t* counts,
                                                     const int32_t* const* corr) {
   if (t.n - n0 < kNr) return t.Apply(m0, valid_rows, n0, counts, corr);
-  constexpr int kLanes = 16;
-  const __m512i k = _mm512_set1_epi32(static_cast<int>(t.k));
-  const __m512 zero = _mm512_setzero_ps();
-  __m512 scale[2], bias[2];
-  for (int h = 0; h < 2; ++h) {
-    scale[h] = _mm512_loadu_ps(t.scale + n0 + h * kLanes);
-    bias[h] = _mm512_loadu_ps(t.bias + n0 + h * kLanes);
-  }
-  const int64_t nw = CeilDiv(t.n, 32);
-  for (int r = 0; r < valid_rows; ++r) {
-    const int64_t m = m0 + r;
-    const int32_t* c = corr ? corr[r] : nullptr;
-    uint32_t word = 0;
-    for (int h = 0; h < 2; ++h) {
-      const __m512i count = _mm512_loadu_si512(counts + r * kNr + h * kLanes);
-      __m512i acc = _mm512_sub_epi32(k, _mm512_add_epi32(count, count));
-      if (c) acc = _mm512_sub_epi32(acc, _mm512_loadu_si512(c + n0 + h * kLanes));
-      // maskz with a full mask is plain vcvtdq2ps (GCC 12 warns on the unmasked intrinsic).
-      const __m512 accf = _mm512_maskz_cvtepi32_ps(0xffff, acc);
-      const __m512 y = _mm512_add_ps(_mm512_mul_ps(accf, scale[h]), bias[h]);
-      if (t.out_float) _mm512_storeu_ps(t.out_float + m * t.n + n0 + h * kLanes, y);
-      word |= static_cast<uint32_t>(_mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ)) << (h * kLanes);
-    }
-    if (t.out_packed) t.out_packed[m * nw + n0 / 32] = word;
-  }
+  ApplyRowsAvx512(t, m0, valid_rows, n0, corr,
+                  AccFromCounts{counts, _mm512_set1_epi32(static_cast<int>(t.k))});
 }
 
 __attribute__((target("avx2"))) void ApplyAvx2(const OutputTransform& t, int64_t m0,
