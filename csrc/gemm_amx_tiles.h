@@ -240,10 +240,7 @@ __attribute__((target("avx512f"))) inline void EmitDotBlock(
       v = a_ones[r] + b_ones[c] - 2 * v;
     }
   }
-  for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
-    const int valid = static_cast<int>(std::min<int64_t>(kMr, rows - r0));
-    transform.Apply(m0 + r0, valid, n0, block + r0 * kBlockCols, corr ? corr + r0 : nullptr);
-  }
+  transform.Apply(m0, static_cast<int>(rows), n0, block, corr);  // rows of kBlockCols = kNr
 }
 
 // Rows [m0, m0 + rows) of `a` as whole 64-bit words (kw64 per row) for ExpandRowChunk, which
