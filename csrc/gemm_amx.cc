@@ -118,7 +118,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
     const uint32_t* src = RowsForExpansion(a, m0, rows, kBlockRows, words, kw64, &stride);
     arows.resize(static_cast<size_t>(kBlockRows / 16 * k_chunk * kTileBytes));
     a_ones.assign(kBlockRows, 0);
-    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(kBlockRows, kMr) * kMr, n);
+    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(kBlockRows, kMr) * kMr);
 
     // Dots of (channel block t, row pair g) at dots + ((t - t0) * kPairs + g) * kDotBlock.
     // K is swept in chunks: the rows' chunk is expanded into a buffer that stays in L1 while the

@@ -59,7 +59,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
     arows.resize(static_cast<size_t>(padded / 16 * kw64 * kTileBytes));
     a_ones.assign(static_cast<size_t>(padded), 0);
     ExpandRowChunk(src, stride, padded, 0, kw64, arows.data(), a_ones.data());
-    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(padded, kMr) * kMr, n);
+    const int32_t* const* corr = RowCorrections(a, m0, rows, CeilDiv(padded, kMr) * kMr);
     const int64_t pairs = padded / kPairRows;
     dots.resize(static_cast<size_t>(pairs * kDotBlock));
     btiles.resize(static_cast<size_t>(2 * k_chunk * kTileBytes));

@@ -100,7 +100,7 @@ void RunFewRows(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   std::vector<uint32_t> rows(static_cast<size_t>(num_rows * words));
   a.Fill(0, num_rows, rows.data(), words);
   const std::vector<uint32_t> mask = RowMasks(layout, words);
-  const int32_t* const* corr = RowCorrections(a, 0, num_rows, CeilDiv(num_rows, kMr) * kMr, n);
+  const int32_t* const* corr = RowCorrections(a, 0, num_rows, CeilDiv(num_rows, kMr) * kMr);
   const int64_t tiles = CeilDiv(n, kNr);
   const int64_t want_items = 4 * std::max(sched.num_threads, 1);
   const int64_t tiles_per_item = std::max<int64_t>(1, tiles / want_items);
@@ -151,7 +151,7 @@ void RunSwapped(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
                 static_cast<size_t>((n - full_groups * kMr) * kw64) * sizeof(uint64_t));
   }
   // Zero-padding corrections of every row, once (not once per block of columns).
-  const int32_t* const* corr = RowCorrections(a, 0, num_rows, row_tiles * kNr, n);
+  const int32_t* const* corr = RowCorrections(a, 0, num_rows, row_tiles * kNr);
 
   const int64_t col_blocks = CeilDiv(n, kNr);
   const TileFn tile = SelectTileFn(ActiveIsa());
@@ -277,7 +277,7 @@ void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, cons
       return r0 < direct_rows ? direct + r0 * kw64 : ablock.data() + (r0 - direct_rows) * kw64;
     };
     // Zero-padding corrections of the block's rows ([n] ints each, or nullptr), padded to kMr.
-    const int32_t* const* corr = RowCorrections(a, m0, rows, padded_rows, n);
+    const int32_t* const* corr = RowCorrections(a, m0, rows, padded_rows);
     alignas(64) int32_t counts[kMr * kNr];
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t* btile = bpanels + t * kPanelsPerTile * kw64 * kPanel;

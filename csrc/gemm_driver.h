@@ -41,11 +41,10 @@ class RowSource {
     return nullptr;
   }
   // Zero-padding corrections of rows [m0, m0 + rows): corr[r] is [n] ints subtracted from row
-  // m0 + r's counts, or nullptr; scratch holds rows * n ints for them. True if any row has one.
-  virtual bool Corrections(int64_t m0, int64_t rows, int32_t* scratch,
-                           const int32_t** corr) const {
+  // m0 + r's counts (owned by the source, valid while it lives), or nullptr. True if any row
+  // has one.
+  virtual bool Corrections(int64_t m0, int64_t rows, const int32_t** corr) const {
     (void)m0;
-    (void)scratch;
     for (int64_t r = 0; r < rows; ++r) corr[r] = nullptr;
     return false;
   }

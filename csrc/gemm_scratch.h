@@ -18,26 +18,16 @@ inline std::vector<uint32_t> RowMasks(const RowLayout& layout, int64_t size) {
   return masks;
 }
 
-// This thread's room for zero-padding corrections (rows x n ints, up to the output's size),
-// reused across calls: only the rows that get a correction are written, so a fresh zero-filled
-// vector per call (1 MB at 64 x 4096 outputs) was pure cost for a matmul. Work items use the
-// buffer of the thread that runs them.
-inline std::vector<int32_t>& CorrectionBuffer(int64_t size) {
-  thread_local std::vector<int32_t> buffer;
-  buffer.resize(static_cast<size_t>(size));
-  return buffer;
-}
-
-// Zero-padding corrections of rows [m0, m0 + rows) of `a` for n channels (RowSource::
-// Corrections) in this thread's buffers, valid until its next call: `padded` >= rows pointers
-// (row r's [n] ints or nullptr), or nullptr when no row has one. A work item uses those of the
-// thread that runs it; corrections made once per call before the items (on the calling thread)
-// stay valid while the items read them.
+// Zero-padding corrections of rows [m0, m0 + rows) of `a` (RowSource::Corrections), in this
+// thread's buffer, valid until its next call: `padded` >= rows pointers (row r's [n] ints or
+// nullptr), or nullptr when no row has one. A work item uses those of the thread that runs it;
+// corrections made once per call before the items (on the calling thread) stay valid while the
+// items read them.
 inline const int32_t* const* RowCorrections(const RowSource& a, int64_t m0, int64_t rows,
-                                             int64_t padded, int64_t n) {
+                                             int64_t padded) {
   thread_local std::vector<const int32_t*> corr;
   corr.assign(static_cast<size_t>(padded), nullptr);
-  const bool any = a.Corrections(m0, rows, CorrectionBuffer(rows * n).data(), corr.data());
+  const bool any = a.Corrections(m0, rows, corr.data());
   return any ? corr.data() : nullptr;
 }
 

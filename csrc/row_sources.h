@@ -38,18 +38,23 @@ class ConvPatches : public RowSource {
  public:
   ConvPatches(const uint32_t* x, const uint32_t* kernel, const ConvGeometry& g);
   void Fill(int64_t m0, int64_t rows, uint32_t* dst, int64_t dst_words) const override;
-  bool Corrections(int64_t m0, int64_t rows, int32_t* scratch,
-                   const int32_t** corr) const override;
+  bool Corrections(int64_t m0, int64_t rows, const int32_t** corr) const override;
 
  private:
-  // The correction of the output pixel whose top-left tap is at (y0, x0), into scratch ([n]
-  // ints), or nullptr when every tap is inside.
-  const int32_t* CorrectionAt(int64_t y0, int64_t x0, int32_t* scratch) const;
+  // With zero padding: the corrections, one per border class. An output row's class is that of
+  // its row (which kernel rows fall outside the input) times that of its column; class 0 (every
+  // tap inside) has none. Built once per call, so a row's correction is a lookup, whichever
+  // work item asks for it.
+  void BuildCorrections(const uint32_t* kernel);
 
   const uint32_t* x_;
   ConvGeometry g_;
   RowLayout layout_;
-  std::vector<int32_t> tap_sums_;  // [k_h * k_w][out_channels]: sum_c w[o, tap, c] in +-1
+  std::vector<int32_t> y_class_;  // [out_h]: class of each output row
+  std::vector<int32_t> x_class_;  // [out_w]: class of each output column
+  int64_t x_classes_ = 0;
+  // [y class][x class][out_channels]: sum over the taps outside of sum_c w[o, tap, c] in +-1.
+  std::vector<int32_t> corrections_;
 };
 
 }  // namespace kb

@@ -62,6 +62,13 @@ def test_conv2d(case, padding, pad_value):
     checks.check_conv2d(case, padding, pad_value)
 
 
+@pytest.mark.parametrize("pad_value", ["one", "zero"])
+def test_conv2d_kernel_wider_than_input(pad_value):
+    # The dilated kernel (9 x 5) covers more than the 3 x 2 input, so taps fall outside on both
+    # sides of every output pixel, in a different combination for each.
+    checks.check_conv2d((2, 3, 2, 40, 5, 3, 9, (1, 1), (2, 2)), "same", pad_value)
+
+
 def test_packed_chaining_between_layers():
     rng = np.random.default_rng(5)
     x, w1, w2 = (npr.random_pm(rng, s) for s in [(6, 50), (40, 50), (3, 40)])
