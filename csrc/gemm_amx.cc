@@ -133,12 +133,18 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
       const int64_t steps = std::min(k_chunk, kw64 - k0);
       ExpandRowChunk(src, stride, kBlockRows, k0, steps, arows.data(), a_ones.data());
       const int64_t a_half = steps * kTileBytes;
-      for (int64_t t = t0; t < t1; ++t) {
-        for (int64_t g = 0; g < pairs; ++g) {
-          DotBlock(arows.data() + 2 * g * a_half, a_half,
-                   w.tiles.data() + 2 * (t - t0) * half + k0 * kTileBytes, half, steps, k0 == 0,
-                   dots.data() + ((t - t0) * kPairs + g) * kDotBlock);
-        }
+      // The chunk's kernel calls, chained (DotBlock): block i = (t - t0) * pairs + g.
+      const int64_t blocks = (t1 - t0) * pairs;
+      const auto a_at = [&](int64_t i) { return arows.data() + 2 * (i % pairs) * a_half; };
+      const auto b_at = [&](int64_t i) {
+        return w.tiles.data() + 2 * (i / pairs) * half + k0 * kTileBytes;
+      };
+      for (int64_t i = 0; i < blocks; ++i) {
+        const int64_t t = t0 + i / pairs, g = i % pairs;
+        const bool chained = i + 1 < blocks;
+        DotBlock(a_at(i), a_half, b_at(i), half, steps, k0 == 0,
+                 dots.data() + ((t - t0) * kPairs + g) * kDotBlock, i > 0,
+                 chained ? a_at(i + 1) : nullptr, chained ? b_at(i + 1) : nullptr);
       }
     }
     for (int64_t t = t0; t < t1; ++t) {

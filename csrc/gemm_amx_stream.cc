@@ -73,9 +73,15 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
           ExpandWeightChunk(b, n, words, mask.data(), 2 * t + h, k0, steps,
                             btiles.data() + h * steps * kTileBytes, b_ones + 16 * h);
         }
+        // Chained (DotBlock): each call loads the next row pair's first A tiles from L2.
+        const auto a_at = [&](int64_t g) {
+          return arows.data() + (2 * g * kw64 + k0) * kTileBytes;
+        };
         for (int64_t g = 0; g < pairs; ++g) {
-          DotBlock(arows.data() + (2 * g * kw64 + k0) * kTileBytes, a_half, btiles.data(),
-                   steps * kTileBytes, steps, k0 == 0, dots.data() + g * kDotBlock);
+          const bool chained = g + 1 < pairs;
+          DotBlock(a_at(g), a_half, btiles.data(), steps * kTileBytes, steps, k0 == 0,
+                   dots.data() + g * kDotBlock, g > 0, chained ? a_at(g + 1) : nullptr,
+                   chained ? btiles.data() : nullptr);
         }
       }
       for (int64_t g = 0; g < pairs; ++g) {
