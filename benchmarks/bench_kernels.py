@@ -5,15 +5,16 @@ activations stay packed), float32 output. "pack+bin ms" also packs the float32 i
 inside the same compiled call. Speed-up = float32 ms / binary ms. On TensorFlow the float32 op
 is timed both with oneDNN (TF's default on CPU, no XLA) and under XLA (jit_compile=True), and
 the faster is the baseline ("f32 op"); the binary ops run under XLA there, as in the models
-`keras_binary.inference.convert` returns. Weights are packed once,
-outside the timed call, in both columns. Runs one subprocess per (backend, threads) setting,
-since thread counts are fixed at start-up, and prints one table. A "1"-thread worker is also
-pinned to one CPU (`os.sched_setaffinity`): XLA's CPU matmul on JAX ignores the thread flags
-and would otherwise use every core for the float32 column. Below the table, the per-call cost
-of a compiled function that does almost nothing (the binary column's route) on each setting:
-TensorFlow's is ~10x JAX's, which is most of its time for the smaller ops. ``--isas`` times
-the binary columns once per kernel ISA (e.g. ``avx512 amx``: the popcount kernel and the AMX
-path, same process, same float32 baseline); by default, the library's own choice. Usage::
+`keras_binary.inference.convert` returns. Weights are packed once, outside the timed call, in
+both columns. Each op is compiled and then called for 0.5 s before its timed calls, so every
+column is its steady state. Runs one subprocess per (backend, threads) setting, since thread
+counts are fixed at start-up, and prints one table. A "1"-thread worker is also pinned to one
+CPU (`os.sched_setaffinity`): XLA's CPU matmul on JAX ignores the thread flags and would
+otherwise use every core for the float32 column. Below the table, the per-call cost of a
+compiled function that does almost nothing (the binary column's route) on each setting:
+TensorFlow's is ~10x JAX's, which is most of its time for the smaller ops. ``--isas`` times the
+binary columns once per kernel ISA (e.g. ``avx512 amx``: the popcount kernel and the AMX path,
+same process, same float32 baseline); by default, the library's own choice. Usage::
 
     python benchmarks/bench_kernels.py                 # jax and tensorflow, 1 and all threads
     python benchmarks/bench_kernels.py --backends jax --threads 1 --reps 3
@@ -36,8 +37,17 @@ GEMMS = [(12544, 2304, 256), (3136, 576, 64), (64, 4096, 4096)]
 CONVS = [(1, 56, 64, 64, 3), (1, 28, 128, 128, 3), (1, 14, 256, 256, 3), (8, 14, 256, 256, 3)]
 
 
-def _median_ms(fn, reps: int) -> float:
-    fn()  # compile and warm up
+def _median_ms(fn, reps: int, warmup_s: float = 0.5) -> float:
+    """Median of ``reps`` timed calls of ``fn``, after a warm-up: the first call (compilation),
+    then calls until ``warmup_s`` seconds have passed. The steady state is what a model serving
+    many calls sees. On TensorFlow a compiled function's first 10-20 calls after compiling run
+    slower (binary GEMM 12544x2304x256, three processes: 7.1-7.4 ms for the first, settling at
+    4.8-5.2 ms; on JAX within 2-3 calls), and ``reps`` calls straight after the first timed that
+    transient."""
+    fn()  # compile
+    t_end = time.perf_counter() + warmup_s
+    while time.perf_counter() < t_end:
+        fn()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
