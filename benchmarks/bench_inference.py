@@ -2,7 +2,8 @@
 
 For each zoo model (random weights drawn with a fixed seed, so every run and trial times the
 same model; the float model and the converted model share them) and
-batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`,
+batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`
+(each model warmed up for half a second of calls first, so the times are steady-state ones),
 and checks that the predictions agree. "frozen float" is the stricter float baseline: the same
 model with its quantized kernels stored, so no call re-quantizes latent kernels, run as one XLA
 program like the converted model (on TensorFlow, the plain float model runs as Keras leaves it

@@ -108,11 +108,11 @@ print(f"converted-model test accuracy: {np.mean(binary_logits.argmax(-1) == y_te
 # %% [markdown]
 # ## Speed
 #
-# `inference.compare_speed` times `predict_on_batch` of both models (median over repeats, after
-# a compiling warm-up) and re-checks agreement. The numbers depend on the machine and its load;
-# these guides are rendered on a shared 2-core CPU. On JAX, start Python with glibc's
-# `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` raised for steady times (README,
-# "Fast inference").
+# `inference.compare_speed` times `predict_on_batch` of both models (median over repeats, after a
+# warm-up: the compiling call, then calls for half a second) and re-checks agreement. The numbers
+# depend on the machine and its load; these guides are rendered on a shared 2-core CPU. On JAX,
+# start Python with glibc's `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` raised for
+# steady times (README, "Fast inference").
 
 # %%
 rows = []

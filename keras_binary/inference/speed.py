@@ -19,12 +19,26 @@ import numpy as np
 from keras_binary.inference.convert import convert
 
 
-def time_predict(model: keras.Model, x: Any, repeats: int = 10, warmup: int = 2):
-    """(median milliseconds of ``model.predict_on_batch(x)``, its last output)."""
+def time_predict(model: keras.Model, x: Any, repeats: int = 10, warmup: int = 2,
+                 warmup_seconds: float = 0.5) -> tuple[float, np.ndarray]:
+    """(median milliseconds of ``model.predict_on_batch(x)``, its last output).
+
+    Before the ``repeats`` timed calls, ``model`` is called ``warmup`` times (at least once: the
+    first call compiles) and then until ``warmup_seconds`` have passed since the first call
+    ended: the first calls after compiling run slower on both backends (a converted Bi-Real-18
+    at batch 1: 8-14 ms for the first few, settling at 6-7 ms), and a few timed calls straight
+    after compiling would time that transient rather than the steady state.
+    """
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, got {repeats!r}")
-    for _ in range(max(warmup, 1)):  # the first call compiles
+    if not isinstance(warmup_seconds, (int, float)) or not warmup_seconds >= 0:
+        raise ValueError(f"warmup_seconds must be a number >= 0, got {warmup_seconds!r}")
+    y = model.predict_on_batch(x)  # compiles
+    end = time.perf_counter() + warmup_seconds
+    calls = 1
+    while calls < warmup or time.perf_counter() < end:
         y = model.predict_on_batch(x)
+        calls += 1
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -35,20 +49,22 @@ def time_predict(model: keras.Model, x: Any, repeats: int = 10, warmup: int = 2)
 
 def compare_speed(model: keras.Model, x: Any, converted: keras.Model | None = None,
                   repeats: int = 10, warmup: int = 2, rtol: float = 1e-3,
-                  atol: float = 1e-3) -> dict[str, Any]:
+                  atol: float = 1e-3, warmup_seconds: float = 0.5) -> dict[str, Any]:
     """Median batch latency of ``model`` (float path) and of ``converted`` (default:
     ``convert(model)``) on ``x``, and whether their predictions agree.
 
     Returns a dict with ``float_ms``, ``binary_ms``, ``speedup`` (float / binary),
     ``agree`` (all outputs within ``rtol``/``atol`` relative to the largest output),
     ``max_abs_diff`` and ``argmax_agreement`` (fraction of rows with the same top class).
+    Each model is warmed up as `time_predict` says (``warmup`` calls, then calls until
+    ``warmup_seconds`` have passed) before its ``repeats`` timed calls.
 
     On JAX's CPU backend the times can include page faults of XLA's buffers, from one process
     to the next; see the README's "Fast inference" for the glibc settings that avoid them.
     """
     fast = converted if converted is not None else convert(model, warn=False)
-    float_ms, expected = time_predict(model, x, repeats, warmup)
-    binary_ms, got = time_predict(fast, x, repeats, warmup)
+    float_ms, expected = time_predict(model, x, repeats, warmup, warmup_seconds)
+    binary_ms, got = time_predict(fast, x, repeats, warmup, warmup_seconds)
     if expected.shape != got.shape:
         raise ValueError(f"output shapes differ: float {expected.shape}, binary {got.shape}")
     scale = max(1.0, float(np.max(np.abs(expected))))
