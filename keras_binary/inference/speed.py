@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import numbers
 import statistics
 import time
 from typing import Any
@@ -31,7 +32,8 @@ def time_predict(model: keras.Model, x: Any, repeats: int = 10, warmup: int = 2,
     """
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, got {repeats!r}")
-    if not isinstance(warmup_seconds, (int, float)) or not warmup_seconds >= 0:
+    if (isinstance(warmup_seconds, bool) or not isinstance(warmup_seconds, numbers.Real)
+            or not warmup_seconds >= 0):
         raise ValueError(f"warmup_seconds must be a number >= 0, got {warmup_seconds!r}")
     y = model.predict_on_batch(x)  # compiles
     end = time.perf_counter() + warmup_seconds

@@ -48,7 +48,13 @@ def test_time_predict_warmup_count_is_a_minimum():
     assert len(model.ends) == 7
 
 
-@pytest.mark.parametrize("bad", [-0.1, math.nan, "1"])
+@pytest.mark.parametrize("bad", [-0.1, math.nan, "1", True])
 def test_time_predict_rejects_bad_warmup_seconds(bad):
     with pytest.raises(ValueError, match="warmup_seconds"):
         inference.time_predict(_CallLog(0.0), None, warmup_seconds=bad)
+
+
+def test_time_predict_accepts_numpy_seconds():
+    model = _CallLog(0.0)
+    inference.time_predict(model, None, repeats=1, warmup=1, warmup_seconds=np.float32(0))
+    assert len(model.ends) == 2
