@@ -26,21 +26,32 @@ __attribute__((target("avx512f"))) inline void ApplyRowsAvx512(const OutputTrans
     scale[h] = _mm512_loadu_ps(t.scale + n0 + h * kLanes);
     bias[h] = _mm512_loadu_ps(t.bias + n0 + h * kLanes);
   }
-  const int64_t nw = CeilDiv(t.n, 32);
+  // The outputs' pointers and sizes in locals: the float stores could alias `t` as far as the
+  // compiler knows, and it reloaded them after every store.
+  const int64_t n = t.n;
+  const int64_t nw = CeilDiv(n, 32);
+  float* const out_float = t.out_float;
+  uint32_t* const out_packed = t.out_packed;
   for (int r = 0; r < valid_rows; ++r) {
     const int64_t m = m0 + r;
     const int32_t* c = corr ? corr[r] : nullptr;
-    uint32_t word = 0;
+    __m512 y[2];
     for (int h = 0; h < 2; ++h) {
       __m512i acc = acc_of(r, h);
       if (c) acc = _mm512_sub_epi32(acc, _mm512_loadu_si512(c + n0 + h * kLanes));
       // maskz with a full mask is plain vcvtdq2ps (GCC 12 warns on the unmasked intrinsic).
       const __m512 accf = _mm512_maskz_cvtepi32_ps(0xffff, acc);
-      const __m512 y = _mm512_add_ps(_mm512_mul_ps(accf, scale[h]), bias[h]);
-      if (t.out_float) _mm512_storeu_ps(t.out_float + m * t.n + n0 + h * kLanes, y);
-      word |= static_cast<uint32_t>(_mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ)) << (h * kLanes);
+      y[h] = _mm512_add_ps(_mm512_mul_ps(accf, scale[h]), bias[h]);
     }
-    if (t.out_packed) t.out_packed[m * nw + n0 / 32] = word;
+    if (out_float) {
+      _mm512_storeu_ps(out_float + m * n + n0, y[0]);
+      _mm512_storeu_ps(out_float + m * n + n0 + kLanes, y[1]);
+    }
+    if (out_packed) {
+      out_packed[m * nw + n0 / 32] =
+          static_cast<uint32_t>(_mm512_cmp_ps_mask(y[0], zero, _CMP_LT_OQ)) |
+          (static_cast<uint32_t>(_mm512_cmp_ps_mask(y[1], zero, _CMP_LT_OQ)) << kLanes);
+    }
   }
 }
 
