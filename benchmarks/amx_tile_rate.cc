@@ -38,7 +38,7 @@ double NsPerProduct(const int8_t* a, const int8_t* b, int64_t steps, bool stored
   const auto t0 = std::chrono::steady_clock::now();
   if (stored) {
     for (int64_t p = 0; p < passes; ++p) {
-      kb::amx::DotBlock(a, half, b, half, steps, /*first=*/true, dots);
+      kb::amx::DotBlock<kb::amx::Streamed::kB>(a, half, b, half, steps, /*first=*/true, dots);
     }
   } else {
     _tile_zero(0);

@@ -151,8 +151,8 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
         const int64_t t = t0 + i / pairs, g = i % pairs;
         const bool chained = i + 1 < blocks;
         int32_t* block = dots.data() + ((t - t0) * kPairs + g) * kDotBlock;
-        DotBlock(a_at(i), a_half, b_at(i), half, steps, k0 == 0, block, i > 0,
-                 chained ? a_at(i + 1) : nullptr, chained ? b_at(i + 1) : nullptr);
+        DotBlock<Streamed::kB>(a_at(i), a_half, b_at(i), half, steps, k0 == 0, block, i > 0,
+                               chained ? a_at(i + 1) : nullptr, chained ? b_at(i + 1) : nullptr);
         if (last) {
           EmitDotBlock(block, a_ones.data() + g * kPairRows, w.ones.data() + (t - t0) * kBlockCols,
                        std::min(kPairRows, rows - g * kPairRows), transform, m0 + g * kPairRows,

@@ -85,8 +85,9 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
         for (int64_t g = 0; g < pairs; ++g) {
           const bool chained = g + 1 < pairs;
           int32_t* block = dots.data() + g * kDotBlock;
-          DotBlock(a_at(g), a_half, btiles.data(), steps * kTileBytes, steps, k0 == 0, block,
-                   g > 0, chained ? a_at(g + 1) : nullptr, chained ? btiles.data() : nullptr);
+          DotBlock<Streamed::kA>(a_at(g), a_half, btiles.data(), steps * kTileBytes, steps,
+                                 k0 == 0, block, g > 0, chained ? a_at(g + 1) : nullptr,
+                                 chained ? btiles.data() : nullptr);
           if (last) {
             EmitDotBlock(block, a_ones.data() + g * kPairRows, b_ones,
                          std::min(kPairRows, rows - g * kPairRows), transform,
