@@ -39,15 +39,18 @@ constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 constexpr int64_t kAmxMinRows = 256;
 constexpr int64_t kAmxMinChannels = 128;
 // From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
-// expanding them all per call outgrows L2. bench_gemm_paths.py, JAX, one thread: 1.07-1.39x the
-// AVX-512 kernel at 128 rows from 1024 channels, 0.97-1.18x at 256-1024 rows; a C++ harness:
-// 1.0-1.6x the expanded-weights AMX path at 512-3136 rows x 1024-4096 channels, even with the
-// AVX-512 kernel at 64 rows x 4096 channels, slower at 512 channels and below. With two threads
-// (--threads all) 1.02-1.39x, except 0.83-0.91x at 128 rows x 1024 channels (every work item
-// expands the same 128 rows), hence the minimum product of rows and channels.
-constexpr int64_t kAmxStreamMinRows = 128;
+// expanding them all per call outgrows L2. A C++ harness, one thread, with the streamed operand
+// loaded with the no-reuse hint (gemm_amx_tiles.h), 48-512 rows x 128-4096 channels x K =
+// 1152-4608: 1.20-2.03x the AVX-512 kernel on the 57 shapes this rule takes (1.1-1.7x at 48-64
+// rows x 1024 channels, which it leaves), slower below 1024 channels at 48 rows, and faster
+// than the expanded-weights AMX path on 62 of the 63 shapes from 1024 channels.
+// bench_gemm_paths.py --threads all (JAX, two threads): 0.98-1.75x the AVX-512 kernel from
+// 2048 channels (one shape below 1.06x), 0.99-1.31x at 96-256 rows x 1024 channels, but
+// 0.77-1.07x at 48-64 rows x 1024 channels, hence the minimum product of rows and channels.
+// (Before the hint the rule started at 128 rows and 256K outputs.)
+constexpr int64_t kAmxStreamMinRows = 48;
 constexpr int64_t kAmxStreamMinChannels = 1024;
-constexpr int64_t kAmxStreamMinOutputs = 256 * 1024;
+constexpr int64_t kAmxStreamMinOutputs = 96 * 1024;
 // Both AMX paths up to this many 64-bit words of K (16384 bits): their byte-expanded buffers grow
 // with K (128 rows x K bytes per thread streamed; at least one channel pair, 64 x K bytes, of
 // expanded weights per thread).

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 MIN_ROWS, MIN_CHANNELS = 256, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
 # kAmxStreamMinRows, kAmxStreamMinChannels, kAmxStreamMinOutputs
-STREAM_ROWS, STREAM_CHANNELS, STREAM_OUTPUTS = 128, 1024, 256 * 1024
+STREAM_ROWS, STREAM_CHANNELS, STREAM_OUTPUTS = 48, 1024, 96 * 1024
 
 
 @pytest.fixture
@@ -63,7 +63,10 @@ def test_amx_stream_path_for_many_channels(amx):
     assert not gemm_path(STREAM_ROWS - 1, 4096, 576).startswith("amx")
     assert not gemm_path(STREAM_ROWS, STREAM_OUTPUTS // STREAM_ROWS - 1, 576).startswith("amx")
     assert gemm_path(MIN_ROWS, STREAM_CHANNELS - 1, 576) == "amx"
-    assert gemm_path(MIN_ROWS - 1, STREAM_CHANNELS, 576) != "amx_stream"  # too few outputs
+    # 95 rows x 1024 channels: enough of each, too few outputs.
+    assert gemm_path(STREAM_OUTPUTS // STREAM_CHANNELS - 1, STREAM_CHANNELS, 576) != "amx_stream"
+    assert gemm_path(MIN_ROWS - 1, STREAM_CHANNELS, 576) == "amx_stream"
+    assert gemm_path(64, 4096, 4096) == "amx_stream"  # bench_kernels.py's dense shape
     force_isa("avx512")
     assert not gemm_path(512, 4096, 4096).startswith("amx")
 
@@ -134,6 +137,7 @@ def test_amx_conv(amx, strides, dilation, padding, pad_value):
                         # channel tile beyond n
     (260, 990, 1030),   # 31 32-bit words per row: the last 64-bit word has a zero high half
     (700, 1000, 2000),  # many rows: 6 blocks of 128 rows, the last of 60
+    (50, 1100, 2100),   # few rows: one block of 64 rows, 14 of them padding
 ])
 def test_amx_stream_matmul(amx, m, k, n):
     assert gemm_path(m, n, k) == "amx_stream"
