@@ -12,13 +12,14 @@
 // Layout: each thread expands the chunks of B (the packed weights) it works on into VNNI tiles
 // in its own buffer, once per call (ExpandWeightChunk, as the streamed path does per K chunk),
 // [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 32 A rows and a chunk
-// of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of up to 9 words,
-// expanding its rows' chunk into an L1 buffer and running a 2 x 2 tile kernel (four 16 x 16
-// int32 accumulators, kept in memory between chunks) for every 32 channels; in the last chunk
-// each block's dots go through the output transform right after its tile call. The rows' chunk
-// (18 KiB) and one channel pair's chunk (18 KiB, from L2) fit in L1 together, so only the
-// weights stream from L2: the accumulator stores, cheap with operands in L1, cost ~250 ns each
-// when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
+// of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of up to 9 words
+// (18 with 8 or more channel pairs and K over 1152 bits), expanding its rows' chunk into an L1
+// buffer and running a 2 x 2 tile kernel (four 16 x 16 int32 accumulators, kept in memory
+// between chunks) for every 32 channels; in the last chunk each block's dots go through the
+// output transform right after its tile call. The rows' chunk stays in L1 while the weights
+// stream from L2 past it, loaded with a no-reuse hint so that they do not evict it: the
+// accumulator stores, cheap with operands in L1, cost ~250 ns each when both operands stream
+// from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>
 #include <atomic>
 #include <vector>
@@ -43,6 +44,16 @@ constexpr int64_t kBlockRows = kPairs * kPairRows;  // A rows per work item
 // filled L1 by itself). 9 words was as fast or faster at the other shapes timed (3136 x 2304 x
 // 256 1.44 -> 1.25 ms, 1024 x 4608 x 512 1.98 -> 1.73 ms).
 constexpr int64_t kKChunk = 9;
+// Since the weights' tiles are loaded with the no-reuse hint (gemm_amx_tiles.h), items that
+// sweep at least kLongSweepBlocks channel pairs take chunks of up to kLongSweepKChunk words
+// (a 36 KiB rows' chunk) when K has more than that, storing and reloading the accumulators
+// half as often. C++ harness, one thread, eight alternated rounds: 12544 x 2304 x 256 4.04
+// against 4.23 ms, 3136 x 2304 x 256 0.99 against 1.10 ms, 1024 x 2304 x 512 5% and 12544 x
+// 4608 x 256 2% faster; one chunk of 18 words instead of two of 9 (12544 x 1152 x 256) was 2%
+// slower; at 128 channels (4 pairs) 18-word chunks were 10-16% slower, at 160-224 not
+// consistently faster (5-8 rounds).
+constexpr int64_t kLongSweepBlocks = 8;
+constexpr int64_t kLongSweepKChunk = 18;
 // Expanded weights swept by one work item, for L2 (2 MiB per core on the targeted Xeons;
 // 1.5 MiB measured 5-10% faster than 0.75-1 MiB at 512 channels x K = 4608).
 constexpr int64_t kWeightChunkBytes = 1536 * 1024;
@@ -104,7 +115,9 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
   nchunks = std::clamp<int64_t>(CeilDiv(want_items, mblocks), nchunks, col_tiles);
   const int64_t tiles_per_chunk = CeilDiv(col_tiles, nchunks);
   nchunks = CeilDiv(col_tiles, tiles_per_chunk);
-  const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, kKChunk));  // even chunks of <= kKChunk
+  const bool long_sweep = tiles_per_chunk >= kLongSweepBlocks && kw64 > kLongSweepKChunk;
+  const int64_t max_chunk = long_sweep ? kLongSweepKChunk : kKChunk;
+  const int64_t k_chunk = CeilDiv(kw64, CeilDiv(kw64, max_chunk));  // even chunks, <= max_chunk
 
   ParallelFor(sched, mblocks * nchunks, [&](int64_t item) {
     const int64_t m0 = (item % mblocks) * kBlockRows;

@@ -72,7 +72,9 @@ def test_amx_stream_path_for_many_channels(amx):
 
 
 @pytest.mark.parametrize("m, k, n", [
-    (600, 2100, 300),   # rows copied (K not a multiple of 64), 4 K chunks (9, 9, 9, 6)
+    (600, 2100, 300),   # rows copied (K not a multiple of 64), 10 channel pairs: K chunks
+                        # of 17 and 16 words
+    (400, 2100, 200),   # 7 channel pairs: K chunks of 9, 9, 9 and 6 words
     (577, 2048, 270),   # rows read in place, one row in the last block
     (520, 990, 260),    # 31 words per row: the last 64-bit word has a zero high half
     (640, 4100, 1000),  # expanded weights 4.2 MB: three weight chunks
