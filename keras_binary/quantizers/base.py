@@ -47,8 +47,13 @@ def with_pseudo_gradient(
 
 
 def sign(x: Any) -> Any:
-    """sign(x) with sign(0) = +1, in the dtype of `x` (no gradient defined)."""
-    return ops.where(ops.greater_equal(x, 0), ops.ones_like(x), -ops.ones_like(x))
+    """sign(x) with sign(0) = +1 and sign(NaN) = NaN, in the dtype of `x` (no gradient defined).
+
+    Written as sign(sign(x) + 0.1), as Larq does: a NaN stays NaN, so it reaches the loss instead
+    of being absorbed as -1, and TensorFlow lowers it to the `Sign`/`AddV2` pattern that Larq
+    Compute Engine's converter turns into binary ops.
+    """
+    return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
 
 
 class Quantizer:
