@@ -9,9 +9,11 @@ Sections (``--sections``; a failing row or section is printed and recorded, the 
   ``lax.conv_general_dilated`` at those stages. "pack ms": ``kernels.pack_bits`` of the float
   activations. TOPS = 2*M*N*K / time, binary ops counted as the float ones.
 * ``e2e``: ``predict_on_batch`` latency of the float, the frozen float
-  (`bench_inference.frozen_float`) and the converted (`inference.convert`) Bi-Real Net 18 and
-  XNOR-Net (224x224, random weights, `bench_inference.trained_like_statistics`), first-call
-  (compile) times, argmax agreement of converted vs float. Inputs are already on the device.
+  (`bench_inference.frozen_float`), the frozen float in bfloat16 (Keras's ``mixed_bfloat16``
+  policy: what a GPU user would deploy instead) and the converted (`inference.convert`)
+  Bi-Real Net 18 and XNOR-Net (224x224, random weights,
+  `bench_inference.trained_like_statistics`), first-call (compile) times, argmax agreement of
+  converted vs float. Inputs are already on the device.
 * ``train``: ``train_on_batch`` on SYNTHETIC random batches, BinaryNet's CIFAR ConvNet and
   Bi-Real Net 18 vs float counterparts (Adam(1e-3), sparse categorical cross-entropy). The zoo
   has no float flag: the counterpart is ``keras.models.clone_model`` of the zoo model, each
@@ -249,13 +251,31 @@ def seconds(fn: Callable[..., Any], *args: Any) -> float:
     return time.perf_counter() - start
 
 
+def bf16_float(model: keras.Model) -> keras.Model:
+    """`frozen_float(model)` computing in bfloat16 (float32 variables, ``mixed_bfloat16``)."""
+    from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
+
+    def bf16_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = frozen_config(layer)
+        if not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = keras.dtype_policies.serialize(
+                keras.dtype_policies.DTypePolicy("mixed_bfloat16"))
+        return layer.__class__.from_config(config)
+
+    bf16 = keras.models.clone_model(model, clone_function=bf16_layer)
+    for old, new in zip(model.layers, bf16.layers, strict=True):
+        copy_frozen_weights(old, new)
+    return bf16
+
+
 def e2e_prepare(zoo_name: str, prepared: dict) -> None:
     """Builds the zoo model, its frozen float copy and (if it converts) its converted model."""
     start = time.perf_counter()
     model = get_model(zoo_name)
     trained_like_statistics(model)
     info = {"model": zoo_name, "build_s": time.perf_counter() - start}
-    prepared.update(models={"float": model, "frozen": frozen_float(model)}, info=info)
+    prepared.update(models={"float": model, "frozen": frozen_float(model),
+                            "bf16": bf16_float(model)}, info=info)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
@@ -269,32 +289,35 @@ def e2e_row(prepared: dict, batch: int, repeats: int, out: str) -> None:
     models, info = prepared["models"], prepared["info"]
     shape = (batch, *models["float"].inputs[0].shape[1:])
     x = jnp.asarray(np.random.default_rng(batch).uniform(-1, 1, shape), jnp.float32)
-    ms: dict[str, float | None] = dict.fromkeys(("float", "frozen", "converted"))
+    ms: dict[str, float | None] = dict.fromkeys(("float", "frozen", "bf16", "converted"))
     first_s, outputs, errors = dict(ms), dict(ms), {}
     for key, model in models.items():
         first_s[key] = attempt(errors, key, seconds, model.predict_on_batch, x)  # compiles
         if first_s[key] is not None:
-            ms[key], outputs[key] = attempt(errors, key, time_predict, model, x, repeats,
-                                            1) or (None, None)
+            ms[key], output = attempt(errors, key, time_predict, model, x, repeats,
+                                      1) or (None, None)
+            outputs[key] = None if output is None else np.asarray(output, np.float32)
     expected, got = outputs["float"], outputs["converted"]
     both = expected is not None and got is not None
     agree = float(np.mean(expected.argmax(-1) == got.argmax(-1))) if both else None
     ips = {k: None if v is None else batch / v * 1e3 for k, v in ms.items()}
     row = {**info, "batch": batch, "input": list(shape[1:]), "ms": ms, "images_per_s": ips,
            "first_call_s": first_s, "speedup_vs_float": ratio(ms["float"], ms["converted"]),
-           "speedup_vs_frozen": ratio(ms["frozen"], ms["converted"]), "argmax_agreement": agree,
+           "speedup_vs_frozen": ratio(ms["frozen"], ms["converted"]),
+           "speedup_vs_bf16": ratio(ms["bf16"], ms["converted"]), "argmax_agreement": agree,
            "max_abs_diff": float(np.max(np.abs(expected - got))) if both else None,
            "errors": errors}
     emit("e2e", row, [info["model"], str(batch), "/".join(fmt(v, ".1f") for v in first_s.values()),
                       *(fmt(v, ".2f") for v in ms.values()), *(fmt(v, ".0f") for v in ips.values()),
                       fmt(row["speedup_vs_float"], ".2f", "x"),
-                      fmt(row["speedup_vs_frozen"], ".2f", "x"), fmt(agree)], out)
+                      fmt(row["speedup_vs_frozen"], ".2f", "x"),
+                      fmt(row["speedup_vs_bf16"], ".2f", "x"), fmt(agree)], out)
 
 
 def e2e_section(args: argparse.Namespace) -> None:
-    header(["model", "batch", "first call s (float/frozen/conv)", "float ms", "frozen ms",
-            "converted ms", "float img/s", "frozen img/s", "converted img/s",
-            "speed-up vs float", "vs frozen", "argmax agree"])
+    header(["model", "batch", "first call s (float/frozen/bf16/conv)", "float ms", "frozen ms",
+            "bf16 ms", "converted ms", "float img/s", "frozen img/s", "bf16 img/s",
+            "converted img/s", "speed-up vs float", "vs frozen", "vs bf16", "argmax agree"])
     for name in args.models or ["birealnet18", "xnornet"]:
         zoo_name = QUICK_E2E.get(name, name) if args.quick else name
         prepared: dict[str, Any] = {}

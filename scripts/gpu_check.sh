@@ -3,8 +3,10 @@
 # and JAX with CUDA; TensorFlow is not needed. Steps, each time-limited and logged to
 # $KB_GPU_OUT (default runs/gpu; a log and the benchmarks' JSON files): device facts, the CUDA
 # library (built here with nvcc if absent), the SASS instruction mix of its kernels, the GPU
-# tests, the GPU benchmarks, BinaryNet on real MNIST with model.fit (needs .gpu/mnist.npz from
-# `python benchmarks/fit_mnist.py --export-npz`), the converted-model tests on the GPU.
+# tests, the GPU benchmarks (binary vs TF32 and bf16), BinaryNet on real MNIST with model.fit
+# (needs .gpu/mnist.npz from `python benchmarks/fit_mnist.py --export-npz`), a profile of one
+# converted batch-256 call and one training step summarized as text ($out/profile/summary.md:
+# top ops, copies/transposes, launches), the converted-model tests on the GPU.
 # Python packages missing there (keras, namex, optree) can come as wheels in .whl/; they are
 # unpacked onto PYTHONPATH. Usage: bash scripts/gpu_check.sh
 set -uo pipefail
@@ -37,7 +39,7 @@ if [ ! -f "$lib" ]; then
     && cmake --build build/gpu -j --target keras_binary_cuda"
 fi
 # Steps to run, in order (default: all); e.g. KB_GPU_STEPS="info test_cuda bench_e2e_train".
-steps="${KB_GPU_STEPS:-info sass test_cuda bench_gemm fit_mnist bench_e2e_train test_inference}"
+steps="${KB_GPU_STEPS:-info sass test_cuda bench_gemm fit_mnist bench_e2e_train profile test_inference}"
 for name in $steps; do
   case $name in
     info) step info 60 "$py" -c "from keras_binary import kernels; print(kernels.kernel_info())" ;;
@@ -53,6 +55,8 @@ for name in $steps; do
     bench_e2e_train) step bench_e2e_train 200 "$py" benchmarks/bench_gpu.py \
         --sections "${KB_GPU_E2E_SECTIONS:-e2e,train}" --batches 256,32,1 \
         --deadline-s "${KB_GPU_E2E_SECONDS:-170}" --out "$out/bench_e2e_train.json" ;;
+    profile) step profile 180 "$py" benchmarks/profile_gpu.py --out "$out/profile" \
+        --batch 256 --calls 3 ;;
     test_inference) step test_inference 200 "$py" -m pytest -q -p no:cacheprovider \
         tests/inference tests/kernels/test_ops.py tests/kernels/test_compiled.py ;;
     *) echo "unknown step $name" >&2 ;;
