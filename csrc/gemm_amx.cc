@@ -1,25 +1,22 @@
 // AMX path of the binary GEMM (Intel Sapphire Rapids and newer) with the weights expanded once
 // per call: both operands' bits are expanded to bytes and multiplied on the AMX tile unit
 // (gemm_amx_tiles.h). At peak the unit does three times the binary products per cycle of
-// AVX-512 xor + popcount, but bytes are 8x the size of packed bits. On the Xeon VM measured
-// (benchmarks/amx_tile_rate.cc) TDPBSSD runs near its nominal 16 cycles only with its operands
-// in L1 and the accumulators kept in tiles; a store of the accumulators costs ~250-300 ns when
-// the operands stream from L2, and the tile unit does not overlap the AVX-512 work around it
-// (expansions, output transform). bench_gemm_paths.py, JAX, from 256 rows and 128 channels up
-// (gemm_driver.cc chooses; many channels go to gemm_amx_stream.cc): one thread 0.97-1.55x the
-// AVX-512 kernel (median 1.25x), two threads about even at 256 rows and 0.94-1.59x from 384.
+// AVX-512 xor + popcount, but bytes are 8x the size of packed bits, and the unit runs near its
+// nominal rate only with its operands in L1 and the accumulators kept in tiles; it does not
+// overlap the AVX-512 work around it (expansions, output transform). gemm_driver.cc chooses
+// this path; many channels go to gemm_amx_stream.cc (benchmarks/amx_tile_rate.cc,
+// benchmarks/bench_gemm_paths.py; docs/performance-notes.md, "AMX paths").
 //
 // Layout: each thread expands the chunks of B (the packed weights) it works on into VNNI tiles
 // in its own buffer, once per call (ExpandWeightChunk, as the streamed path does per K chunk),
 // [16-channel block][64-bit word of K][16 x 64 bytes]. A work item takes 32 A rows and a chunk
-// of channel blocks whose expanded weights fit in L2; it sweeps K in chunks of up to 9 words
-// (18 with 8 or more channel pairs and K over 1152 bits), expanding its rows' chunk into an L1
-// buffer and running a 2 x 2 tile kernel (four 16 x 16 int32 accumulators, kept in memory
-// between chunks) for every 32 channels; in the last chunk each block's dots go through the
-// output transform right after its tile call. The rows' chunk stays in L1 while the weights
-// stream from L2 past it, loaded with a no-reuse hint so that they do not evict it: the
-// accumulator stores, cheap with operands in L1, cost ~250 ns each when both operands stream
-// from L2 (benchmarks/amx_tile_rate.cc).
+// of channel blocks whose expanded weights fit in L2; it sweeps K in chunks (kKChunk words, or
+// kLongSweepKChunk for long sweeps), expanding its rows' chunk into an L1 buffer and running a
+// 2 x 2 tile kernel (four 16 x 16 int32 accumulators, kept in memory between chunks) for every
+// 32 channels; in the last chunk each block's dots go through the output transform right after
+// its tile call. The rows' chunk stays in L1 while the weights stream from L2 past it, loaded
+// with a no-reuse hint so that they do not evict it: the accumulator stores, cheap with operands
+// in L1, cost far more when both operands stream from L2 (benchmarks/amx_tile_rate.cc).
 #include <algorithm>
 #include <atomic>
 #include <vector>
@@ -37,31 +34,24 @@ using namespace amx;  // NOLINT: the shared tile pieces
 
 constexpr int64_t kPairs = 1;         // kernel row blocks per work item
 constexpr int64_t kBlockRows = kPairs * kPairRows;  // A rows per work item
-// 64-bit words of K per sweep of a work item's channel blocks (most; chunks are made even).
-// Measured on a Sapphire Rapids class Xeon, one thread, C++ harness, five alternated rounds at
-// 12544 x 2304 x 256: 32-row items with chunks of 9 words 5.29-5.47 ms, of 8 or 12 words
-// 5.48-5.86 ms; the earlier 64-row items with 12-word chunks 5.96-6.29 ms (their rows' chunk
-// filled L1 by itself). 9 words was as fast or faster at the other shapes timed (3136 x 2304 x
-// 256 1.44 -> 1.25 ms, 1024 x 4608 x 512 1.98 -> 1.73 ms).
+// 64-bit words of K per sweep of a work item's channel blocks (most; chunks are made even): a
+// 32-row chunk of 9 words (18 KiB) stays in L1 beside one channel pair's chunk, so only the
+// weights stream from L2 (the fastest of 6-12 words; docs/performance-notes.md, "AMX paths").
 constexpr int64_t kKChunk = 9;
-// Since the weights' tiles are loaded with the no-reuse hint (gemm_amx_tiles.h), items that
-// sweep at least kLongSweepBlocks channel pairs take chunks of up to kLongSweepKChunk words
-// (a 36 KiB rows' chunk) when K has more than that, storing and reloading the accumulators
-// half as often. C++ harness, one thread, eight alternated rounds: 12544 x 2304 x 256 4.04
-// against 4.23 ms, 3136 x 2304 x 256 0.99 against 1.10 ms, 1024 x 2304 x 512 5% and 12544 x
-// 4608 x 256 2% faster; one chunk of 18 words instead of two of 9 (12544 x 1152 x 256) was 2%
-// slower; at 128 channels (4 pairs) 18-word chunks were 10-16% slower, at 160-224 not
-// consistently faster (5-8 rounds).
+// Items that sweep at least kLongSweepBlocks channel pairs take chunks of up to
+// kLongSweepKChunk words when K is longer: the weights, loaded with the no-reuse hint
+// (gemm_amx_tiles.h), need no room in L1, so a 36 KiB rows' chunk fits and the accumulators are
+// stored half as often. With fewer pairs the longer chunk does not pay (same page).
 constexpr int64_t kLongSweepBlocks = 8;
 constexpr int64_t kLongSweepKChunk = 18;
-// Expanded weights swept by one work item, for L2 (2 MiB per core on the targeted Xeons;
-// 1.5 MiB measured 5-10% faster than 0.75-1 MiB at 512 channels x K = 4608).
+// Expanded weights swept by one work item, sized for L2 (2 MiB per core on the targeted Xeons)
+// with room left for the rows and the output (same page).
 constexpr int64_t kWeightChunkBytes = 1536 * 1024;
 
 // A thread's expanded weights: channel pairs [t0, t1) of one call, [block][K word][16 x 64]
-// bytes, and their channels' popcounts. Each thread expands the chunks it works on itself:
-// with the expansion shared out, every product read the other core's half of the weights, and
-// two threads ran 200-1000-row products slower than one (bench_gemm_paths.py --threads all).
+// bytes, and their channels' popcounts. Each thread expands the chunks it works on itself, so
+// that no product reads weights another core has just written (shared out, that made two
+// threads slower than one: bench_gemm_paths.py --threads all).
 struct ExpandedWeights {
   uint64_t call = 0;
   int64_t t0 = -1;
@@ -155,10 +145,7 @@ void RunAmxGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const R
       };
       // In the last chunk each block goes through the output transform as soon as its tile call
       // has stored it (a_ones is complete once the last chunk is expanded), while its dots are
-      // still in L1, rather than all blocks after the sweep. With the output transform's
-      // pointers held in locals (output_transform_avx512.h), C++ harness, one thread, eight
-      // alternated rounds at 12544 x 2304 x 256: 4.21 against 4.42 ms (means of the medians);
-      // 3136 x 2304 x 256 2-4% faster, other shapes even or 1-2% faster.
+      // still in L1, rather than all blocks after the sweep.
       const bool last = k0 + steps >= kw64;
       for (int64_t i = 0; i < blocks; ++i) {
         const int64_t t = t0 + i / pairs, g = i % pairs;

@@ -20,10 +20,9 @@ namespace {
 
 using namespace amx;  // NOLINT: the shared tile pieces
 
-// A rows per work item, expanded for the whole K (read from L2). Measured on a Sapphire Rapids
-// class Xeon, one thread (C++ harness, +-1 bytes): 128 rows 9-10% faster than 64 at 128 x 4096
-// x 4096 and 512 x 4608 x 512; 256 and 512 rows slower at the latter (1.11 and 1.67 ms
-// against 0.98).
+// A rows per work item, expanded for the whole K (read from L2): each chunk of expanded weights
+// serves 4 row pairs; 64 rows repay the expansion less, and 256 or more measured slower
+// (docs/performance-notes.md, "AMX paths").
 constexpr int64_t kStreamRows = 128;
 
 }  // namespace
@@ -78,9 +77,7 @@ void RunAmxStreamGemm(const RowSource& a, int64_t num_rows, const uint32_t* b,
           return arows.data() + (2 * g * kw64 + k0) * kTileBytes;
         };
         // In the last chunk (b_ones complete) each block goes through the output transform
-        // right after its tile call, as in gemm_amx.cc (C++ harness, one thread, three
-        // alternated rounds: 512 x 2304 x 1024 0.75-0.77 against 0.82-0.85 ms, 512 x 4096 x
-        // 4096 5.36-5.56 against 5.51-5.58 ms).
+        // right after its tile call, while its dots are in L1, as in gemm_amx.cc.
         const bool last = k0 + steps >= kw64;
         for (int64_t g = 0; g < pairs; ++g) {
           const bool chained = g + 1 < pairs;

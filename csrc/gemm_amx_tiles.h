@@ -6,10 +6,9 @@
 // operands have a 1 bit, dot = popcount(a & b), and popcount(a ^ b) = popcount(a) +
 // popcount(b) - 2 * dot, exact, with padding bits zero in both. The output transform takes the
 // dots directly (EmitDotBlock: the same int32 accumulators, then the usual corrections and
-// float steps), so results are the popcount kernels' bit for bit. (On the
-// Sapphire Rapids class VM measured, TDPBSSD with random +-1 bytes took 15-25% longer than with
-// random 0/1 bytes, the same working sets (benchmarks/amx_tile_rate.cc): the tile unit's rate
-// depends on the data; the AMX paths got 1.05-1.10x faster, C++ harness, five alternated runs.)
+// float steps), so results are the popcount kernels' bit for bit. 0/1 rather than +-1 because
+// the tile unit's rate depends on the data and is higher on 0/1 bytes
+// (benchmarks/amx_tile_rate.cc; docs/performance-notes.md, "AMX paths").
 //
 // Tiles are 16 rows x 64 bytes. A tile of A holds 16 rows x 64 K positions (byte p of a row: K
 // position p); a tile of B holds 16 output channels x 64 K positions in VNNI order (tile row q
@@ -167,11 +166,8 @@ enum class Streamed { kA, kB };
 // KB_LOAD_OPERAND(tile, stream, p) loads tile `tile` (a literal: GCC's tile intrinsics paste it
 // into the instruction) from p; with `stream` as TILELOADDT1, whose hint that the data will not
 // be reused soon keeps the streamed operand from evicting the reused operand and the
-// accumulators from L1. C++ harness, one thread, four to six alternated rounds, the hint on the
-// streamed operand against plain loads: 12544x2304x256 4.14 against 4.35 ms, 3136x2304x256,
-// 784x4608x512 and 1024x4608x512 4-7% faster; streamed path 512x2304x1024 0.65 against 0.75
-// ms and 512x4096x4096 4.71 against 5.37 ms. The hint on the reused operand instead was 2-6%
-// slower.
+// accumulators from L1. The hint goes on the streamed operand only: on the reused one it is
+// slower (docs/performance-notes.md, "AMX paths").
 #define KB_LOAD_OPERAND(tile, stream, p) \
   do {                                   \
     if constexpr (stream) {              \
@@ -190,11 +186,7 @@ enum class Streamed { kA, kB };
 // operand tiles (A at next_a, B at next_b, same halves) loaded, and the next call, made with
 // `preloaded`, starts from them. Those loads are issued before this call's accumulator stores,
 // so their latency (B streams from L2, and in the streamed path A does) overlaps the stores
-// rather than following them. C++ harness, one thread, alternated against unchained calls:
-// 12544x2304x256 4.65-4.88 against 4.95-5.35 ms (five rounds; 2-5%), 3136x2304x256 and
-// 1024x4608x512 3-4% faster, 784x4608x512 even; streamed path (three rounds) 512x4096x4096 and
-// 512x2304x1024 2-3% faster. Loading only the first A and B tiles early gained about half as
-// much; also loading the next K chunk's first B tiles at a chunk's last call, no more.
+// rather than following them (docs/performance-notes.md, "AMX paths").
 template <Streamed kStreamed>
 __attribute__((target("amx-tile,amx-int8"))) inline void DotBlock(
     const int8_t* a, int64_t a_half, const int8_t* b, int64_t b_half, int64_t steps, bool first,
@@ -214,13 +206,10 @@ __attribute__((target("amx-tile,amx-int8"))) inline void DotBlock(
     _tile_loadd(3, dots + 16 * kBlockCols + 16, stride);
   }
   // Each load is placed just before its first use, so a step's loads can overlap the previous
-  // step's last products (2-3% faster than four loads up front, C++ harness). The products use
-  // B's first tile twice, then its second, so that each B tile (gemm_amx.cc's operand that
-  // streams from L2) is free two products before the next step needs it again, not one (as if a
-  // tile register could be reloaded only once the products reading it are done). C++ harness, one
-  // thread, alternated against the order 0, 1, 2, 3: 12544x2304x256 4.45-4.46 against 4.52-4.54
-  // ms (three rounds), 1024x4608x512 1.41-1.49 against 1.54-1.64 ms, 3136x2304x256,
-  // 784x4608x512 and 512x4096x2048 within +-1% (two rounds).
+  // step's last products. The products use B's first tile twice, then its second, so that each
+  // B tile (gemm_amx.cc's operand that streams from L2) is free two products before the next
+  // step needs it again, not one (as if a tile register could be reloaded only once the products
+  // reading it are done; docs/performance-notes.md, "AMX paths").
   for (int64_t k = 0; k < steps; ++k) {
     const bool load = k > 0 || !preloaded;
     if (load) {

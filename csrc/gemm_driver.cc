@@ -18,36 +18,26 @@ constexpr int64_t kRowBlockBytes = 16 * 1024;
 constexpr int64_t kMaxRowBlock = 256;
 constexpr int64_t kMaxTilesPerChunk = 8;
 
-// Up to this many A rows, outputs are counted from B's packed rows instead of repacked panels
-// (measured on Zen 4 at K = N = 2048 and 4096: 3.6-5x faster at one row, still faster at 8,
-// about even at 16, slower at 32).
+// Up to this many A rows, outputs are counted from B's packed rows instead of repacked panels:
+// at so few rows repacking all of B costs more than the product (docs/performance-notes.md,
+// "GEMM driver").
 constexpr int64_t kFewRows = 2 * kMr;
 
-// What the panel and swapped paths cost, in 1/16 cycles (fitted on Zen 4, one thread, to
-// products of 32-128 rows by 2048-4096 columns and K = 2048-4096):
+// Cost model that chooses between the panel and swapped paths, in 1/16 cycles (fitted with a
+// C++ harness on Zen 4, one thread; docs/performance-notes.md, "GEMM driver"):
 constexpr int64_t kCountCost = 3;       // one row x column x 64-bit word in the tile kernel
 constexpr int64_t kRepackCost = 35;     // one 64-bit word of a matrix repacked into panels
 constexpr int64_t kTransposedCost = 11;  // the swapped path's extra per output
 
 // With the AMX ISA, products of at least this many rows and output channels run on the tile unit
-// (gemm_amx.cc). bench_gemm_paths.py, JAX, a Sapphire Rapids class Xeon: one thread, 0.97-1.55x
-// the AVX-512 kernel (median 1.25x) from 256 rows x 128 channels up (at 128-255 rows 1.0-1.2x
-// from 256 channels); two threads, 0.92-1.8x from 384 rows but 0.7-1.7x, about even, at 196-256
-// rows, so the rule starts at 256. Slower at 64 channels (0.85x at 3136 x 576 x 64, one thread),
-// where expanding A's rows to bytes is not repaid. (With the earlier 64-row work items and
-// weights expanded by all threads for all, the path was kept to 512 rows and 256 channels.)
+// (gemm_amx.cc); below them expanding the operands to bytes is not repaid, on one thread or two.
+// Read off benchmarks/bench_gemm_paths.py (docs/performance-notes.md, "AMX path rules").
 constexpr int64_t kAmxMinRows = 256;
 constexpr int64_t kAmxMinChannels = 128;
-// From this many channels (and rows) the weights are streamed instead (gemm_amx_stream.cc):
-// expanding them all per call outgrows L2. A C++ harness, one thread, with the streamed operand
-// loaded with the no-reuse hint (gemm_amx_tiles.h), 48-512 rows x 128-4096 channels x K =
-// 1152-4608: 1.20-2.03x the AVX-512 kernel on the 57 shapes this rule takes (1.1-1.7x at 48-64
-// rows x 1024 channels, which it leaves), slower below 1024 channels at 48 rows, and faster
-// than the expanded-weights AMX path on 62 of the 63 shapes from 1024 channels.
-// bench_gemm_paths.py --threads all (JAX, two threads): 0.98-1.75x the AVX-512 kernel from
-// 2048 channels (one shape below 1.06x), 0.99-1.31x at 96-256 rows x 1024 channels, but
-// 0.77-1.07x at 48-64 rows x 1024 channels, hence the minimum product of rows and channels.
-// (Before the hint the rule started at 128 rows and 256K outputs.)
+// From this many channels (and rows, and outputs) the weights are streamed instead
+// (gemm_amx_stream.cc), since expanding them all per call outgrows L2. The row and output
+// minimums leave the popcount kernel the products it runs as fast on two threads
+// (bench_gemm_paths.py --threads all; same page).
 constexpr int64_t kAmxStreamMinRows = 48;
 constexpr int64_t kAmxStreamMinChannels = 1024;
 constexpr int64_t kAmxStreamMinOutputs = 96 * 1024;
@@ -57,7 +47,7 @@ constexpr int64_t kAmxStreamMinOutputs = 96 * 1024;
 constexpr int64_t kAmxMaxKw64 = 256;
 
 // The calling thread's panel buffer, reused across calls: a fresh multi-megabyte vector per call
-// cost a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
+// costs a zero fill and, from glibc's mmap, a page fault per 4 KiB. Pool threads must reach it
 // through a pointer taken by the caller (a thread_local name would be their own buffer).
 std::vector<uint64_t>& PanelBuffer(int64_t size) {
   thread_local std::vector<uint64_t> buffer;

@@ -11,8 +11,8 @@ namespace {
 
 // Fewer rows than this leave most of a 128-row tensor-core tile idle: use one lane per output.
 constexpr int64_t kMinMmaRows = 64;
-// The 3-stage, 32-word pipeline from 4096 bits of K and 2^24 outputs up (on the H200 it was
-// 10-12% faster at 4096^3 and 8192^3, and no faster on the Bi-Real-Net layer shapes).
+// The 3-stage, 32-word pipeline from 4096 bits of K and 2^24 outputs up: it wins only on long K
+// and large outputs (benchmarks/bench_gpu.py --gemm-paths; docs/performance-notes.md, "GPU").
 constexpr int64_t kMinDeepKWords = 128;
 constexpr int64_t kMinDeepOutputs = int64_t{1} << 24;
 
@@ -70,7 +70,7 @@ cudaError_t Launch(const Source& src, int64_t rows, int64_t run, const void* a,
   if (path == GemmPath::kAuto) {
     if (rows < kMinMmaRows) {
       path = GemmPath::kSimt;
-    } else {  // the deep pipeline won only on long K and large outputs (H200, BENCHMARKS.md)
+    } else {  // the deep pipeline only on long K and large outputs (kMinDeep* above)
       const bool large = src.KWords() >= kMinDeepKWords && rows * ep.n >= kMinDeepOutputs;
       path = large ? GemmPath::kMmaDeep : GemmPath::kMma;
     }
