@@ -1,7 +1,10 @@
-"""Training-step time of a BinaryNet MLP (binary weights and activations) with Bop+Adam, LAB and
-plain Adam, on the current backend. Run once per backend:
+"""Training time of a BinaryNet MLP (binary weights and activations) with Bop+Adam, LAB and
+plain Adam, on the current backend: ms per step on SYNTHETIC batches, or with ``--mnist`` one
+epoch of real MNIST (60,000 images; squared hinge on +-1 targets, as the Larq+XLA anchor in
+BENCHMARKS.md is measured), compile excluded. Run once per backend:
 
     KERAS_BACKEND=jax python benchmarks/bench_optimizers.py --hidden 2048 --steps 30
+    KERAS_BACKEND=tensorflow python benchmarks/bench_optimizers.py --mnist
 """
 
 import argparse
@@ -45,13 +48,35 @@ def step_ms(name: str, hidden: int, steps: int, batch: int) -> float:
     return 1000 * (time.perf_counter() - start) / steps
 
 
+def mnist_epoch_s(name: str, hidden: int, batch: int, x: np.ndarray, y: np.ndarray) -> float:
+    """Seconds of one ``model.fit`` epoch over (x, y) after a two-batch compile run."""
+    quantizer, make = OPTIMIZERS[name]
+    model = binarynet_mlp(hidden, quantizer)
+    model.compile(optimizer=make(), loss="squared_hinge")
+    model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, verbose=0)  # compile
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hidden", type=int, default=2048)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--mnist", action="store_true",
+                        help="one epoch of real MNIST (prepared offline) instead of --steps")
     args = parser.parse_args()
     print(f"backend {keras.backend.backend()}, MLP 784-{args.hidden}x3-10, batch {args.batch}")
+    if args.mnist:
+        from model_zoo.datasets import load_numpy
+
+        x, labels = load_numpy("mnist", "train", flatten=True)
+        y = 2.0 * np.eye(10, dtype="float32")[labels] - 1.0
+        for name in OPTIMIZERS:
+            seconds = mnist_epoch_s(name, args.hidden, args.batch, x, y)
+            print(f"{name:>9}: {seconds:8.1f} s/epoch (real MNIST, {len(x)} images)")
+        return
     for name in OPTIMIZERS:
         print(f"{name:>9}: {step_ms(name, args.hidden, args.steps, args.batch):8.1f} ms/step")
 
