@@ -14,6 +14,7 @@ Example::
 """
 
 from keras_binary.kernels._library import KernelLibraryError
+from keras_binary.kernels.bits import packed_words
 from keras_binary.kernels.geometry import Conv2dGeometry
 from keras_binary.kernels.ops import (
     binary_conv2d,
@@ -35,6 +36,7 @@ __all__ = [
     "kernel_info",
     "pack_bits",
     "pack_conv2d_kernel",
+    "packed_words",
     "set_num_threads",
     "unpack_bits",
 ]
