@@ -5,6 +5,8 @@ The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
 (``csrc/cuda/``, 1-bit tensor cores) serves the same targets. Elsewhere (or with
 ``implementation="reference"``) the exact float reference in
 :mod:`keras_binary.kernels.reference` runs instead.
+Tests and benchmarks force an ISA or a GPU GEMM path and probe the GEMM driver's
+choices through :mod:`keras_binary.kernels.testing`.
 
 Example::
 
