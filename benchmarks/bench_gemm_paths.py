@@ -57,7 +57,7 @@ def main() -> None:
     import numpy as np
 
     from keras_binary import kernels
-    from keras_binary.kernels._library import cpu_supports, force_isa, gemm_path
+    from keras_binary.kernels.testing import cpu_supports, force_isa, gemm_path
 
     missing = [isa for isa in args.isas if not cpu_supports(isa)]
     if missing:

@@ -74,7 +74,7 @@ from bench_inference import frozen_float, trained_like_statistics  # noqa: E402
 
 from keras_binary import inference, kernels  # noqa: E402
 from keras_binary.inference.speed import time_predict  # noqa: E402
-from keras_binary.kernels._cuda_library import force_cuda_gemm  # noqa: E402
+from keras_binary.kernels.testing import force_cuda_gemm  # noqa: E402
 from model_zoo.models import get_model  # noqa: E402
 
 STAGES = [(56, 64), (28, 128), (14, 256), (7, 512)]  # Bi-Real-18 3x3 convs: (H = W, C)

@@ -69,7 +69,7 @@ def worker(threads: int, reps: int, isas: list[str]) -> list[dict]:
     import numpy as np
 
     from keras_binary import kernels
-    from keras_binary.kernels._library import force_isa
+    from keras_binary.kernels.testing import force_isa
 
     backend = keras.backend.backend()
     if threads == 1:
@@ -193,14 +193,13 @@ def main() -> None:
             tf.config.threading.set_inter_op_parallelism_threads(1)
         print(json.dumps(worker(int(args.worker), args.reps, args.isas)))
         return
-    from keras_binary.kernels._library import cpu_supports, load_library
+    from keras_binary.kernels.testing import active_isa, cpu_supports
 
-    lib = load_library()
+    kernel_isa, library = active_isa()
     missing = [isa for isa in args.isas if not cpu_supports(isa)]
     if missing:
         sys.exit(f"this CPU (or OS) does not support: {', '.join(missing)}")
-    print(f"CPU threads: {os.cpu_count()}, kernel ISA: {lib.kb_isa_name().decode()}, "
-          f"library: {lib.path}")
+    print(f"CPU threads: {os.cpu_count()}, kernel ISA: {kernel_isa}, library: {library}")
     header = (f"{'backend':<10} {'thr':>3} {'op':<4} {'shape':<24} {'isa':<8} {'f32 op':<6} "
               f"{'float32 ms':>10} "
               f"{'binary ms':>9} {'pack+bin ms':>11} {'f32 GOPS':>9} {'bin GOPS':>9} "

@@ -81,11 +81,13 @@ KB_EXPORT int kb_max_threads() { return kb::MaxThreads(); }
 // The GEMM driver's path ("rows", "panels", "swapped" or "amx"), with the active ISA, for `rows`
 // A rows against `n` B rows of `segments` segments of `seg_bits` bits (a matmul: 1 segment of K
 // bits; a conv: one per kernel tap, of `channels` bits), operands aligned as XLA aligns them.
-KB_EXPORT const char* kb_gemm_path(int64_t rows, int64_t n, int64_t segments, int64_t seg_bits) {
+KB_EXPORT const char* kb_gemm_path(int64_t rows, int64_t n, int64_t seg_bits, int64_t segments) {
   const kb::RowLayout layout{segments, kb::CeilDiv(seg_bits, 32), seg_bits};
   return kb::GemmPathName(
       kb::ChooseGemmPath(rows, n, layout, /*b_aligned=*/true, kb::ActiveIsa()));
 }
+
+KB_EXPORT int64_t kb_gemm_path_limit(const char* name) { return kb::GemmPathLimit(name); }
 
 // Registers all handlers as "<prefix><name>" for XLA platform "Host" inside the already loaded
 // TensorFlow library `tf_library`. Returns "" on success, else an error message.

@@ -68,8 +68,17 @@ inline ffi::Error CheckMatmul(const S32& x, const S32& w, const F32& scale, cons
   return CheckEpilogue(n, scale, bias);
 }
 
+// The conv2d attributes: the one list of them. The handlers decode the call's attribute
+// dictionary into ConvAttrs by name (XLA_FFI_REGISTER_STRUCT_ATTR_DECODING below), so callers
+// pass them as named attributes in any order; a missing or extra name fails the call.
+#define KB_CONV_ATTRS(X)                                                              \
+  X(channels) X(stride_h) X(stride_w) X(dilation_h) X(dilation_w) X(pad_top) X(pad_left) \
+  X(zero_padding)
+
 struct ConvAttrs {
-  int64_t channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, zero_padding;
+#define KB_CONV_FIELD(name) int64_t name;
+  KB_CONV_ATTRS(KB_CONV_FIELD)
+#undef KB_CONV_FIELD
 };
 
 struct ConvShape {
@@ -104,13 +113,11 @@ inline ffi::Error CheckConv2d(const S32& x, const S32& w, const F32& scale, cons
 #define KB_FFI_GEMM_OPERANDS(RET) \
   .Arg<kb_ffi::S32>().Arg<kb_ffi::S32>().Arg<kb_ffi::F32>().Arg<kb_ffi::F32>().Ret<RET>()
 
-// The conv2d attributes, in the order of kb_ffi::ConvAttrs.
-#define KB_FFI_CONV_ATTRS                                                                  \
-  .Attr<int64_t>("channels")                                                               \
-      .Attr<int64_t>("stride_h")                                                           \
-      .Attr<int64_t>("stride_w")                                                           \
-      .Attr<int64_t>("dilation_h")                                                         \
-      .Attr<int64_t>("dilation_w")                                                         \
-      .Attr<int64_t>("pad_top")                                                            \
-      .Attr<int64_t>("pad_left")                                                           \
-      .Attr<int64_t>("zero_padding")
+// Decoding of the attribute dictionary into kb_ffi::ConvAttrs, member by member in field order.
+// KB_FFI_APPLY expands its arguments before the decoding macro splits them at the commas.
+#define KB_CONV_MEMBER(name) , ::xla::ffi::StructMember<int64_t>(#name)
+#define KB_FFI_APPLY(MACRO, ...) MACRO(__VA_ARGS__)
+KB_FFI_APPLY(XLA_FFI_REGISTER_STRUCT_ATTR_DECODING,
+             kb_ffi::ConvAttrs KB_CONV_ATTRS(KB_CONV_MEMBER));
+#undef KB_FFI_APPLY
+#undef KB_CONV_MEMBER

@@ -98,20 +98,12 @@ ffi::Error Conv2dImpl(ffi::ThreadPool pool, S32 x, S32 w, F32 scale, F32 bias, c
 }
 
 ffi::Error Conv2dF32(ffi::ThreadPool pool, S32 x, S32 w, F32 scale, F32 bias,
-                     ffi::Result<F32> out, int64_t channels, int64_t stride_h, int64_t stride_w,
-                     int64_t dilation_h, int64_t dilation_w, int64_t pad_top, int64_t pad_left,
-                     int64_t zero_padding) {
-  ConvAttrs a{channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
-              zero_padding};
+                     ffi::Result<F32> out, ConvAttrs a) {
   return Conv2dImpl(pool, x, w, scale, bias, a, out->typed_data(), nullptr, out->dimensions());
 }
 
 ffi::Error Conv2dPacked(ffi::ThreadPool pool, S32 x, S32 w, F32 scale, F32 bias,
-                        ffi::Result<S32> out, int64_t channels, int64_t stride_h,
-                        int64_t stride_w, int64_t dilation_h, int64_t dilation_w,
-                        int64_t pad_top, int64_t pad_left, int64_t zero_padding) {
-  ConvAttrs a{channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
-              zero_padding};
+                        ffi::Result<S32> out, ConvAttrs a) {
   return Conv2dImpl(pool, x, w, scale, bias, a, nullptr,
                     reinterpret_cast<uint32_t*>(out->typed_data()), out->dimensions());
 }
@@ -137,6 +129,12 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryMatmulF32, kb::MatmulF32,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryMatmulPacked, kb::MatmulPacked,
                                         KB_GEMM_BINDING(kb_ffi::S32).Attr<int64_t>("k"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryConv2dF32, kb::Conv2dF32,
-                                        KB_GEMM_BINDING(kb_ffi::F32) KB_FFI_CONV_ATTRS);
+                                        KB_GEMM_BINDING(kb_ffi::F32).Attrs<kb_ffi::ConvAttrs>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryConv2dPacked, kb::Conv2dPacked,
-                                        KB_GEMM_BINDING(kb_ffi::S32) KB_FFI_CONV_ATTRS);
+                                        KB_GEMM_BINDING(kb_ffi::S32).Attrs<kb_ffi::ConvAttrs>());
+
+// The conv2d attribute names, comma-separated, as the conv2d handlers decode them (tests check
+// that the Python callers send these).
+#define KB_CONV_NAME(name) "," #name
+KB_EXPORT const char* kb_conv2d_attr_names() { return KB_CONV_ATTRS(KB_CONV_NAME) + 1; }
+#undef KB_CONV_NAME

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "gemm_scratch.h"
@@ -211,6 +212,18 @@ const char* GemmPathName(GemmPath path) {
     default:
       return "panels";
   }
+}
+
+int64_t GemmPathLimit(const char* name) {
+  const std::string s = name ? name : "";
+  if (s == "few_rows") return kFewRows;
+  if (s == "amx_min_rows") return kAmxMinRows;
+  if (s == "amx_min_channels") return kAmxMinChannels;
+  if (s == "amx_stream_min_rows") return kAmxStreamMinRows;
+  if (s == "amx_stream_min_channels") return kAmxStreamMinChannels;
+  if (s == "amx_stream_min_outputs") return kAmxStreamMinOutputs;
+  if (s == "amx_max_k_bits") return kAmxMaxKw64 * 64;
+  return -1;
 }
 
 void RunBinaryGemm(const RowSource& a, int64_t num_rows, const uint32_t* b, const RowLayout& layout,

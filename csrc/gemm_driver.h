@@ -59,6 +59,11 @@ enum class GemmPath { kRows, kPanels, kSwapped, kAmx, kAmxStream };
 GemmPath ChooseGemmPath(int64_t num_rows, int64_t n, const RowLayout& layout, bool b_aligned,
                         Isa isa);
 const char* GemmPathName(GemmPath path);
+// The thresholds ChooseGemmPath applies, by name ("few_rows", "amx_min_rows",
+// "amx_min_channels", "amx_stream_min_rows", "amx_stream_min_channels",
+// "amx_stream_min_outputs", "amx_max_k_bits"), so tests read them instead of copying them;
+// -1 for an unknown name.
+int64_t GemmPathLimit(const char* name);
 
 // out = transform(K - 2 * popcount(A[m] ^ B[n])) for m < num_rows, n < transform.n.
 // b: [transform.n][layout.words()] 32-bit words.

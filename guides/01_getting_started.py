@@ -24,9 +24,8 @@ import keras
 import numpy as np
 from guide_utils import fast_or_full, mode_name, output_dir, save_figure
 
-from keras_binary import layers
+from keras_binary import layers, summary
 from keras_binary.constraints import WeightClip
-from keras_binary.summary import summary
 from model_zoo.datasets import mnist_slice
 
 keras.utils.set_random_seed(0)

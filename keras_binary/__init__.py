@@ -24,7 +24,7 @@ from keras_binary import (
     precision,
     quantizers,
 )
-from keras_binary.summary import summary
+from keras_binary.model_summary import summary
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""Counting for `keras_binary.summary`: parameters, memory and MACs per precision.
+"""Counting for `keras_binary.summary()`: parameters, memory and MACs per precision.
 
 Precisions are read, never guessed: a weight's precision is its variable's `precision` tag
 (`keras_binary.precision.get_precision`), else the bits of its dtype; a layer's input precision is

@@ -1,9 +1,10 @@
-"""The table that `keras_binary.summary.summary` prints and the profile it returns."""
+"""The table that `keras_binary.summary` prints and the profile it returns."""
 
 import keras
 import pytest
 
-from keras_binary.summary import ModelProfile, summary
+from keras_binary import summary
+from keras_binary.profile import ModelProfile
 from tests.test_profile import binary_dense, small_model
 
 

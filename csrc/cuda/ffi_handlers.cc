@@ -75,20 +75,12 @@ ffi::Error Conv2d(cudaStream_t stream, S32 x, S32 w, F32 scale, F32 bias, const 
 }
 
 ffi::Error Conv2dF32(cudaStream_t stream, S32 x, S32 w, F32 scale, F32 bias,
-                     ffi::Result<F32> out, int64_t channels, int64_t stride_h, int64_t stride_w,
-                     int64_t dilation_h, int64_t dilation_w, int64_t pad_top, int64_t pad_left,
-                     int64_t zero_padding) {
-  ConvAttrs a{channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
-              zero_padding};
+                     ffi::Result<F32> out, ConvAttrs a) {
   return Conv2d(stream, x, w, scale, bias, a, out->typed_data(), nullptr, out->dimensions());
 }
 
 ffi::Error Conv2dPacked(cudaStream_t stream, S32 x, S32 w, F32 scale, F32 bias,
-                        ffi::Result<S32> out, int64_t channels, int64_t stride_h,
-                        int64_t stride_w, int64_t dilation_h, int64_t dilation_w,
-                        int64_t pad_top, int64_t pad_left, int64_t zero_padding) {
-  ConvAttrs a{channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
-              zero_padding};
+                        ffi::Result<S32> out, ConvAttrs a) {
   return Conv2d(stream, x, w, scale, bias, a, nullptr,
                 reinterpret_cast<uint32_t*>(out->typed_data()), out->dimensions());
 }
@@ -117,9 +109,9 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(KbCudaBinaryMatmulF32, kb_cuda::MatmulF32,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbCudaBinaryMatmulPacked, kb_cuda::MatmulPacked,
                               KB_CUDA_GEMM_BINDING(kb_ffi::S32).Attr<int64_t>("k"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbCudaBinaryConv2dF32, kb_cuda::Conv2dF32,
-                              KB_CUDA_GEMM_BINDING(kb_ffi::F32) KB_FFI_CONV_ATTRS);
+                              KB_CUDA_GEMM_BINDING(kb_ffi::F32).Attrs<kb_ffi::ConvAttrs>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbCudaBinaryConv2dPacked, kb_cuda::Conv2dPacked,
-                              KB_CUDA_GEMM_BINDING(kb_ffi::S32) KB_FFI_CONV_ATTRS);
+                              KB_CUDA_GEMM_BINDING(kb_ffi::S32).Attrs<kb_ffi::ConvAttrs>());
 
 // Plain C entry points for the Python loader (ctypes).
 KB_EXPORT int kb_cuda_ffi_api_major() { return XLA_FFI_API_MAJOR; }

@@ -26,7 +26,6 @@ import keras
 
 from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
-from keras_binary.inference.binary_dense import words
 
 
 def packs_per_group(channels: int, groups: int) -> bool:
@@ -76,7 +75,8 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
 
     def build(self, input_shape: Any) -> None:
         self.geometry(input_shape)
-        shape = (self.filters, *self.kernel_size, words(self.channels // self.groups))
+        words = kernels.packed_words(self.channels // self.groups)
+        shape = (self.filters, *self.kernel_size, words)
         self.add_epilogue_weights(shape, self.filters)
 
     def call(self, inputs: Any) -> Any:
@@ -106,7 +106,7 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
         g = self.geometry(tuple(inputs.shape))
-        last = self.filters if self.output_mode == "float" else words(self.filters)
+        last = self.filters if self.output_mode == "float" else kernels.packed_words(self.filters)
         return keras.KerasTensor((inputs.shape[0], g.out_h, g.out_w, last),
                                  dtype=self.output_dtype())
 

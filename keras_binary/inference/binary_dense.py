@@ -24,11 +24,6 @@ from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
 
 
-def words(bits: int) -> int:
-    """Number of int32 words holding ``bits`` bits."""
-    return -(-bits // 32)
-
-
 @keras.saving.register_keras_serializable(package="keras_binary")
 class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
     """``units`` binary units over ``input_bits`` binary inputs; kernel packed [units, words]."""
@@ -45,7 +40,7 @@ class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
         self.init_epilogue(output, activation)
 
     def _check_input(self, shape: tuple, dtype: str) -> None:
-        expected = self.input_bits if dtype != "int32" else words(self.input_bits)
+        expected = self.input_bits if dtype != "int32" else kernels.packed_words(self.input_bits)
         if shape[-1] != expected:
             kind = "packed words" if dtype == "int32" else "features"
             raise ValueError(
@@ -54,7 +49,7 @@ class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
             )
 
     def build(self, input_shape: Any) -> None:
-        self.add_epilogue_weights((self.units, words(self.input_bits)), self.units)
+        self.add_epilogue_weights((self.units, kernels.packed_words(self.input_bits)), self.units)
 
     def call(self, inputs: Any) -> Any:
         dtype = keras.backend.standardize_dtype(inputs.dtype)
@@ -69,7 +64,7 @@ class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
         dtype = keras.backend.standardize_dtype(inputs.dtype)
         self._check_input(tuple(inputs.shape), dtype)
-        last = self.units if self.output_mode == "float" else words(self.units)
+        last = self.units if self.output_mode == "float" else kernels.packed_words(self.units)
         return keras.KerasTensor(tuple(inputs.shape[:-1]) + (last,), dtype=self.output_dtype())
 
     def get_config(self) -> dict[str, Any]:

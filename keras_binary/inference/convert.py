@@ -38,12 +38,12 @@ import numpy as np
 from keras_binary import kernels
 from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
-from keras_binary.inference.binary_dense import BinaryDenseInference, words
+from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
 from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
 from keras_binary.inference.graph import LayerGraph, as_functional
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
-from keras_binary.inference.plan import BinaryPlan, binary_reason, plan_binary_layer
+from keras_binary.inference.plan import BinaryPlan, plan_binary_layer, why_not_binary
 from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D
 from keras_binary.layers import QuantConv2D, QuantDense
 from keras_binary.quantizers import precision_of
@@ -73,8 +73,8 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
         if plan is not None:
             plans[id(op)] = plan
         elif (warn and precision_of(op.kernel_quantizer) == 1
-              and patterns.binary_input_reason(op, graph) is None):
-            warnings.warn(f"convert: {op.name!r} stays float: {binary_reason(op, graph)}",
+              and patterns.why_input_not_binary(op, graph) is None):
+            warnings.warn(f"convert: {op.name!r} stays float: {why_not_binary(op, graph)}",
                           stacklevel=2)
     rewriter = _Rewriter(plans)
     fast = keras.models.clone_model(functional, clone_function=lambda op: op,
@@ -140,7 +140,7 @@ class _Rewriter:
 
     def _binary(self, plan: BinaryPlan, inputs: Any) -> Any:
         layer = plan.layer
-        channels_out = plan.negative.shape[-1]
+        channels_out = plan.sign_bits.shape[-1]
         affine = Affine(plan.alpha, np.zeros(channels_out))
         if layer.bias is not None:
             affine = affine.then(1.0, keras.ops.convert_to_numpy(layer.bias))
@@ -155,7 +155,7 @@ class _Rewriter:
                 scales_after.append(np.ones(channels_out))
         activation = None if plan.chain or plan.output == "packed" else layer.activation
         if isinstance(layer, QuantDense):
-            layout = self.layouts.get(id(inputs), (1, plan.negative.shape[0]))
+            layout = self.layouts.get(id(inputs), (1, plan.sign_bits.shape[0]))
             new, bits, offset = self._dense(plan, layout, activation)
         else:
             layout = None
@@ -166,7 +166,7 @@ class _Rewriter:
             scale, bias = threshold_transform(affine, bits)
         else:
             scale, bias = affine.scale.astype(np.float32), affine.bias.astype(np.float32)
-        new.set_packed_weights(new_kernel(plan.negative, layout, offset), scale, bias)
+        new.set_packed_weights(packed_kernel(plan.sign_bits, layout, offset), scale, bias)
         for op, after in zip(pools, scales_after, strict=True):
             pool = PackedMaxPooling2D(channels_out, op.pool_size, op.strides, op.padding,
                                       name=op.name)
@@ -180,9 +180,10 @@ class _Rewriter:
         """The dense layer; a flattened packed input of C % 32 != 0 channels per position is read
         with the kernel laid out per position, padded with +1 (an offset of +1 per pad bit)."""
         positions, channels = layout
-        bits = positions * words(channels) * 32 if positions > 1 else plan.negative.shape[0]
-        offset = bits - plan.negative.shape[0]
-        new = BinaryDenseInference(plan.negative.shape[1], bits, output=plan.output,
+        kernel_bits = plan.sign_bits.shape[0]
+        bits = positions * kernels.packed_words(channels) * 32 if positions > 1 else kernel_bits
+        offset = bits - kernel_bits
+        new = BinaryDenseInference(plan.sign_bits.shape[1], bits, output=plan.output,
                                    activation=activation, name=plan.layer.name)
         return new, bits, offset
 
@@ -195,18 +196,19 @@ class _Rewriter:
             pad_value=pad_value, output=plan.output, activation=activation,
             groups=layer.groups, name=layer.name,
         )
-        return new, int(np.prod(plan.negative.shape[:-1])), 0
+        return new, int(np.prod(plan.sign_bits.shape[:-1])), 0
 
 
-def new_kernel(negative: np.ndarray, layout: tuple[int, int] | None, offset: int) -> np.ndarray:
-    """The packed kernel from the kernel signs: conv (``layout`` None) [Cout, kh, kw, words];
-    dense [units, words], laid out per input position when ``offset`` (padded channels)."""
+def packed_kernel(sign_bits: np.ndarray, layout: tuple[int, int] | None, offset: int) -> np.ndarray:
+    """The packed kernel from the kernel sign bits (True = negative): conv (``layout`` None)
+    [Cout, kh, kw, words]; dense [units, words], laid out per input position when ``offset``
+    (padded channels)."""
     if layout is None:
-        return _pack_signs(np.transpose(negative, (3, 0, 1, 2)))
+        return _pack_signs(np.transpose(sign_bits, (3, 0, 1, 2)))
     positions, channels = layout
     if offset:
-        grouped = negative.reshape(positions, channels, -1)
-        padded = np.zeros((positions, words(channels) * 32, grouped.shape[-1]), bool)
+        grouped = sign_bits.reshape(positions, channels, -1)
+        padded = np.zeros((positions, kernels.packed_words(channels) * 32, grouped.shape[-1]), bool)
         padded[:, :channels] = grouped
-        negative = padded.reshape(-1, grouped.shape[-1])
-    return _pack_signs(negative.T)
+        sign_bits = padded.reshape(-1, grouped.shape[-1])
+    return _pack_signs(sign_bits.T)

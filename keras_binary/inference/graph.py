@@ -83,7 +83,6 @@ class LayerGraph:
         self.model_outputs = {id(t) for t in model.outputs}
         self._consumers: dict[int, list] = defaultdict(list)
         self._producer: dict[int, Any] = {}
-        self.notes: dict[int, Any] = {}  # per-layer analysis results, filled by the planner
         for op in model.operations:
             if isinstance(op, keras.layers.InputLayer):
                 continue
@@ -116,8 +115,9 @@ class LayerGraph:
         return op is not None and is_sign_activation(op)
 
 
-def binary_input_reason(layer: Any, graph: LayerGraph) -> str | None:
-    """None when ``layer`` sees +-1 inputs (sign quantizer, or NoOp(1)/None on +-1 values)."""
+def why_input_not_binary(layer: Any, graph: LayerGraph) -> str | None:
+    """Why ``layer``'s inputs are not +-1; None when they are (a sign quantizer, or NoOp(1)/None
+    on +-1 values)."""
     quantizer = layer.input_quantizer
     if is_sign(quantizer):
         return None
@@ -133,8 +133,9 @@ def binary_input_reason(layer: Any, graph: LayerGraph) -> str | None:
 MAX_GROUPS = 32
 
 
-def layer_shape_reason(layer: Any) -> str | None:
-    """None when a QuantDense/QuantConv2D layout is supported by the kernels."""
+def why_layout_unsupported(layer: Any) -> str | None:
+    """Why the kernels do not support ``layer``'s layout; None for a supported
+    QuantDense/QuantConv2D."""
     if isinstance(layer, QuantDense):
         return None
     if not isinstance(layer, QuantConv2D):

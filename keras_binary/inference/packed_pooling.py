@@ -25,7 +25,6 @@ from keras import ops
 
 from keras_binary import kernels
 from keras_binary.inference.binary_conv2d import _pair
-from keras_binary.inference.binary_dense import words
 from keras_binary.inference.sliced_pooling import reduce_windows, window_geometry
 
 
@@ -48,12 +47,13 @@ class PackedMaxPooling2D(keras.layers.Layer):
         return window_geometry(height, width, self.pool_size, self.strides, self.padding)
 
     def build(self, input_shape: Any) -> None:
-        if len(input_shape) != 4 or input_shape[-1] != words(self.channels):
+        words = kernels.packed_words(self.channels)
+        if len(input_shape) != 4 or input_shape[-1] != words:
             raise ValueError(
-                f"{self.name}: expected packed input [B, H, W, {words(self.channels)}], got "
+                f"{self.name}: expected packed input [B, H, W, {words}], got "
                 f"{tuple(input_shape)}"
             )
-        self.or_mask = self.add_weight(name="or_mask", shape=(words(self.channels),),
+        self.or_mask = self.add_weight(name="or_mask", shape=(kernels.packed_words(self.channels),),
                                        dtype="int32", initializer="zeros", trainable=False)
 
     def set_or_channels(self, flags: Any) -> None:
@@ -61,7 +61,7 @@ class PackedMaxPooling2D(keras.layers.Layer):
         flags = np.asarray(flags, bool)
         if flags.shape != (self.channels,):
             raise ValueError(f"{self.name}: need {self.channels} flags, got {flags.shape}")
-        padded = np.zeros(words(self.channels) * 32, bool)
+        padded = np.zeros(kernels.packed_words(self.channels) * 32, bool)
         padded[: self.channels] = flags
         weights = np.left_shift(np.uint32(1), np.arange(32, dtype=np.uint32))
         mask = (padded.reshape(-1, 32) * weights).sum(axis=1, dtype=np.uint64)

@@ -23,19 +23,27 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import packs_per_group
 from keras_binary.inference.folding import binary_kernel
-from keras_binary.inference.graph import LayerGraph
+from keras_binary.inference.graph import (
+    LayerGraph,
+    is_foldable_batch_norm,
+    is_identity,
+    is_max_pool_2d,
+    is_sign_activation,
+    why_input_not_binary,
+    why_layout_unsupported,
+)
 from keras_binary.layers import QuantConv2D, QuantDense
 
 
 @dataclasses.dataclass
 class BinaryPlan:
-    """A binary layer to convert: its kernel signs and scale, folded chain and output kind."""
+    """A binary layer to convert: its kernel sign bits (kernel-shaped, True where the kernel is
+    negative) and per-channel scale ``alpha``, its folded chain and its output kind."""
 
     layer: Any
-    negative: np.ndarray
+    sign_bits: np.ndarray
     alpha: np.ndarray
     chain: list
     output: str
@@ -45,8 +53,8 @@ def reads_sign_only(op: Any, graph: LayerGraph, flattened: bool = False) -> bool
     """True when ``op`` needs only the sign of its input (so the input may arrive packed)."""
     if isinstance(op, (QuantDense, QuantConv2D)):
         return (not (flattened and isinstance(op, QuantConv2D)) and packs_whole_words(op, "in")
-                and binary_reason(op, graph) is None)
-    if patterns.is_identity(op) or patterns.is_sign_activation(op):
+                and why_not_binary(op, graph) is None)
+    if is_identity(op) or is_sign_activation(op):
         return all_read_sign_only(op.output, graph, flattened)
     if isinstance(op, keras.layers.Flatten) and not flattened and op.data_format == "channels_last":
         return all_read_sign_only(op.output, graph, flattened=True)
@@ -69,31 +77,37 @@ def all_read_sign_only(tensor: Any, graph: LayerGraph, flattened: bool = False) 
             and all(reads_sign_only(op, graph, flattened) for op in consumers))
 
 
-def binary_reason(layer: Any, graph: LayerGraph) -> str | None:
-    """None when ``layer`` converts to a binary inference layer, else why not (cached)."""
-    if id(layer) not in graph.notes:
-        reason = patterns.layer_shape_reason(layer)
-        if reason is None:
-            reason = patterns.binary_input_reason(layer, graph)
-        kernel = binary_kernel(layer) if reason is None else None
-        if reason is None and kernel is None:
-            reason = "its quantized kernel is not +-alpha per output channel (1 bit)"
-        graph.notes[id(layer)] = (reason, kernel)
-    return graph.notes[id(layer)][0]
+def binary_kernel_or_reason(layer: Any, graph: LayerGraph) -> tuple[np.ndarray, np.ndarray] | str:
+    """``(sign_bits, alpha)`` when ``layer`` converts to a binary inference layer, else
+    why not."""
+    reason = why_layout_unsupported(layer) or why_input_not_binary(layer, graph)
+    if reason is not None:
+        return reason
+    kernel = binary_kernel(layer)
+    if kernel is None:
+        return "its quantized kernel is not +-alpha per output channel (1 bit)"
+    return kernel
+
+
+def why_not_binary(layer: Any, graph: LayerGraph) -> str | None:
+    """Why ``layer`` does not convert to a binary inference layer; None when it does."""
+    result = binary_kernel_or_reason(layer, graph)
+    return result if isinstance(result, str) else None
 
 
 def _foldable(op: Any) -> bool:
-    return (patterns.is_foldable_batch_norm(op) or patterns.is_identity(op)
-            or patterns.is_max_pool_2d(op) or patterns.is_sign_activation(op))
+    return (is_foldable_batch_norm(op) or is_identity(op) or is_max_pool_2d(op)
+            or is_sign_activation(op))
 
 
 def plan_binary_layer(layer: Any, graph: LayerGraph) -> BinaryPlan | None:
     """The conversion plan of ``layer``, or None if it is not a convertible binary layer."""
-    if binary_reason(layer, graph) is not None:
+    kernel = binary_kernel_or_reason(layer, graph)
+    if isinstance(kernel, str):
         return None
-    negative, alpha = graph.notes[id(layer)][1]
+    sign_bits, alpha = kernel
     if layer.activation not in (None, keras.activations.linear):
-        return BinaryPlan(layer, negative, alpha, [], "float")
+        return BinaryPlan(layer, sign_bits, alpha, [], "float")
     chain, tensor = [], layer.output
     while (op := graph.single_consumer(tensor)) is not None and _foldable(op):
         chain.append(op)
@@ -101,9 +115,9 @@ def plan_binary_layer(layer: Any, graph: LayerGraph) -> BinaryPlan | None:
     for end in range(len(chain), -1, -1) if packs_whole_words(layer, "out") else ():
         tensor = chain[end - 1].output if end else layer.output
         if all_read_sign_only(tensor, graph):
-            return BinaryPlan(layer, negative, alpha, chain[:end], "packed")
+            return BinaryPlan(layer, sign_bits, alpha, chain[:end], "packed")
     leading = 0
-    while leading < len(chain) and (patterns.is_foldable_batch_norm(chain[leading])
-                                    or patterns.is_identity(chain[leading])):
+    while leading < len(chain) and (is_foldable_batch_norm(chain[leading])
+                                    or is_identity(chain[leading])):
         leading += 1
-    return BinaryPlan(layer, negative, alpha, chain[:leading], "float")
+    return BinaryPlan(layer, sign_bits, alpha, chain[:leading], "float")

@@ -5,6 +5,8 @@ The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
 (``csrc/cuda/``, 1-bit tensor cores) serves the same targets. Elsewhere (or with
 ``implementation="reference"``) the exact float reference in
 :mod:`keras_binary.kernels.reference` runs instead.
+Tests and benchmarks force an ISA or a GPU GEMM path and probe the GEMM driver's
+choices through :mod:`keras_binary.kernels.testing`.
 
 Example::
 
@@ -14,6 +16,7 @@ Example::
 """
 
 from keras_binary.kernels._library import KernelLibraryError
+from keras_binary.kernels.bits import packed_words
 from keras_binary.kernels.geometry import Conv2dGeometry
 from keras_binary.kernels.ops import (
     binary_conv2d,
@@ -35,6 +38,7 @@ __all__ = [
     "kernel_info",
     "pack_bits",
     "pack_conv2d_kernel",
+    "packed_words",
     "set_num_threads",
     "unpack_bits",
 ]

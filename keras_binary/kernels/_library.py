@@ -59,6 +59,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.kb_max_threads.restype = ctypes.c_int
     lib.kb_gemm_path.argtypes = [ctypes.c_int64] * 4
     lib.kb_gemm_path.restype = ctypes.c_char_p
+    lib.kb_gemm_path_limit.argtypes = [ctypes.c_char_p]
+    lib.kb_gemm_path_limit.restype = ctypes.c_int64
+    lib.kb_conv2d_attr_names.restype = ctypes.c_char_p
     lib.kb_register_tf.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     lib.kb_register_tf.restype = ctypes.c_char_p
 
@@ -117,31 +120,3 @@ def library_error() -> str | None:
     except KernelLibraryError as e:
         return str(e)
     return None
-
-
-def force_isa(isa: str) -> None:
-    """Switches the kernels to ``isa`` ("portable", "avx2", "avx512", "amx") for later calls.
-
-    Meant for tests and benchmarks; ``KERAS_BINARY_ISA`` does the same at load time.
-    """
-    lib = load_library()
-    if not lib.kb_force_isa(isa.encode()):
-        raise KernelLibraryError(
-            f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU (or OS)"
-        )
-
-
-def gemm_path(rows: int, n: int, k: int, taps: int = 1) -> str:
-    """Which path the CPU GEMM driver takes for ``rows`` x ``n`` outputs over ``taps`` segments
-    of ``k`` bits, with the active ISA: "rows" (few rows, B read in place), "panels" (B
-    repacked), "swapped" (fewer rows than columns: A repacked, B's rows broadcast in place),
-    "amx" (ISA "amx", many rows and channels: int8 products on the AMX tile unit, weights
-    expanded to bytes once per call) or "amx_stream" (ISA "amx", from 1024 channels: weights
-    expanded in small chunks as the products go). For tests and benchmarks."""
-    return load_library().kb_gemm_path(rows, n, taps, k).decode()
-
-
-def cpu_supports(isa: str) -> bool:
-    """Whether this CPU has the instructions of ``isa`` (for "amx", also whether the OS granted
-    this process the tile state)."""
-    return bool(load_library().kb_cpu_supports(isa.encode()))

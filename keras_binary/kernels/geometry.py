@@ -73,3 +73,11 @@ class Conv2dGeometry:
         (out_h, top, bottom), (out_w, left, right) = dims
         return cls(in_h, in_w, kh, kw, channels, sh, sw, dh, dw, top, bottom, left, right,
                    out_h, out_w, pad_value == "zero")
+
+    def kernel_attrs(self) -> dict[str, int]:
+        """The integer attributes the conv2d kernel targets decode by name (``ConvAttrs`` in
+        ``csrc/ffi_checks.h``)."""
+        return {"channels": self.channels, "stride_h": self.stride_h, "stride_w": self.stride_w,
+                "dilation_h": self.dilation_h, "dilation_w": self.dilation_w,
+                "pad_top": self.pad_top, "pad_left": self.pad_left,
+                "zero_padding": int(self.zero_padding)}

@@ -23,8 +23,8 @@ from keras_binary.kernels._cuda_library import (
     load_cuda_library,
 )
 from keras_binary.kernels._library import library_error, load_library
+from keras_binary.kernels.bits import packed_words
 from keras_binary.kernels.geometry import Conv2dGeometry
-from keras_binary.kernels.targets import CONV2D_ATTRS
 
 _IMPLEMENTATIONS = ("auto", "kernel", "reference")
 _OUTPUTS = ("float", "packed")
@@ -153,7 +153,7 @@ def _gemm_like(op: str, x, w, leading_dims: list, scale, bias, output: str,
         return reference_fn(scale, bias)
     if output == "float":
         return _call(f"{op}_f32", [x, w, scale, bias], leading_dims + [n], "float32", **attrs)
-    return _call(f"{op}_packed", [x, w, scale, bias], leading_dims + [-(-n // 32)], "int32",
+    return _call(f"{op}_packed", [x, w, scale, bias], leading_dims + [packed_words(n)], "int32",
                  **attrs)
 
 
@@ -168,7 +168,7 @@ def pack_bits(x, implementation: str = "auto"):
         raise ValueError(f"pack_bits needs a static, non-empty last axis, got shape {x.shape}")
     if not _use_kernel(implementation):
         return reference.pack_bits(x)
-    dims = [(0, a) for a in range(len(x.shape) - 1)] + [-(-k // 32)]
+    dims = [(0, a) for a in range(len(x.shape) - 1)] + [packed_words(k)]
     return _call("pack_bits", [x], dims, "int32")
 
 
@@ -206,7 +206,7 @@ def binary_matmul(packed_x, packed_w, k: int, scale=None, bias=None, output: str
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     k = int(k)
-    words = -(-k // 32)
+    words = packed_words(k)
     if len(w.shape) != 2 or w.shape[1] != words or x.shape[-1] != words:
         raise ValueError(
             f"packed shapes do not match k={k} ({words} words per row): packed_x {x.shape}, "
@@ -244,15 +244,13 @@ def binary_conv2d(x, packed_kernel, channels: int | None = None, strides=1, padd
         raise ValueError(f"conv input and kernel must have rank 4, got {x.shape} and {w.shape}")
     g = Conv2dGeometry.create(x.shape[1:3], w.shape[1:3], channels, strides, padding,
                               dilation_rate, pad_value)
-    words = -(-channels // 32)
+    words = packed_words(channels)
     if x.shape[-1] != words or w.shape[-1] != words:
         raise ValueError(
             f"packed shapes do not match {channels} channels ({words} words): input {x.shape}, "
             f"kernel {w.shape}"
         )
-    values = (channels, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top,
-              g.pad_left, int(g.zero_padding))
     return _gemm_like("binary_conv2d", x, w, [(0, 0), g.out_h, g.out_w], scale, bias, output,
                       implementation,
                       lambda s, b: reference.binary_conv2d(x, w, g, s, b, output),
-                      **dict(zip(CONV2D_ATTRS, values, strict=True)))
+                      **g.kernel_attrs())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from keras_binary.kernels.bits import packed_words
 from keras_binary.kernels.geometry import Conv2dGeometry
 
 _SHIFTS = np.arange(32, dtype=np.int32)
@@ -22,7 +23,7 @@ def pack_bits(x):
     """Packs ``x < 0`` along the last axis into int32 words (K padded with zero bits)."""
     x = ops.convert_to_tensor(x)
     k = x.shape[-1]
-    words = -(-k // 32)
+    words = packed_words(k)
     pad = [(0, 0)] * (len(x.shape) - 1) + [(0, words * 32 - k)]
     bits = ops.cast(ops.less(ops.pad(x, pad), 0), "int32")
     bits = ops.reshape(bits, tuple(ops.shape(x)[:-1]) + (words, 32))

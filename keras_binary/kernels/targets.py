@@ -17,14 +17,3 @@ TARGETS = {
 # The same targets in the CUDA library (registered with JAX for platform "CUDA").
 CUDA_TARGETS = {name: "KbCuda" + symbol[len("Kb"):] for name, symbol in TARGETS.items()}
 
-# Integer attributes of the conv2d targets, in the order the handlers bind them.
-CONV2D_ATTRS = (
-    "channels",
-    "stride_h",
-    "stride_w",
-    "dilation_h",
-    "dilation_w",
-    "pad_top",
-    "pad_left",
-    "zero_padding",
-)

@@ -5,8 +5,8 @@ A Quant* layer subclasses its Keras counterpart and this mixin. It resolves its 
 `call` (`quantize_input`, `quantize_kernel`) and serializes the quantizers (`quantizer_config`).
 
 A quantizer is anything `keras_binary.quantizers.get` accepts: an alias, a config dict, a
-`Quantizer`, a plain callable, or a *stateful* quantizer written as a `keras.layers.Layer`. A Layer
-quantizer is built with the shape of the tensor it quantizes and tracked by the layer, so its
+`BaseQuantizer`, a plain callable, or a *stateful* quantizer written as a `keras.layers.Layer`. A
+Layer quantizer is built with the shape of the tensor it quantizes and tracked by the layer, so its
 weights are saved and loaded with it.
 
 Example (a new layer family):
@@ -28,8 +28,7 @@ import keras
 
 from keras_binary import activations, constraints, quantizers
 from keras_binary.precision import set_quantizer
-
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+from keras_binary.quantizers.base import FLOAT_DTYPES
 
 
 def resolve_quantizer(identifier: Any, argument: str) -> Any:

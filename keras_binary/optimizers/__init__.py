@@ -14,14 +14,13 @@ by `keras_binary.quantizers.LossAwareBinarizer` (alias "lab") or ternarized by
 
 from keras_binary.optimizers.bop import Bop
 from keras_binary.optimizers.case_optimizer import CaseOptimizer, is_loss_aware_variable
-from keras_binary.optimizers.lab import LAB, closed_form_scale
+from keras_binary.optimizers.lab import LAB
 from keras_binary.precision import is_binary_variable
 
 __all__ = [
     "LAB",
     "Bop",
     "CaseOptimizer",
-    "closed_form_scale",
     "is_binary_variable",
     "is_loss_aware_variable",
 ]

@@ -39,7 +39,12 @@ class Bop(keras.optimizers.Optimizer):
         name: str = "bop",
         **kwargs: Any,
     ):
-        kwargs.pop("learning_rate", None)
+        if "learning_rate" in kwargs:
+            raise ValueError(
+                "Bop has no learning rate: it flips a weight's sign when its gradient momentum "
+                "exceeds `threshold`, with `gamma` as the momentum's rate; pass those instead, "
+                "e.g. Bop(threshold=1e-8, gamma=1e-4)"
+            )
         super().__init__(learning_rate=0.0, name=name, **kwargs)
         self._threshold = hyperparameter.create(self, "threshold", threshold)
         self._gamma = hyperparameter.create(self, "gamma", gamma)

@@ -9,7 +9,6 @@ import keras
 from keras import ops
 
 from keras_binary.quantizers.loss_aware import (
-    grouped_scale,
     is_loss_aware_scale,
     loss_aware_quantizer,
 )
@@ -29,11 +28,6 @@ def _outside_traced_step() -> contextlib.AbstractContextManager:
     import tensorflow as tf  # lazy: keras_binary must not import TF under other backends
 
     return tf.init_scope()
-
-
-def closed_form_scale(w: Any, d: Any, groups: int = 1) -> Any:
-    """LAB's per-layer scale alpha = ||d * w||_1 / ||d||_1 (d > 0), per block with `groups`."""
-    return grouped_scale(w, d, groups)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")

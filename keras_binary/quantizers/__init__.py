@@ -8,7 +8,7 @@ or an alias wherever a layer takes a quantizer:
 ...                           kernel_constraint="weight_clip")
 """
 
-from keras_binary.quantizers.base import Quantizer
+from keras_binary.quantizers.base import BaseQuantizer
 from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 from keras_binary.quantizers.loss_aware_ternary import LossAwareTernarizer
@@ -38,13 +38,13 @@ DoReFaQuantizer = DoReFa
 __all__ = [
     "ALIASES",
     "ApproxSign",
+    "BaseQuantizer",
     "DoReFa",
     "DoReFaQuantizer",
     "LossAwareBinarizer",
     "LossAwareTernarizer",
     "MagnitudeAwareSign",
     "NoOp",
-    "Quantizer",
     "SteHeaviside",
     "SteSign",
     "SteTern",

@@ -1,4 +1,4 @@
-"""The `Quantizer` base class and the pseudo-gradient helper shared by all quantizers."""
+"""`BaseQuantizer`, the base class of all quantizers, and the helpers they share."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import keras
 from keras import ops
 
+# The dtypes quantizers and quantized layers accept (quantization is defined on real numbers).
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
@@ -56,8 +57,11 @@ def sign(x: Any) -> Any:
     return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
 
 
-class Quantizer:
+class BaseQuantizer:
     """Base class of all quantizers: a serializable callable with a `precision` in bits.
+
+    Named as in Larq (`larq.quantizers.BaseQuantizer`); unrelated to `keras.quantizers.Quantizer`
+    (Keras's post-training int8/float8 quantization).
 
     Subclasses implement `call(x)` and `get_config()`; `precision` is the number of bits of the
     quantized values (1 for binary, 2 for ternary, 32 for no quantization).
@@ -83,7 +87,7 @@ class Quantizer:
         return {}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Quantizer:
+    def from_config(cls, config: dict[str, Any]) -> BaseQuantizer:
         return cls(**config)
 
     def __repr__(self) -> str:

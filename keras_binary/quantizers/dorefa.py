@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import Quantizer, check_float_input, with_pseudo_gradient
+from keras_binary.quantizers.base import BaseQuantizer, check_float_input, with_pseudo_gradient
 
 MODES = ("activations", "weights")
 
@@ -43,7 +43,7 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class DoReFa(Quantizer):
+class DoReFa(BaseQuantizer):
     """k-bit DoReFa quantizer (alias "dorefa"); `precision` is `k_bit`.
 
     >>> DoReFa(k_bit=4, mode="weights").precision

@@ -6,11 +6,11 @@ from typing import Any
 
 import keras
 
-from keras_binary.quantizers.base import Quantizer
+from keras_binary.quantizers.base import BaseQuantizer
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class NoOp(Quantizer):
+class NoOp(BaseQuantizer):
     """Identity quantizer that only declares `precision` bits (alias "noop").
 
     Use it to tell the summary and the optimizers that values are already quantized, e.g. the

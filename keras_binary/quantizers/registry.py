@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from keras_binary.quantizers.base import Quantizer
+from keras_binary.quantizers.base import BaseQuantizer
 from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 from keras_binary.quantizers.loss_aware_ternary import LossAwareTernarizer
@@ -30,7 +30,7 @@ from keras_binary.quantizers.sign import (
 )
 from keras_binary.quantizers.ternary import SteTern, ste_tern
 
-ALIASES: dict[str, type[Quantizer]] = {
+ALIASES: dict[str, type[BaseQuantizer]] = {
     "ste_sign": SteSign,
     "approx_sign": ApproxSign,
     "swish_sign": SwishSign,
@@ -58,7 +58,7 @@ _BY_FUNCTION = {
 }
 
 
-def serialize(quantizer: Quantizer | Callable | None) -> Any:
+def serialize(quantizer: BaseQuantizer | Callable | None) -> Any:
     """Serializes a quantizer to a config dict (None stays None)."""
     if quantizer is None:
         return None
@@ -76,7 +76,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     return keras.saving.deserialize_keras_object(config, custom_objects=objects)
 
 
-def get(identifier: Any) -> Quantizer | Callable | None:
+def get(identifier: Any) -> BaseQuantizer | Callable | None:
     """Returns a quantizer for an alias ("ste_sign"), a class name, a config dict, an instance or a
     callable; None gives None.
 
@@ -103,7 +103,7 @@ def get(identifier: Any) -> Quantizer | Callable | None:
         return cls() if cls is not None else identifier
     raise ValueError(
         f"Cannot interpret {identifier!r} as a quantizer: expected an alias string, a config dict, "
-        "a Quantizer instance, a callable or None."
+        "a BaseQuantizer instance, a callable or None."
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import Quantizer, check_float_input
+from keras_binary.quantizers.base import BaseQuantizer, check_float_input
 from keras_binary.quantizers.sign import _check_positive, ste_sign
 
 
@@ -38,7 +38,7 @@ def xnor_weight_scale(x: Any, clip_value: float = 1.0) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class MagnitudeAwareSign(Quantizer):
+class MagnitudeAwareSign(BaseQuantizer):
     """Per-channel scaled sign, scale constant for the gradient (alias "magnitude_aware_sign").
 
     >>> import numpy as np
@@ -60,7 +60,7 @@ class MagnitudeAwareSign(Quantizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class XnorWeightScale(Quantizer):
+class XnorWeightScale(BaseQuantizer):
     """XNOR-Net weights: mean |W| per output filter times sign(W) (alias "xnor_weight_scale")."""
 
     precision = 1

@@ -13,7 +13,12 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import Quantizer, check_float_input, sign, with_pseudo_gradient
+from keras_binary.quantizers.base import (
+    BaseQuantizer,
+    check_float_input,
+    sign,
+    with_pseudo_gradient,
+)
 
 
 def _check_positive(name: str, value: float) -> float:
@@ -64,7 +69,7 @@ def ste_heaviside(x: Any, clip_value: float = 1.0) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class SteSign(Quantizer):
+class SteSign(BaseQuantizer):
     """Binary sign quantizer with a clipped straight-through estimator (alias "ste_sign").
 
     >>> q = SteSign(clip_value=1.0)
@@ -85,7 +90,7 @@ class SteSign(Quantizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class ApproxSign(Quantizer):
+class ApproxSign(BaseQuantizer):
     """Binary sign quantizer with Bi-Real Net's approximate gradient (alias "approx_sign")."""
 
     precision = 1
@@ -95,7 +100,7 @@ class ApproxSign(Quantizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class SwishSign(Quantizer):
+class SwishSign(BaseQuantizer):
     """Binary sign quantizer with the BNN+ SignSwish gradient (alias "swish_sign")."""
 
     precision = 1
@@ -111,7 +116,7 @@ class SwishSign(Quantizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class SteHeaviside(Quantizer):
+class SteHeaviside(BaseQuantizer):
     """{0, 1} step quantizer with a clipped straight-through estimator (alias "ste_heaviside")."""
 
     precision = 1

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import Quantizer, check_float_input, with_pseudo_gradient
+from keras_binary.quantizers.base import BaseQuantizer, check_float_input, with_pseudo_gradient
 from keras_binary.quantizers.sign import _check_positive
 
 
@@ -44,7 +44,7 @@ def ste_tern(
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class SteTern(Quantizer):
+class SteTern(BaseQuantizer):
     """Ternary quantizer with a straight-through estimator (alias "ste_tern"); precision 2."""
 
     precision = 2

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_binary.kernels import packed_words
+
 
 def signs(x):
     """sign with sign(0) = +1, as float64."""
@@ -12,7 +14,7 @@ def pack(x):
     """Bit i of word j = x[..., 32 * j + i] < 0, as int32 words."""
     x = np.asarray(x)
     k = x.shape[-1]
-    words = -(-k // 32)
+    words = packed_words(k)
     out = np.zeros(x.shape[:-1] + (words,), np.uint64)
     for i in range(k):
         out[..., i // 32] |= (x[..., i] < 0).astype(np.uint64) << np.uint64(i % 32)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import cpu_supports, force_isa, gemm_path
+from keras_binary.kernels.testing import cpu_supports, force_isa, gemm_path, gemm_path_limit
 from tests.kernels import numpy_reference as npr
 from tests.kernels.test_gemm_blocking import check_matmul
 
@@ -24,9 +24,11 @@ pytestmark = pytest.mark.skipif(
     BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
-MIN_ROWS, MIN_CHANNELS = 256, 128  # kAmxMinRows, kAmxMinChannels in csrc/gemm_driver.cc
-# kAmxStreamMinRows, kAmxStreamMinChannels, kAmxStreamMinOutputs
-STREAM_ROWS, STREAM_CHANNELS, STREAM_OUTPUTS = 48, 1024, 96 * 1024
+MIN_ROWS, MIN_CHANNELS = gemm_path_limit("amx_min_rows"), gemm_path_limit("amx_min_channels")
+STREAM_ROWS = gemm_path_limit("amx_stream_min_rows")
+STREAM_CHANNELS = gemm_path_limit("amx_stream_min_channels")
+STREAM_OUTPUTS = gemm_path_limit("amx_stream_min_outputs")
+MAX_K_BITS = gemm_path_limit("amx_max_k_bits")
 
 
 @pytest.fixture
@@ -48,12 +50,12 @@ def test_amx_path_only_for_large_products(amx):
     assert gemm_path(MIN_ROWS, MIN_CHANNELS, 576) != "amx"
 
 
-def test_amx_paths_only_up_to_16384_bits_of_k(amx):
-    # kAmxMaxKw64 = 256 64-bit words: their byte-expanded buffers grow with K.
-    assert gemm_path(512, 256, 16384) == "amx"
-    assert gemm_path(512, 256, 16385) == "panels"
-    assert gemm_path(256, STREAM_CHANNELS, 16384) == "amx_stream"
-    assert not gemm_path(256, STREAM_CHANNELS, 16385).startswith("amx")
+def test_amx_paths_only_up_to_their_k_limit(amx):
+    # Their byte-expanded buffers grow with K.
+    assert gemm_path(512, 256, MAX_K_BITS) == "amx"
+    assert gemm_path(512, 256, MAX_K_BITS + 1) == "panels"
+    assert gemm_path(256, STREAM_CHANNELS, MAX_K_BITS) == "amx_stream"
+    assert not gemm_path(256, STREAM_CHANNELS, MAX_K_BITS + 1).startswith("amx")
 
 
 def test_amx_stream_path_for_many_channels(amx):
@@ -122,7 +124,7 @@ def test_amx_conv(amx, strides, dilation, padding, pad_value):
     x, kernel = npr.random_pm(rng, (2, 27, 25, 70)), npr.random_pm(rng, (3, 3, 70, 270))
     scale, bias = npr.dyadic(rng, 270, -2, 2), npr.dyadic(rng, 270, -3, 3)
     want = npr.conv2d(x, kernel, strides, padding, dilation, pad_value) * scale + bias
-    assert gemm_path(want.shape[0] * want.shape[1] * want.shape[2], 270, 70, taps=9) == "amx"
+    assert gemm_path(want.shape[0] * want.shape[1] * want.shape[2], 270, 70, segments=9) == "amx"
     packed = np.array(kernels.pack_conv2d_kernel(kernel))
     packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
     for output in ("float", "packed"):
@@ -156,7 +158,7 @@ def test_amx_stream_conv(amx, strides, padding, pad_value):
     x, kernel = npr.random_pm(rng, (1, 17, 31, 70)), npr.random_pm(rng, (3, 3, 70, 1030))
     scale, bias = npr.dyadic(rng, 1030, -2, 2), npr.dyadic(rng, 1030, -3, 3)
     want = npr.conv2d(x, kernel, strides, padding, (1, 1), pad_value) * scale + bias
-    assert gemm_path(want.shape[1] * want.shape[2], 1030, 70, taps=9) == "amx_stream"
+    assert gemm_path(want.shape[1] * want.shape[2], 1030, 70, segments=9) == "amx_stream"
     packed = np.array(kernels.pack_conv2d_kernel(kernel))
     packed[..., -1] |= np.int32(1 << 30)  # beyond the last channel of every tap
     for output in ("float", "packed"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import cpu_supports
+from keras_binary.kernels.testing import cpu_supports
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "benchmarks" / "amx_tile_rate.cc"

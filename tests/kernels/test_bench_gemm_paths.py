@@ -8,7 +8,7 @@ import keras
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import cpu_supports
+from keras_binary.kernels.testing import cpu_supports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels import _cuda_library
+from keras_binary.kernels import testing
 from tests.kernels import checks
 from tests.kernels import numpy_reference as npr
 
@@ -26,16 +26,16 @@ def _jax_on_gpu() -> bool:
 
 
 on_gpu = pytest.mark.skipif(not _jax_on_gpu(), reason="needs the JAX backend on a CUDA GPU")
-cuda_built = pytest.mark.skipif(_cuda_library.cuda_library_error() is not None,
+cuda_built = pytest.mark.skipif(testing.cuda_library_error() is not None,
                                 reason="CUDA kernel library not built (no nvcc)")
 
 
 @pytest.fixture(params=["mma", "mma_deep", "popc", "simt"])
 def gemm_path(request):
-    before = _cuda_library.cuda_gemm_path()
-    _cuda_library.force_cuda_gemm(request.param)
+    before = testing.cuda_gemm_path()
+    testing.force_cuda_gemm(request.param)
     yield request.param
-    _cuda_library.force_cuda_gemm(before)
+    testing.force_cuda_gemm(before)
 
 
 def to_np(x):
@@ -113,10 +113,10 @@ def test_all_gemm_paths_agree_on_a_large_random_gemm():
     x, w = npr.random_pm(rng, (m, k)), npr.random_pm(rng, (n, k))
     results = {}
     for path in ("mma", "mma_deep", "popc", "simt"):
-        _cuda_library.force_cuda_gemm(path)
+        testing.force_cuda_gemm(path)
         results[path] = to_np(kernels.binary_matmul(npr.pack(x), npr.pack(w), k,
                                                     implementation="kernel"))
-    _cuda_library.force_cuda_gemm("auto")
+    testing.force_cuda_gemm("auto")
     np.testing.assert_array_equal(results["mma"], npr.signs(x) @ npr.signs(w).T)
     for path in ("mma_deep", "popc", "simt"):
         np.testing.assert_array_equal(results[path], results["mma"])
@@ -181,25 +181,25 @@ def test_gpu_without_the_cuda_library_falls_back_and_says_how_to_build_it():
 
 @cuda_built
 def test_gemm_path_selection():
-    before = _cuda_library.cuda_gemm_path()
+    before = testing.cuda_gemm_path()
     try:
-        for path in _cuda_library.GEMM_PATHS:
-            _cuda_library.force_cuda_gemm(path)
-            assert _cuda_library.cuda_gemm_path() == path
+        for path in testing.CUDA_GEMM_PATHS:
+            testing.force_cuda_gemm(path)
+            assert testing.cuda_gemm_path() == path
     finally:
-        _cuda_library.force_cuda_gemm(before)
+        testing.force_cuda_gemm(before)
     with pytest.raises(ValueError, match="GPU GEMM path must be one of"):
-        _cuda_library.force_cuda_gemm("tensor")
+        testing.force_cuda_gemm("tensor")
 
 
-def test_missing_cuda_library_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv(_cuda_library.ENV_CUDA_LIB, str(tmp_path / "missing.so"))
-    _cuda_library.load_cuda_library.cache_clear()
-    try:
-        error = _cuda_library.cuda_library_error()
-    finally:
-        monkeypatch.delenv(_cuda_library.ENV_CUDA_LIB)
-        _cuda_library.load_cuda_library.cache_clear()
+def test_missing_cuda_library_is_a_clear_error(tmp_path):
+    code = "from keras_binary.kernels import testing; print(testing.cuda_library_error())"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, **{testing.CUDA_LIBRARY_ENV: str(tmp_path / "missing.so")},
+               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    error = result.stdout
     assert "libkeras_binary_cuda.so not found" in error and "nvcc" in error
 
 
@@ -215,7 +215,7 @@ def test_the_other_platform_is_registered_where_jax_has_it(monkeypatch):
 
     def fake_register(platform):
         if platform == "gpu":
-            raise _cuda_library.KernelLibraryError("no CUDA library")
+            raise kernels.KernelLibraryError("no CUDA library")
         registered.append(platform)
 
     def fake_devices(platform=None):

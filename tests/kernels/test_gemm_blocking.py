@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import cpu_supports, force_isa, gemm_path
+from keras_binary.kernels.testing import cpu_supports, force_isa, gemm_path, gemm_path_limit
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the CPU kernel route (its ISA paths)",
 )
 ISAS = ["portable", "avx2", "avx512", "amx"]
-FEW_ROWS = 8  # kFewRows in csrc/gemm_driver.cc
+FEW_ROWS = gemm_path_limit("few_rows")
 
 
 @pytest.fixture(params=ISAS)
@@ -54,7 +54,7 @@ def test_matmul_swapped_roles(isa, m, k, n):
 
 def test_conv_swapped_roles_with_corrections(isa):
     # 30 output pixels against 500 channels; every border pixel has a zero-padding correction.
-    assert gemm_path(30, 500, 128, taps=9) == "swapped"
+    assert gemm_path(30, 500, 128, segments=9) == "swapped"
     rng = np.random.default_rng(30)
     x, kernel = npr.random_pm(rng, (1, 5, 6, 128)), npr.random_pm(rng, (3, 3, 128, 500))
     scale, bias = npr.dyadic(rng, 500, -2, 2), npr.dyadic(rng, 500, -3, 3)

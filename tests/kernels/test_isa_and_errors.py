@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from keras_binary import kernels
-from keras_binary.kernels._library import KernelLibraryError, cpu_supports, force_isa
+from keras_binary.kernels import KernelLibraryError
+from keras_binary.kernels.testing import conv2d_attr_names, cpu_supports, force_isa
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
@@ -88,7 +89,7 @@ def test_amx_refused_by_the_os_falls_back_to_avx512(tmp_path):
     code = (
         "import numpy as np\n"
         "from keras_binary import kernels\n"
-        "from keras_binary.kernels._library import cpu_supports, gemm_path\n"
+        "from keras_binary.kernels.testing import cpu_supports, gemm_path\n"
         "from tests.kernels.test_isa_and_errors import check_all_kernels\n"
         "from tests.kernels.test_gemm_blocking import check_matmul\n"
         "print(kernels.kernel_info()['isa'], cpu_supports('amx'), gemm_path(600, 300, 2100))\n"
@@ -184,3 +185,12 @@ def test_jax_import_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True,
                             text=True, timeout=300)
     assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+@needs_kernels
+def test_conv2d_sends_the_attributes_the_kernels_decode():
+    """The conv2d handlers decode their attributes by name: the Python side sends each once."""
+    g = kernels.Conv2dGeometry.create((9, 9), (3, 3), 40, strides=2, padding="same")
+    attrs = g.kernel_attrs()
+    assert sorted(attrs) == sorted(conv2d_attr_names())
+    assert all(isinstance(value, int) for value in attrs.values())

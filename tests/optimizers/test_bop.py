@@ -80,3 +80,8 @@ def test_non_binary_variables_and_bad_hyperparameters_are_clear_errors():
         Bop(gamma="fast")
     with pytest.raises(ValueError, match="threshold must be >= 0"):
         Bop(threshold=-1.0)
+
+
+def test_learning_rate_is_rejected_and_names_threshold_and_gamma():
+    with pytest.raises(ValueError, match=r"Bop has no learning rate.*`threshold`.*`gamma`"):
+        Bop(learning_rate=0.01)

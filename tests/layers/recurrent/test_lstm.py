@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
+from keras_binary import summary
 from keras_binary.layers.recurrent import QuantLSTM, QuantLSTMCell
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer
 from keras_binary.precision import get_quantizer, is_binary_variable
-from keras_binary.summary import summary
 from tests.autodiff import vjp
 from tests.layers.helpers import ScaledSign, random_inputs
 

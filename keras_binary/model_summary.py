@@ -1,4 +1,5 @@
-"""`summary(model)`: a Larq-style table of parameters, memory and MACs per precision.
+"""`summary(model)` (``kb.summary``): a Larq-style table of parameters, memory and MACs per
+precision.
 
 Counting rules are in `keras_binary.profile`: weights at their precision tag (binary weights at
 1 bit), MACs at `max(input precision, weight precision)`, nested models expanded into their
@@ -7,7 +8,7 @@ layers (rows named `outer/inner`), a layer called several times profiled at its 
 Example:
 
 >>> import keras
->>> from keras_binary.summary import summary
+>>> from keras_binary import summary
 >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
 >>> profile = summary(model, print_fn=lambda line: None)
 >>> profile.total_params, profile.macs_by_precision
