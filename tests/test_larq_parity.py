@@ -263,3 +263,108 @@ def test_case_optimizer_without_default_trains_when_the_rest_is_frozen():
     x = np.random.default_rng(0).normal(size=(32, 6)).astype("float32")
     model.fit(x, np.zeros((32, 8), "float32") - 1.0, epochs=2, verbose=0)
     assert (np.asarray(model.layers[0].kernel.value) >= 0).sum() != before.sum()
+
+
+# -- Optimizers and callbacks spelled as in Larq -------------------------------------------------
+
+
+def test_bop_is_binary_variable_is_larqs_spelling_of_the_predicate():
+    assert Bop.is_binary_variable is is_binary_variable
+    model = _bop_model(freeze_float_layers=False)
+    optimizer = CaseOptimizer((Bop.is_binary_variable, Bop()),
+                              default_optimizer=keras.optimizers.Adam())
+    optimizer.build(model.trainable_variables)
+    assert optimizer.get_config()["predicate_optimizer_pairs"][0][0] is not None
+
+
+def test_two_argument_schedule_gets_the_current_value():
+    """Larq calls `schedule(epoch, current_value)` when the schedule takes two arguments."""
+    model = _bop_model(freeze_float_layers=False)
+    bop = Bop(gamma=1e-3)
+    model.compile(optimizer=CaseOptimizer((is_binary_variable, bop),
+                                          default_optimizer=keras.optimizers.Adam()), loss="mse")
+    seen = []
+
+    def halve(epoch, gamma):
+        seen.append(gamma)
+        return gamma / 2
+
+    x = np.ones((8, 6), "float32")
+    history = model.fit(x, np.zeros((8, 8), "float32"), epochs=3, verbose=0,
+                        callbacks=[kb.callbacks.HyperparameterScheduler(halve, "gamma", bop)])
+    np.testing.assert_allclose(seen, [1e-3, 5e-4, 2.5e-4], rtol=1e-6)
+    np.testing.assert_allclose(history.history["gamma"], [5e-4, 2.5e-4, 1.25e-4], rtol=1e-6)
+
+
+# -- The migration guide's table covers every public name of larq 0.14 ----------------------------
+
+# From larq 0.14's modules (`__all__` where defined, else the public module-level names).
+LARQ_PUBLIC_NAMES = [
+    *(f"layers.{n}" for n in (
+        "QuantDense", "QuantConv1D", "QuantConv2D", "QuantConv3D", "QuantDepthwiseConv2D",
+        "QuantSeparableConv1D", "QuantSeparableConv2D", "QuantConv2DTranspose",
+        "QuantConv3DTranspose", "QuantLocallyConnected1D", "QuantLocallyConnected2D")),
+    *(f"layers_base.{n}" for n in (
+        "BaseLayer", "QuantizerBase", "QuantizerBaseConv", "QuantizerDepthwiseBase",
+        "QuantizerSeparableBase")),
+    *(f"quantizers.{n}" for n in (
+        "Quantizer", "NoOp", "NoOpQuantizer", "SteSign", "ApproxSign", "SwishSign",
+        "MagnitudeAwareSign", "SteHeaviside", "SteTern", "DoReFa", "DoReFaQuantizer",
+        "ste_sign", "approx_sign", "swish_sign", "ste_heaviside", "ste_tern", "get",
+        "serialize", "deserialize", "get_kernel_quantizer")),
+    "optimizers.Bop", "optimizers.Bop.is_binary_variable", "optimizers.CaseOptimizer",
+    "constraints.WeightClip", "constraints.weight_clip",
+    "activations.hard_tanh", "activations.leaky_tanh",
+    "callbacks.HyperparameterScheduler",
+    "math.sign", "math.heaviside",
+    "metrics.FlipRatio",
+    "models.summary", "models.ModelProfile", "models.LayerProfile", "models.WeightProfile",
+    "models.OperationProfile",
+    "context.quantized_scope", "context.should_quantize", "context.metrics_scope",
+    "context.get_training_metrics",
+    "quantized_variable.QuantizedVariable",
+    *(f"utils.{n}" for n in (
+        "memory_as_readable_str", "register_keras_custom_object", "register_alias",
+        "set_precision", "patch_object")),
+]
+
+
+def _guide_table():
+    import re
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "guides" / "07_migrating_from_larq.py"
+    rows = [line[2:].split(" | ") for line in guide.read_text().splitlines()
+            if line.startswith("# | `lq.") or line.startswith("# | aliases")]
+    return [[re.findall(r"`([^`]+)`", cell) for cell in row[:2]] + [row[2]] for row in rows]
+
+
+def _resolve(dotted):
+    """`kb.a.b` -> the object, importing submodules on the way (kb.inference is not eager)."""
+    import importlib
+
+    parts = dotted.split(".")[1:]
+    obj = kb
+    for i, part in enumerate(parts):
+        if not hasattr(obj, part):
+            importlib.import_module("keras_binary." + ".".join(parts[: i + 1]))
+        obj = getattr(obj, part)
+    return obj
+
+
+def test_migration_table_lists_every_larq_name_and_ours_exist():
+    table = _guide_table()
+    listed = {name for larq, _, _ in table for name in larq}
+    missing = [name for name in LARQ_PUBLIC_NAMES if f"lq.{name}" not in listed]
+    assert not missing, f"larq names missing from the guide's table: {missing}"
+    for larq, ours, verdict in table:
+        assert verdict.startswith(("same", "differs")), (larq, verdict)
+        quoted = all(name.startswith('"') for name in larq)
+        aliases = [name.strip('"') for name in larq] if quoted else []
+        for alias in aliases:  # the row of Larq's quantizer strings: they resolve here too
+            assert quantizers.get(alias) is not None, alias
+        if verdict.startswith("same") and not aliases:
+            assert ours, f"{larq} is 'same' but names no keras-binary counterpart"
+        for name in ours:
+            if name.startswith("kb."):
+                assert _resolve(name) is not None, name
