@@ -40,6 +40,7 @@ def sign(x: Any) -> Any:
     >>> np.asarray(sign(np.array([-0.5, 0.0, 3.0], "float32"))).tolist()
     [-1.0, 1.0, 1.0]
     """
+    x = ops.convert_to_tensor(x)
     return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
 
 
