@@ -19,10 +19,12 @@ from keras_binary import (
     constraints,
     kernels,
     layers,
+    math,
     metrics,
     optimizers,
     precision,
     quantizers,
+    utils,
 )
 from keras_binary.model_summary import summary
 
@@ -34,9 +36,11 @@ __all__ = [
     "constraints",
     "kernels",
     "layers",
+    "math",
     "metrics",
     "optimizers",
     "precision",
     "quantizers",
     "summary",
+    "utils",
 ]

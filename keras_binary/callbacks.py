@@ -13,6 +13,7 @@ before `keras.callbacks.TensorBoard` in the list so its log reaches it):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import keras
@@ -25,7 +26,8 @@ class HyperparameterScheduler(keras.callbacks.Callback):
     """Sets `optimizer.<hyperparameter>` to `schedule(epoch)` or `schedule(step)`.
 
     Args:
-        schedule: function of the epoch (or of the global step) returning a float.
+        schedule: function of the epoch (or of the global step) returning a float; a function
+            that takes two arguments gets the current value as the second, as in Larq.
         hyperparameter: attribute name, e.g. "gamma", "threshold", "learning_rate".
         optimizer: the optimizer holding it (e.g. an optimizer inside a `CaseOptimizer`);
             defaults to `model.optimizer`.
@@ -54,6 +56,7 @@ class HyperparameterScheduler(keras.callbacks.Callback):
         if update_freq not in UPDATE_FREQS:
             raise ValueError(f"update_freq must be one of {UPDATE_FREQS}, got {update_freq!r}")
         self.schedule = schedule
+        self._pass_current = _takes_two_arguments(schedule)
         self.hyperparameter = hyperparameter
         self.optimizer = optimizer
         self.update_freq = update_freq
@@ -78,7 +81,11 @@ class HyperparameterScheduler(keras.callbacks.Callback):
 
     def _set(self, when: int) -> None:
         optimizer = self._target()
-        value = float(self.schedule(when))
+        if self._pass_current:
+            current = float(ops.convert_to_numpy(getattr(optimizer, self.hyperparameter)))
+            value = float(self.schedule(when, current))
+        else:
+            value = float(self.schedule(when))
         setattr(optimizer, self.hyperparameter, value)
         if self.verbose > 0:
             print(f"{self.update_freq} {when}: {self.hyperparameter} set to {value:g}")
@@ -99,3 +106,12 @@ class HyperparameterScheduler(keras.callbacks.Callback):
         if logs is not None:
             value = getattr(self._target(), self.hyperparameter)
             logs[self.log_name] = float(ops.convert_to_numpy(value))
+
+
+def _takes_two_arguments(schedule: Callable) -> bool:
+    """Whether `schedule(when, current_value)` binds (Larq's two-argument schedules)."""
+    try:
+        inspect.signature(schedule).bind(0, 0.0)
+    except (TypeError, ValueError):  # one argument, or a builtin without a signature
+        return False
+    return True

@@ -49,6 +49,9 @@ class WeightClip(keras.constraints.Constraint):
         return f"WeightClip(clip_value={self.clip_value!r})"
 
 
+# Larq's lowercase name of the class (`lq.constraints.weight_clip(2.0)`).
+weight_clip = WeightClip
+
 ALIASES: dict[str, type[keras.constraints.Constraint]] = {
     "weight_clip": WeightClip,
     "WeightClip": WeightClip,

@@ -26,6 +26,7 @@ from keras_binary.profile import LayerProfile, ModelProfile, profile_model
 __all__ = ["LayerProfile", "ModelProfile", "format_table", "summary"]
 
 _ALWAYS_SHOWN = (1, 32)
+COMPRESSION_LABEL = "Compression (float-32 size / model size)"
 
 
 def _shape_text(shape: object) -> str:
@@ -100,7 +101,8 @@ def _statistics(profile: ModelProfile, include_macs: bool) -> list[str]:
         ("Non-trainable params", f"{profile.non_trainable_params:,}"),
         ("Model size (binary weights packed)", f"{_kib(profile.memory_bytes)} KiB"),
         ("Float-32 equivalent", f"{_kib(profile.float32_bytes)} KiB"),
-        ("Compression ratio of memory", "-" if ratio is None else f"{ratio:.2f}"),
+        # Larq prints the inverse (size / float-32 size) as "Compression Ratio of Memory".
+        (COMPRESSION_LABEL, "-" if ratio is None else f"{ratio:.2f}"),
     ]
     if include_macs:
         fraction = profile.binary_mac_fraction

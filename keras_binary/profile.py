@@ -41,13 +41,80 @@ _DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 _SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
 
 
+class ProfileCounts:
+    """Larq's query methods (`larq.models.LayerProfile`), shared by layer and model profiles.
+
+    Subclasses give `params` (count per precision), `trainable_by_precision` (the trainable part
+    of it), `macs` (count per precision) and `macs_per_unknown_dim`. Memory is in bits, as in
+    Larq; `keras_binary.utils.memory_as_readable_str` formats it.
+    """
+
+    params: dict[int, int]
+    trainable_by_precision: dict[int, int]
+    macs: dict[int, int]
+    macs_per_unknown_dim: bool
+
+    def weight_count(self, bitwidth: int | None = None, trainable: bool | None = None) -> int:
+        """Number of weights stored at `bitwidth` bits (all when None) that are trainable, not
+        trainable, or either (None)."""
+        if bitwidth is not None and (isinstance(bitwidth, bool) or not isinstance(bitwidth, int)):
+            raise TypeError(f"bitwidth must be a number of bits or None, got {bitwidth!r}")
+        if trainable not in (None, True, False):
+            raise TypeError(f"trainable must be True, False or None, got {trainable!r}")
+        counts = self.params if trainable is None else self.trainable_by_precision
+        if trainable is False:
+            counts = {b: n - self.trainable_by_precision.get(b, 0) for b, n in self.params.items()}
+        return sum(n for b, n in counts.items() if bitwidth is None or b == bitwidth)
+
+    def op_count(self, op_type: str = "mac", precision: int | None = None) -> int | None:
+        """Number of multiply-accumulates at `precision` bits (all when None).
+
+        None when the count scales with a dimension unknown at build time (an image side, a
+        sequence length): it is then no total. Only "mac" is counted, as in Larq.
+        """
+        if op_type != "mac":
+            raise ValueError(f"op_type must be 'mac' (only MACs are counted), got {op_type!r}")
+        if self.macs_per_unknown_dim:
+            return None
+        return sum(n for b, n in self.macs.items() if precision is None or b == precision)
+
+    @property
+    def memory(self) -> int:
+        """Bits of the weights, each stored at its precision."""
+        return sum(bits * count for bits, count in self.params.items())
+
+    @property
+    def fp_equivalent_memory(self) -> int:
+        """Bits of the weights all stored as 32-bit floats."""
+        return 32 * sum(self.params.values())
+
+    @property
+    def int8_fp_weights_memory(self) -> int:
+        """Bits of the weights with those above 8 bits stored as 8 bits."""
+        return sum(min(bits, 8) * count for bits, count in self.params.items())
+
+    @property
+    def unique_param_bitwidths(self) -> list[int]:
+        """The precisions the weights are stored at, ascending."""
+        return sorted(self.params)
+
+    # Larq's spelling.
+    unique_param_bidtwidths = unique_param_bitwidths
+
+    @property
+    def unique_op_precisions(self) -> list[int]:
+        """The precisions of the multiply-accumulates, ascending."""
+        return sorted(self.macs)
+
+
 @dataclass
-class LayerProfile:
+class LayerProfile(ProfileCounts):
     """Counts of one layer. `params` and `macs` map a precision in bits to a count.
 
     `input_precision` is None for a layer without an input quantizer. `macs_per_unknown_dim` is
     True when a dimension the MACs scale with (a time step, an image side) is unknown: the MACs
-    are then given per unit of that dimension.
+    are then given per unit of that dimension. `trainable_by_precision` is the trainable part of
+    `params`.
     """
 
     name: str
@@ -55,8 +122,7 @@ class LayerProfile:
     input_precision: int | None
     output_shape: Any
     params: dict[int, int] = field(default_factory=dict)
-    trainable_params: int = 0
-    non_trainable_params: int = 0
+    trainable_by_precision: dict[int, int] = field(default_factory=dict)
     macs: dict[int, int] = field(default_factory=dict)
     macs_per_unknown_dim: bool = False
 
@@ -65,21 +131,59 @@ class LayerProfile:
         return sum(self.params.values())
 
     @property
+    def trainable_params(self) -> int:
+        return sum(self.trainable_by_precision.values())
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    @property
     def memory_bytes(self) -> float:
         """Size of the weights, each stored at its precision (binary weights packed 8 per byte)."""
-        return sum(bits * count for bits, count in self.params.items()) / 8
+        return self.memory / 8
 
     @property
     def total_macs(self) -> int:
         return sum(self.macs.values())
 
 
-@dataclass
-class ModelProfile:
-    """Per-layer profiles of a model and the totals over them."""
+class ModelProfile(ProfileCounts):
+    """Per-layer counts of a model and the totals over them (Larq's `ModelProfile(model)`).
 
-    name: str
-    layers: list[LayerProfile]
+    Nested models are expanded into rows named `outer/inner` (see the module doc), so
+    `layer_profiles` is flat where Larq nests a `ModelProfile` per inner model.
+
+    Args:
+        model: a built Keras model.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_binary.layers import QuantDense
+    >>> model = keras.Sequential([keras.Input((8,)), QuantDense(
+    ...     4, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+    ...     kernel_constraint="weight_clip")])
+    >>> profile = ModelProfile(model)
+    >>> profile.weight_count(bitwidth=1), profile.op_count("mac", 1), profile.memory
+    (32, 32, 160)
+    """
+
+    def __init__(self, model: keras.Model):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"summary expects a keras.Model, got {type(model).__name__}")
+        if not model.built:
+            raise ValueError(
+                f"Model {model.name!r} is not built yet: give it an Input, call it on data or "
+                "call model.build(input_shape) before asking for its summary."
+            )
+        self.name: str = model.name
+        self.layers: list[LayerProfile] = _profile_layers(model, "", set())
+
+    @property
+    def layer_profiles(self) -> list[LayerProfile]:
+        """The layer profiles (Larq's name for `layers`)."""
+        return self.layers
 
     def _sum(self, attr: str) -> dict[int, int]:
         totals: dict[int, int] = {}
@@ -89,12 +193,43 @@ class ModelProfile:
         return dict(sorted(totals.items()))
 
     @property
-    def params_by_precision(self) -> dict[int, int]:
+    def params(self) -> dict[int, int]:
         return self._sum("params")
 
     @property
-    def macs_by_precision(self) -> dict[int, int]:
+    def trainable_by_precision(self) -> dict[int, int]:
+        return self._sum("trainable_by_precision")
+
+    @property
+    def macs(self) -> dict[int, int]:
         return self._sum("macs")
+
+    @property
+    def macs_per_unknown_dim(self) -> bool:
+        return any(layer.macs_per_unknown_dim for layer in self.layers)
+
+    def op_count(self, op_type: str = "mac", bitwidth: int | None = None) -> int | None:
+        """Number of multiply-accumulates at `bitwidth` bits (all when None) over all layers.
+
+        None when a layer's count scales with an unknown dimension (see `LayerProfile`).
+        """
+        return super().op_count(op_type, bitwidth)
+
+    @property
+    def input_precision(self) -> int | None:
+        return self.layers[0].input_precision if self.layers else None
+
+    @property
+    def output_shape(self) -> Any:
+        return self.layers[-1].output_shape if self.layers else None
+
+    @property
+    def params_by_precision(self) -> dict[int, int]:
+        return self.params
+
+    @property
+    def macs_by_precision(self) -> dict[int, int]:
+        return self.macs
 
     @property
     def total_params(self) -> int:
@@ -111,7 +246,7 @@ class ModelProfile:
     @property
     def memory_bytes(self) -> float:
         """Model size with every weight at its precision (binary weights packed, bits / 8)."""
-        return sum(layer.memory_bytes for layer in self.layers)
+        return self.memory / 8
 
     @property
     def float32_bytes(self) -> int:
@@ -120,7 +255,8 @@ class ModelProfile:
 
     @property
     def compression_ratio(self) -> float | None:
-        """`float32_bytes / memory_bytes`; None for a model without weights."""
+        """`float32_bytes / memory_bytes` (how many times smaller than float32; Larq's
+        "compression ratio" is the inverse); None for a model without weights."""
         return self.float32_bytes / self.memory_bytes if self.memory_bytes else None
 
     @property
@@ -273,10 +409,10 @@ def profile_layer(layer: Any, name: str, seen: set[int]) -> LayerProfile:
         bits, count = weight_precision(variable), _size(variable)
         profile.params[bits] = profile.params.get(bits, 0) + count
         if id(variable) in trainable_ids:
-            profile.trainable_params += count
-        else:
-            profile.non_trainable_params += count
+            trainable = profile.trainable_by_precision
+            trainable[bits] = trainable.get(bits, 0) + count
     profile.params = dict(sorted(profile.params.items()))
+    profile.trainable_by_precision = dict(sorted(profile.trainable_by_precision.items()))
     ops, profile.macs_per_unknown_dim = layer_ops(layer)
     for count, in_bits, w_bits in ops:
         bits = max(in_bits, w_bits)
@@ -299,18 +435,11 @@ def _profile_layers(model: keras.Model, prefix: str, seen: set[int]) -> list[Lay
 
 
 def profile_model(model: keras.Model) -> ModelProfile:
-    """Profiles every layer of a built `model`, expanding nested models (see the module doc).
+    """`ModelProfile(model)`: profiles every layer of a built `model`, expanding nested models.
 
     >>> import keras
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     >>> profile_model(model).macs_by_precision
     {32: 6}
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"summary expects a keras.Model, got {type(model).__name__}")
-    if not model.built:
-        raise ValueError(
-            f"Model {model.name!r} is not built yet: give it an Input, call it on data or call "
-            "model.build(input_shape) before asking for its summary."
-        )
-    return ModelProfile(name=model.name, layers=_profile_layers(model, "", set()))
+    return ModelProfile(model)

@@ -4,6 +4,7 @@ import keras
 import pytest
 
 from keras_binary import summary
+from keras_binary.model_summary import COMPRESSION_LABEL
 from keras_binary.profile import ModelProfile
 from tests.test_profile import binary_dense, small_model
 
@@ -64,7 +65,7 @@ def test_table_rows_and_statistics_by_hand():
     assert stats["Non-trainable params"] == "8"
     assert stats["Model size (binary weights packed)"] == f"{(44 / 8 + 23 * 4) / 1024:.2f} KiB"
     assert stats["Float-32 equivalent"] == f"{67 * 4 / 1024:.2f} KiB"
-    assert stats["Compression ratio of memory"] == f"{67 * 4 / (44 / 8 + 23 * 4):.2f}"
+    assert stats[COMPRESSION_LABEL] == f"{67 * 4 / (44 / 8 + 23 * 4):.2f}"
     assert stats["Number of MACs"] == "44"
     assert stats["Ratio of MACs that are binary"] == f"{12 / 44:.4f}"
 

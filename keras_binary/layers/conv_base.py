@@ -6,7 +6,9 @@
 Zero padding is not a binary value: after a sign input quantizer the border would hold 0 while
 every other input is +/-1. `pad_values` pads the *quantized* inputs with a constant instead,
 exactly where a "same" convolution pads (TensorFlow/XLA convention: the extra row or column, if
-any, goes at the end), and then runs a "valid" convolution.
+any, goes at the end), and then runs a "valid" convolution. Spatial sizes unknown when the model
+is built (`keras.Input((None, None, 3))`) are read from the input at call time, so the padding
+follows each input's size, as Larq's does.
 
 Example:
 
@@ -26,11 +28,16 @@ from keras import ops
 from keras_binary.layers.base import QuantizerMixin
 
 
-def same_padding(size: int, kernel_size: int, stride: int, dilation: int) -> tuple[int, int]:
-    """(before, after) padding of one spatial axis for a "same" convolution."""
+def same_padding(size: Any, kernel_size: int, stride: int, dilation: int) -> tuple[Any, Any]:
+    """(before, after) padding of one spatial axis for a "same" convolution.
+
+    `size` is an int, or a scalar integer tensor for a size known only at run time (the result
+    is then a pair of tensors).
+    """
     effective_kernel = (kernel_size - 1) * dilation + 1
     output_size = -(-size // stride)
-    total = max((output_size - 1) * stride + effective_kernel - size, 0)
+    total = (output_size - 1) * stride + effective_kernel - size
+    total = max(total, 0) if isinstance(total, int) else ops.maximum(total, 0)
     return total // 2, total - total // 2
 
 
@@ -48,7 +55,6 @@ class ConvMixin(QuantizerMixin):
         raise NotImplementedError(f"{type(self).__name__} must implement quantized_op")
 
     def build(self, input_shape: Any) -> None:
-        self.check_padded_shape(input_shape)
         super().build(input_shape)
         self.tag_kernels(input_shape)
 
@@ -78,18 +84,6 @@ class ConvMixin(QuantizerMixin):
         first = 1 if self.data_format == "channels_last" else 2
         return range(first, first + len(self.kernel_size))
 
-    def check_padded_shape(self, input_shape: Any) -> None:
-        """Non-zero pad_values need the spatial dimensions at build time."""
-        if self.pad_values == 0.0:
-            return
-        unknown = [axis for axis in self.spatial_axes() if input_shape[axis] is None]
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' with pad_values={self.pad_values} needs "
-                f"known spatial dimensions, got input shape {tuple(input_shape)} (unknown axes "
-                f"{unknown}). Give the model a fixed input size or use pad_values=0.0."
-            )
-
     def pad_inputs(self, x: Any) -> tuple[Any, str]:
         """Pads `x` for causal or non-zero-valued "same" padding; returns it and the padding
         mode left for the convolution op."""
@@ -101,10 +95,9 @@ class ConvMixin(QuantizerMixin):
         if self.pad_values == 0.0:
             return x, self.padding
         pads = [[0, 0]] * len(x.shape)
+        shape = ops.shape(x)  # a tensor entry where the size is known only at run time
         for i, axis in enumerate(self.spatial_axes()):
-            size = x.shape[axis]
-            if size is None:
-                self.check_padded_shape(x.shape)
+            size = shape[axis]
             pads[axis] = list(
                 same_padding(size, self.kernel_size[i], self.strides[i], self.dilation_rate[i])
             )

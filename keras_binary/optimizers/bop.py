@@ -32,6 +32,9 @@ class Bop(keras.optimizers.Optimizer):
     ...                           default_optimizer=keras.optimizers.Adam(0.01))
     """
 
+    # Larq's spelling of the predicate: CaseOptimizer((Bop.is_binary_variable, Bop()), ...).
+    is_binary_variable = staticmethod(is_binary_variable)
+
     def __init__(
         self,
         threshold: Any = 1e-8,

@@ -48,9 +48,13 @@ class _CaseRouter:
         if claims:
             return claims[0][1]
         if self.default_optimizer is None:
+            # Larq warns and leaves the variable untrained; a silently frozen BatchNorm or bias
+            # is easy to miss, so this refuses and names both explicit choices.
             raise ValueError(
                 f"Variable {variable.path!r} (precision {get_precision(variable)}) is claimed by "
-                "no predicate and there is no default_optimizer; pass default_optimizer=..."
+                "no predicate and there is no default_optimizer: pass default_optimizer=... to "
+                "train it, or set trainable=False on its layer to freeze it (Larq only warned; "
+                "see guides/07_migrating_from_larq.md)."
             )
         return self.default_optimizer
 
@@ -63,7 +67,10 @@ class CaseOptimizer(keras.optimizers.MultiOptimizer):
         *predicate_optimizer_pairs: `(predicate, optimizer)` tuples; `predicate(variable)`
             returns True for the variables that `optimizer` updates. Predicates must not
             overlap, and every optimizer must claim at least one variable.
-        default_optimizer: updates the variables no predicate claims.
+        default_optimizer: updates the variables no predicate claims. Needed when any
+            trainable variable is claimed by no predicate: then building raises a ValueError,
+            where Larq warns and leaves the variable untrained (freeze such variables with
+            `trainable=False` on their layer instead).
 
     >>> import keras
     >>> from keras_binary.optimizers import Bop

@@ -13,7 +13,14 @@ from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
 from keras_binary.quantizers.loss_aware_ternary import LossAwareTernarizer
 from keras_binary.quantizers.noop import NoOp
-from keras_binary.quantizers.registry import ALIASES, deserialize, get, precision_of, serialize
+from keras_binary.quantizers.registry import (
+    ALIASES,
+    deserialize,
+    get,
+    get_kernel_quantizer,
+    precision_of,
+    serialize,
+)
 from keras_binary.quantizers.scaled_sign import (
     MagnitudeAwareSign,
     XnorWeightScale,
@@ -32,8 +39,9 @@ from keras_binary.quantizers.sign import (
 )
 from keras_binary.quantizers.ternary import SteTern, ste_tern
 
-# Larq's name for the DoReFa class.
+# Larq's names: DoReFaQuantizer for the DoReFa class, NoOpQuantizer (NoOp's old name).
 DoReFaQuantizer = DoReFa
+NoOpQuantizer = NoOp
 
 __all__ = [
     "ALIASES",
@@ -45,6 +53,7 @@ __all__ = [
     "LossAwareTernarizer",
     "MagnitudeAwareSign",
     "NoOp",
+    "NoOpQuantizer",
     "SteHeaviside",
     "SteSign",
     "SteTern",
@@ -54,6 +63,7 @@ __all__ = [
     "deserialize",
     "dorefa",
     "get",
+    "get_kernel_quantizer",
     "magnitude_aware_sign",
     "precision_of",
     "serialize",

@@ -8,6 +8,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_binary.math import sign  # noqa: F401 (re-exported: quantizers import it from here)
+
 # The dtypes quantizers and quantized layers accept (quantization is defined on real numbers).
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -45,16 +47,6 @@ def with_pseudo_gradient(
         return forward(x), grad
 
     return quantize
-
-
-def sign(x: Any) -> Any:
-    """sign(x) with sign(0) = +1 and sign(NaN) = NaN, in the dtype of `x` (no gradient defined).
-
-    Written as sign(sign(x) + 0.1), as Larq does: a NaN stays NaN, so it reaches the loss instead
-    of being absorbed as -1, and TensorFlow lowers it to the `Sign`/`AddV2` pattern that Larq
-    Compute Engine's converter turns into binary ops.
-    """
-    return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
 
 
 class BaseQuantizer:

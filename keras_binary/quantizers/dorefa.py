@@ -17,12 +17,16 @@ def _round_k_bit(x: Any, k_bit: int) -> Any:
     return ops.round(x * levels) / levels
 
 
-def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
+def dorefa(
+    x: Any, k_bit: int = 2, mode: str = "activations", gradient_through_max: bool = True
+) -> Any:
     """k-bit DoReFa quantization.
 
     - "activations": round(clip(x, 0, 1) * n) / n with n = 2^k - 1; gradient 1{0 <= x <= 1}.
     - "weights": 2 q(tanh(x) / (2 max |tanh(x)|) + 1/2) - 1, with q the k-bit rounding whose
-      gradient is the identity (the gradient flows through the tanh normalisation).
+      gradient is the identity. With `gradient_through_max=True` (the default, as the DoReFa
+      authors' code) the gradient also flows through max |tanh(x)|; False treats the max as a
+      constant, as Larq does. An all-zero tensor normalises to 0 (not 0 / 0), as in Larq.
 
     >>> import numpy as np
     >>> np.asarray(dorefa(np.array([-0.2, 0.2, 0.5, 1.4], "float32"), k_bit=2)).tolist()
@@ -36,7 +40,10 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
         )(x)
     if mode == "weights":
         t = ops.tanh(x)
-        normalized = t / (2.0 * ops.max(ops.abs(t))) + 0.5
+        peak = ops.max(ops.abs(t))
+        if not gradient_through_max:
+            peak = ops.stop_gradient(peak)
+        normalized = ops.divide_no_nan(t, 2.0 * peak) + 0.5
         q = with_pseudo_gradient(lambda v: _round_k_bit(v, k_bit), ops.ones_like)(normalized)
         return 2.0 * q - 1.0
     raise ValueError(f"DoReFa mode must be one of {MODES}, got {mode!r}")
@@ -46,24 +53,46 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
 class DoReFa(BaseQuantizer):
     """k-bit DoReFa quantizer (alias "dorefa"); `precision` is `k_bit`.
 
+    Args:
+        k_bit: bits of the quantized values, 1 to 16.
+        mode: "activations" (inputs clipped to [0, 1]) or "weights" (tanh-normalised to [-1, 1]).
+        gradient_through_max: weights mode only. True (the default, the DoReFa authors' code)
+            lets the gradient flow through the max |tanh(w)| normaliser; False stops it there,
+            as Larq's `DoReFa` does.
+
     >>> DoReFa(k_bit=4, mode="weights").precision
     4
+
+    References:
+        - [DoReFa-Net: Training Low Bitwidth Convolutional Neural Networks with Low Bitwidth
+          Gradients](https://arxiv.org/abs/1606.06160)
     """
 
-    def __init__(self, k_bit: int = 2, mode: str = "activations"):
+    def __init__(
+        self, k_bit: int = 2, mode: str = "activations", gradient_through_max: bool = True
+    ):
         if not isinstance(k_bit, int) or isinstance(k_bit, bool) or not 1 <= k_bit <= 16:
             raise ValueError(f"DoReFa k_bit must be an integer in [1, 16], got {k_bit!r}")
         if mode not in MODES:
             raise ValueError(f"DoReFa mode must be one of {MODES}, got {mode!r}")
+        if not isinstance(gradient_through_max, bool):
+            raise TypeError(
+                f"DoReFa gradient_through_max must be True or False, got {gradient_through_max!r}"
+            )
         self.k_bit = k_bit
         self.mode = mode
+        self.gradient_through_max = gradient_through_max
 
     @property
     def precision(self) -> int:  # type: ignore[override]
         return self.k_bit
 
     def call(self, x: Any) -> Any:
-        return dorefa(x, self.k_bit, self.mode)
+        return dorefa(x, self.k_bit, self.mode, self.gradient_through_max)
 
     def get_config(self) -> dict[str, Any]:
-        return {"k_bit": self.k_bit, "mode": self.mode}
+        return {
+            "k_bit": self.k_bit,
+            "mode": self.mode,
+            "gradient_through_max": self.gradient_through_max,
+        }

@@ -107,6 +107,25 @@ def get(identifier: Any) -> BaseQuantizer | Callable | None:
     )
 
 
+def get_kernel_quantizer(identifier: Any) -> Quantizer | Callable | None:
+    """A kernel quantizer from anything `get` accepts: alias, class name, config, instance,
+    function (ours map to their classes, others are used as given) or None.
+
+    Larq's name: it also attached the `flip_ratio` metric of a `metrics_scope`; here the flip
+    ratio is the `keras_binary.metrics.FlipRatio` callback, so this is `get`.
+
+    Args:
+        identifier: what to resolve.
+
+    Returns:
+        The quantizer, or None for None.
+
+    >>> get_kernel_quantizer(lambda x: x * 2)(3.0)
+    6.0
+    """
+    return get(identifier)
+
+
 def precision_of(quantizer: Any) -> int | None:
     """The precision in bits that `quantizer` produces, or None when it declares none."""
     return getattr(quantizer, "precision", None) if quantizer is not None else None

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from keras_binary.quantizers.base import BaseQuantizer, check_float_input
-from keras_binary.quantizers.sign import _check_positive, ste_sign
+from keras_binary.quantizers.sign import check_clip_value, ste_sign
 
 
 def _channel_mean_abs(w: Any) -> Any:
@@ -25,13 +25,13 @@ def _channel_mean_abs(w: Any) -> Any:
     return ops.mean(ops.abs(w), axis=axes) if axes else ops.abs(w)
 
 
-def magnitude_aware_sign(x: Any, clip_value: float = 1.0) -> Any:
+def magnitude_aware_sign(x: Any, clip_value: float | None = 1.0) -> Any:
     """stop_gradient(mean |x| per output channel) * ste_sign(x) (Bi-Real Net's weight binarizer)."""
     x = check_float_input(x, "magnitude_aware_sign")
     return ops.stop_gradient(_channel_mean_abs(x)) * ste_sign(x, clip_value)
 
 
-def xnor_weight_scale(x: Any, clip_value: float = 1.0) -> Any:
+def xnor_weight_scale(x: Any, clip_value: float | None = 1.0) -> Any:
     """mean |x| per output channel * ste_sign(x), the scale kept differentiable (XNOR-Net)."""
     x = check_float_input(x, "xnor_weight_scale")
     return _channel_mean_abs(x) * ste_sign(x, clip_value)
@@ -49,8 +49,8 @@ class MagnitudeAwareSign(BaseQuantizer):
 
     precision = 1
 
-    def __init__(self, clip_value: float = 1.0):
-        self.clip_value = _check_positive("clip_value", clip_value)
+    def __init__(self, clip_value: float | None = 1.0):
+        self.clip_value = check_clip_value(clip_value)
 
     def call(self, x: Any) -> Any:
         return magnitude_aware_sign(x, self.clip_value)
@@ -65,8 +65,8 @@ class XnorWeightScale(BaseQuantizer):
 
     precision = 1
 
-    def __init__(self, clip_value: float = 1.0):
-        self.clip_value = _check_positive("clip_value", clip_value)
+    def __init__(self, clip_value: float | None = 1.0):
+        self.clip_value = check_clip_value(clip_value)
 
     def call(self, x: Any) -> Any:
         return xnor_weight_scale(x, self.clip_value)

@@ -1,43 +1,53 @@
 """Sign quantizers: sign(x) forward (sign(0) = +1) with different pseudo-gradients.
 
-- `SteSign` (BinaryNet): d/dx = 1{|x| <= clip_value}.
+- `SteSign` (BinaryNet): d/dx = 1{|x| <= clip_value}, or 1 everywhere with `clip_value=None`.
 - `ApproxSign` (Bi-Real Net): d/dx = (2 - 2|x|) for |x| <= 1, else 0.
 - `SwishSign` (BNN+): d/dx = beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x)).
 - `SteHeaviside`: forward 1 for x > 0 else 0, d/dx = 1{|x| <= clip_value}.
+
+`clip_value=None` is Larq's unclipped straight-through estimator: the gradient passes unchanged.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import (
-    BaseQuantizer,
-    check_float_input,
-    sign,
-    with_pseudo_gradient,
-)
+from keras_binary.math import heaviside, sign
+from keras_binary.quantizers.base import BaseQuantizer, check_float_input, with_pseudo_gradient
 
 
 def _check_positive(name: str, value: float) -> float:
-    if not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be > 0, got {value!r}")
     return float(value)
 
 
-def ste_sign(x: Any, clip_value: float = 1.0) -> Any:
-    """sign(x) (sign(0) = +1) with the straight-through gradient 1{|x| <= clip_value}.
+def check_clip_value(clip_value: float | None) -> float | None:
+    """A positive clip value, or None for an unclipped straight-through estimator."""
+    return None if clip_value is None else _check_positive("clip_value (or None)", clip_value)
+
+
+def straight_through(clip_value: float | None) -> Any:
+    """The STE gradient scale: 1{|x| <= clip_value}, or 1 everywhere when `clip_value` is None."""
+    if clip_value is None:
+        return ops.ones_like
+    return lambda v: ops.less_equal(ops.abs(v), clip_value)
+
+
+def ste_sign(x: Any, clip_value: float | None = 1.0) -> Any:
+    """sign(x) (sign(0) = +1) with the straight-through gradient 1{|x| <= clip_value} (1 when
+    `clip_value` is None).
 
     >>> import numpy as np
     >>> np.asarray(ste_sign(np.array([-2.0, 0.0, 0.5], "float32"))).tolist()
     [-1.0, 1.0, 1.0]
     """
     x = check_float_input(x, "ste_sign")
-    return with_pseudo_gradient(
-        sign, lambda v: ops.less_equal(ops.abs(v), clip_value)
-    )(x)
+    return with_pseudo_gradient(sign, straight_through(clip_value))(x)
 
 
 def approx_sign(x: Any) -> Any:
@@ -59,18 +69,19 @@ def swish_sign(x: Any, beta: float = 5.0) -> Any:
     return with_pseudo_gradient(sign, grad_scale)(x)
 
 
-def ste_heaviside(x: Any, clip_value: float = 1.0) -> Any:
-    """Step function (1 for x > 0, else 0) with the straight-through gradient 1{|x| <= clip}."""
+def ste_heaviside(x: Any, clip_value: float | None = 1.0) -> Any:
+    """Step function (1 for x > 0, else 0) with the straight-through gradient 1{|x| <= clip}
+    (1 when `clip_value` is None)."""
     x = check_float_input(x, "ste_heaviside")
-    return with_pseudo_gradient(
-        lambda v: ops.cast(ops.greater(v, 0), v.dtype),
-        lambda v: ops.less_equal(ops.abs(v), clip_value),
-    )(x)
+    return with_pseudo_gradient(heaviside, straight_through(clip_value))(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SteSign(BaseQuantizer):
     """Binary sign quantizer with a clipped straight-through estimator (alias "ste_sign").
+
+    Args:
+        clip_value: the gradient is zero where |x| > clip_value; None passes it everywhere.
 
     >>> q = SteSign(clip_value=1.0)
     >>> q.precision
@@ -79,8 +90,8 @@ class SteSign(BaseQuantizer):
 
     precision = 1
 
-    def __init__(self, clip_value: float = 1.0):
-        self.clip_value = _check_positive("clip_value", clip_value)
+    def __init__(self, clip_value: float | None = 1.0):
+        self.clip_value = check_clip_value(clip_value)
 
     def call(self, x: Any) -> Any:
         return ste_sign(x, self.clip_value)
@@ -117,12 +128,16 @@ class SwishSign(BaseQuantizer):
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SteHeaviside(BaseQuantizer):
-    """{0, 1} step quantizer with a clipped straight-through estimator (alias "ste_heaviside")."""
+    """{0, 1} step quantizer with a clipped straight-through estimator (alias "ste_heaviside").
+
+    Args:
+        clip_value: the gradient is zero where |x| > clip_value; None passes it everywhere.
+    """
 
     precision = 1
 
-    def __init__(self, clip_value: float = 1.0):
-        self.clip_value = _check_positive("clip_value", clip_value)
+    def __init__(self, clip_value: float | None = 1.0):
+        self.clip_value = check_clip_value(clip_value)
 
     def call(self, x: Any) -> Any:
         return ste_heaviside(x, self.clip_value)

@@ -8,16 +8,17 @@ import keras
 from keras import ops
 
 from keras_binary.quantizers.base import BaseQuantizer, check_float_input, with_pseudo_gradient
-from keras_binary.quantizers.sign import _check_positive
+from keras_binary.quantizers.sign import _check_positive, check_clip_value, straight_through
 
 
 def ste_tern(
     x: Any,
     threshold_value: float = 0.05,
     ternary_weight_networks: bool = False,
-    clip_value: float = 1.0,
+    clip_value: float | None = 1.0,
 ) -> Any:
-    """+1 where x >= t, -1 where x <= -t, 0 in between; gradient 1{|x| <= clip_value}.
+    """+1 where x >= t, -1 where x <= -t, 0 in between; gradient 1{|x| <= clip_value} (1 when
+    `clip_value` is None).
 
     The threshold t is `threshold_value`, or 0.7 * mean |x| over the whole tensor when
     `ternary_weight_networks=True` (Li et al., 2016).
@@ -40,7 +41,7 @@ def ste_tern(
             ops.where(ops.less_equal(v, -threshold), -one, ops.zeros_like(v)),
         )
 
-    return with_pseudo_gradient(forward, lambda v: ops.less_equal(ops.abs(v), clip_value))(x)
+    return with_pseudo_gradient(forward, straight_through(clip_value))(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -53,11 +54,11 @@ class SteTern(BaseQuantizer):
         self,
         threshold_value: float = 0.05,
         ternary_weight_networks: bool = False,
-        clip_value: float = 1.0,
+        clip_value: float | None = 1.0,
     ):
         self.threshold_value = _check_positive("threshold_value", threshold_value)
         self.ternary_weight_networks = bool(ternary_weight_networks)
-        self.clip_value = _check_positive("clip_value", clip_value)
+        self.clip_value = check_clip_value(clip_value)
 
     def call(self, x: Any) -> Any:
         return ste_tern(x, self.threshold_value, self.ternary_weight_networks, self.clip_value)

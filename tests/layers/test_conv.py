@@ -114,12 +114,6 @@ def test_pad_values_with_valid_or_causal_padding_is_an_error():
         QuantConv2D(2, 3, padding="same", pad_values="one")
 
 
-def test_pad_values_needs_known_spatial_dims():
-    layer = QuantConv2D(2, 3, padding="same", pad_values=1.0)
-    with pytest.raises(ValueError, match="needs known spatial dimensions"):
-        layer.build((None, None, 8, 3))
-
-
 def test_config_round_trip_save_load_and_jit(tmp_path):
     layer = QuantConv2D(3, 3, padding="same", pad_values=1.0, **BINARY)
     clone = assert_config_round_trip(layer)

@@ -223,7 +223,7 @@ def test_integer_input_is_a_clear_error(dtype):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: quantizers.SteSign(clip_value=0), "clip_value must be > 0"),
+        (lambda: quantizers.SteSign(clip_value=0), r"clip_value \(or None\) must be > 0"),
         (lambda: quantizers.DoReFa(k_bit=0), "k_bit must be an integer"),
         (lambda: quantizers.DoReFa(mode="gradients"), "mode must be one of"),
         (lambda: quantizers.NoOp(precision=0), "precision must be a positive"),
