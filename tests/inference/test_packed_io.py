@@ -125,5 +125,5 @@ def test_malformed_header_raises_packed_file_error(tmp_path, header):
     path = tmp_path / "bad.npz"
     np.savez(path, w0=np.zeros(2, np.float32),
              __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
-    with pytest.raises(PackedFileError, match="header"):
+    with pytest.raises(PackedFileError, match="export it again"):
         inference.read_packed(path)

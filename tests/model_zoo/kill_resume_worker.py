@@ -29,7 +29,7 @@ from keras_binary.layers import QuantDense
 from model_zoo.run_directory import open_run_directory
 from model_zoo.training import callbacks
 
-EPOCHS = 5
+EPOCHS = 3
 RUN = {"model": "kill-resume-tiny", "recipe": {"epochs": EPOCHS}, "limit": None, "seed": 3}
 SLOW_FSYNC_S = 0.02  # widens the write windows so random kills land inside them
 MAX_TRIES_PER_CHAIN = 40  # then the chain's run is left to finish

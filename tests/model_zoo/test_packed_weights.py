@@ -125,5 +125,5 @@ def test_malformed_header_raises_weights_file_error(tmp_path, meta):
     path = tmp_path / "bad.npz"
     np.savez(path, v0=np.zeros(2, np.float32),
              __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-    with pytest.raises(WeightsFileError, match="header"):
+    with pytest.raises(WeightsFileError, match="export it again"):
         read_packed_weights(path)
