@@ -72,7 +72,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_inference import frozen_float, trained_like_statistics  # noqa: E402
 
-from keras_binary import inference, kernels  # noqa: E402
+from keras_binary import atomic_io, inference, kernels  # noqa: E402
 from keras_binary.inference.speed import time_predict  # noqa: E402
 from keras_binary.kernels.testing import force_cuda_gemm  # noqa: E402
 from model_zoo.models import get_model  # noqa: E402
@@ -97,8 +97,7 @@ def out_of_time(section: str) -> bool:
 
 
 def save(path: str) -> None:
-    with open(path, "w") as f:
-        json.dump(RESULTS, f, indent=1, default=str)
+    atomic_io.write_text(path, json.dumps(RESULTS, indent=1, default=str))
 
 
 def emit(section: str, row: dict[str, Any], cells: list[str], path: str) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import keras
 
+from keras_binary import atomic_io
 from model_zoo.datasets import CharVocabulary, char_dataset, load_text_corpus
 from model_zoo.model_selection import EvaluateAtBestValidation
 from model_zoo.models.char_lstm import SCALES, VARIANTS, build_char_lstm, sample_text
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(json.dumps(row), flush=True)
         if args.output:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(json.dumps({"budget": budget, "results": rows}, indent=1))
+            atomic_io.write_text(args.output, json.dumps({"budget": budget, "results": rows},
+                                                         indent=1))
     if args.sample and model is not None:
         prime = text[len(text) // 2 : len(text) // 2 + args.seq_len]
         sample = sample_text(
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.output:
             result = json.loads(args.output.read_text())
             result["sample"] = {"variant": args.variants[-1], "prime": prime, "text": sample}
-            args.output.write_text(json.dumps(result, indent=1))
+            atomic_io.write_text(args.output, json.dumps(result, indent=1))
     return rows
 
 

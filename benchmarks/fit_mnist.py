@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from keras_binary import atomic_io
+
 
 def export_npz(path: str) -> None:
     """Writes the real MNIST train/test arrays (uint8 images, labels) from the tfds store."""
@@ -27,7 +29,8 @@ def export_npz(path: str) -> None:
     for split in ("train", "test"):
         x, y = load_numpy("mnist", split, value_range=None)
         arrays[f"x_{split}"], arrays[f"y_{split}"] = x.astype(np.uint8), y.astype(np.uint8)
-    np.savez_compressed(path, **arrays)
+    with atomic_io.atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
     print(f"wrote {path}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
 
 
@@ -90,8 +93,7 @@ def main() -> None:
           f"{result['test_accuracy_kernel']:.4f}; seconds per epoch "
           + ", ".join(f"{t:.1f}" for t in result["epoch_seconds"]))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=1, default=str)
+        atomic_io.write_text(args.out, json.dumps(result, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """`.npz` archives with a JSON header: the container of keras-binary's packed weight files.
 
 The header is stored as a uint8 array under its own key; reading uses ``allow_pickle=False`` and
-checks the header's ``format`` and ``version``, raising the caller's error class otherwise.
+checks that the header is a JSON object of the expected ``format`` and ``version`` whose list of
+entries has the keys the caller needs, raising the caller's error class otherwise. Files are
+written atomically (`keras_binary.atomic_io`): a kill mid-write never leaves a partial file.
 
 Example:
 
@@ -19,9 +21,12 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from keras_binary import atomic_io
 
 
 def encode_header(header: dict[str, Any]) -> np.ndarray:
@@ -36,18 +41,18 @@ def write_npz(
     compressed: bool = False,
     overwrite: bool = True,
 ) -> int:
-    """Writes `arrays` as one `.npz` file; returns its size in bytes.
+    """Writes `arrays` as one `.npz` file atomically; returns its size in bytes.
 
-    With `overwrite=False` an existing file is refused with a FileExistsError.
+    With `overwrite=False` an existing file is refused with a FileExistsError; a directory at
+    `path` is refused with an IsADirectoryError.
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path} is a directory; give a file path such as {os.path.join(path, 'model.npz')}"
+        )
     buffer = io.BytesIO()
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
-    try:
-        with open(path, "wb" if overwrite else "xb") as handle:
-            handle.write(buffer.getvalue())
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
-    return len(buffer.getvalue())
+    return atomic_io.write_bytes(path, buffer.getvalue(), overwrite=overwrite)
 
 
 def read_npz(
@@ -56,11 +61,13 @@ def read_npz(
     expected_format: str,
     expected_version: int,
     error: type[Exception],
+    entries: tuple[str, Sequence[str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The header and the remaining arrays of an archive written with `write_npz`.
 
-    A missing file raises FileNotFoundError; a damaged archive or another format/version raises
-    `error` with a message naming the problem.
+    A missing file raises FileNotFoundError; a damaged archive, a header that is not a JSON
+    object, another format/version, or (with `entries=(key, fields)`) a header whose `key` is
+    not a list of objects each holding `fields` raises `error` with a message naming the problem.
     """
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -70,9 +77,28 @@ def read_npz(
         raise
     except Exception as cause:  # zip, npy and JSON damage all mean a corrupted file
         raise error(f"{path} is not a readable packed weights file: {cause}") from cause
+    if not isinstance(header, dict):
+        raise error(f"{path} has a header that is not a JSON object: the file is damaged or not "
+                    "a packed weights file; export it again")
     if header.get("format") != expected_format or header.get("version") != expected_version:
         raise error(
             f"{path} has format {header.get('format')!r} version {header.get('version')!r}; "
             f"expected {expected_format!r} version {expected_version}."
         )
+    if entries is not None:
+        _check_entries(path, header, *entries, error)
     return header, arrays
+
+
+def _check_entries(
+    path: Any, header: dict[str, Any], key: str, fields: Sequence[str], error: type[Exception]
+) -> None:
+    listed = header.get(key)
+    if not isinstance(listed, list) or not all(isinstance(entry, dict) for entry in listed):
+        raise error(f"{path} has no list of objects under {key!r} in its header: the file is "
+                    "damaged; export it again")
+    for index, entry in enumerate(listed):
+        missing = [field for field in fields if field not in entry]
+        if missing:
+            raise error(f"{path}: header entry {index} of {key!r} lacks {', '.join(missing)}: "
+                        "the file is damaged; export it again")

@@ -14,15 +14,23 @@ Nothing saved is overwritten without `--overwrite`: `export` and `train --export
 existing file; `train` resumes an interrupted run in `--output-dir` only when it was started with
 the same model, recipe, `--limit` and `--seed`, and refuses a directory holding another run or a
 finished one (`--overwrite` deletes that run's checkpoint, backup and logs and starts afresh).
+Output paths are checked before any work starts. Errors print one line naming the problem and
+the fix (exit status 2); Ctrl-C prints one line (exit status 130) and a later `train` with the
+same arguments resumes after the last finished epoch.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import math
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
 
 
 def _print_list() -> None:
@@ -41,8 +49,27 @@ def _print_list() -> None:
         print(f"{name:<22}{recipe.dataset:<17}{recipe.optimizer:<11}{', '.join(shipped) or '-'}")
 
 
+def _check_output_file(path: str, overwrite: bool) -> None:
+    """Refuses an output file that could not be written, before any work is done."""
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(
+            f"{target} is a directory; give a file path such as {target / 'model.npz'}"
+        )
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass --overwrite to replace it")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"the folder of {target} does not exist; create it first")
+    with tempfile.TemporaryFile(dir=folder):  # PermissionError if it is not writable
+        pass
+
+
 def _train(args: argparse.Namespace) -> int:
     from model_zoo.training import evaluate, train
+
+    if args.export:
+        _check_output_file(args.export, args.overwrite)
 
     model, _ = train(
         args.model, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
@@ -100,6 +127,7 @@ def _export(args: argparse.Namespace) -> int:
     from model_zoo.models import get_model
     from model_zoo.packed_weights import save_packed_weights
 
+    _check_output_file(args.output, args.overwrite)
     model = get_model(args.model)
     model.load_weights(args.checkpoint)
     size = save_packed_weights(model, args.output, model_name=args.model,
@@ -126,6 +154,25 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: `kind(text)`, refused unless finite and > 0."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"wants a number, got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+POSITIVE_INT, POSITIVE_FLOAT = _positive(int), _positive(float)
+
+
 def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     """The argument parser of `main` (subcommands list, train, evaluate, export, bench, demo)."""
     parser = argparse.ArgumentParser(prog=prog, description="keras-binary model zoo")
@@ -135,16 +182,18 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--dataset", help="tfds name (default: the recipe's)")
         sub.add_argument("--data-dir", help="tfds data dir (default $KERAS_BINARY_DATA_DIR)")
-        sub.add_argument("--limit", type=int, help="use at most this many examples per split")
+        sub.add_argument("--limit", type=POSITIVE_INT,
+                         help="use at most this many examples per split")
 
     train = commands.add_parser("train", help="train a zoo model with its recipe (model.fit)")
     train.add_argument("model")
     common(train)
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
+    train.add_argument("--epochs", type=POSITIVE_INT)
+    train.add_argument("--batch-size", type=POSITIVE_INT)
     train.add_argument("--optimizer", choices=("adam", "bop", "lab"))
-    train.add_argument("--learning-rate", type=float, help="the schedule's starting rate")
-    train.add_argument("--final-learning-rate", type=float,
+    train.add_argument("--learning-rate", type=POSITIVE_FLOAT,
+                       help="the schedule's starting rate")
+    train.add_argument("--final-learning-rate", type=POSITIVE_FLOAT,
                        help="where an exponential schedule ends (BinaryNet: 3e-7)")
     train.add_argument("--model-option", action="append", metavar="KEY=VALUE",
                        help="a keyword argument of the model's builder, e.g. dropout_hidden=0 "
@@ -175,12 +224,13 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     common(bench)
     bench.add_argument("--weights", help="a pretrained name or a file (default: as initialised)")
     bench.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
-    bench.add_argument("--repeats", type=int, default=10, help="timed calls per batch size")
+    bench.add_argument("--repeats", type=POSITIVE_INT, default=10,
+                       help="timed calls per batch size")
 
     demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate, then popcount")
     common(demo)
     demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
-    demo.add_argument("--epochs", type=int, default=3)
+    demo.add_argument("--epochs", type=POSITIVE_INT, default=3)
     demo.add_argument("--output-dir", help="keep the training run here (default: a temporary "
                       "directory, removed at the end); same rules as train --output-dir")
     demo.add_argument("--overwrite", action="store_true",
@@ -190,6 +240,18 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     return parser
 
 
+def _cli_message(error: Exception) -> str:
+    """`error` as one line naming CLI flags: the library's errors name keyword arguments."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        text = f"{error.filename}: {error.strerror.lower()}"
+        if isinstance(error, PermissionError) or error.errno == 30:  # 30: read-only file system
+            text += "; choose a folder you can write to (--output-dir, --export, output)"
+    else:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text.replace("overwrite=True (CLI: --overwrite)", "--overwrite").replace(
+        "overwrite=True", "--overwrite")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the zoo command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -197,7 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "export": _export, "bench": _bench, "demo": _demo}
     try:
         return handlers[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError,
-            NotADirectoryError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"error: {_cli_message(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        resume = (" (run the same command again to resume after the last finished epoch)"
+                  if args.command in ("train", "demo") else "")
+        print(f"interrupted{resume}", file=sys.stderr)
+        return INTERRUPTED

@@ -105,7 +105,8 @@ def save_packed_weights(
 
 def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Reads a packed weights file: its metadata and the list of float32 arrays it restores."""
-    meta, arrays = read_npz(path, "__meta__", FORMAT_NAME, FORMAT_VERSION, WeightsFileError)
+    meta, arrays = read_npz(path, "__meta__", FORMAT_NAME, FORMAT_VERSION, WeightsFileError,
+                            entries=("variables", ("path", "shape", "kind")))
     values = []
     for index, entry in enumerate(meta["variables"]):
         shape = tuple(entry["shape"])
@@ -128,7 +129,7 @@ def load_packed_weights(model: keras.Model, path: str | os.PathLike) -> None:
     variables = model.weights
     if len(values) != len(variables):
         raise WeightsFileError(
-            f"{path} holds {len(values)} variables (model {meta['model']!r}) but the model "
+            f"{path} holds {len(values)} variables (model {meta.get('model')!r}) but the model "
             f"{model.name!r} has {len(variables)}: the file is for another architecture."
         )
     for variable, value, entry in zip(variables, values, meta["variables"], strict=True):

@@ -5,14 +5,15 @@ refuse, and the random state that a bit-exact resumption needs.
 decides what a new run does there:
 
 - nothing saved yet (no ``checkpoint.keras``, no ``backup/``): start;
-- an interrupted run (``backup/`` left by `keras.callbacks.BackupAndRestore`) of the same run:
+- an interrupted run (``backup/`` left by `AtomicBackupAndRestore`) of the same run:
   resume after its last finished epoch;
 - anything else (another model or recipe, a finished run, files of unknown origin): refuse with
   a FileExistsError, unless ``overwrite=True``, which deletes the previous run's
   ``checkpoint.keras``, ``backup/`` and ``logs/`` and starts afresh.
 
-`RandomStateBackup` saves the models's seed-generator states (dropout masks) next to the backup
-each epoch and restores them on resume: `BackupAndRestore` restores weights and optimizer only.
+The backup itself (weights, optimizer state, epoch, seed-generator states) is written by
+`keras_binary.checkpointing.AtomicBackupAndRestore`, one complete folder per epoch, so a run
+killed at any instant resumes from its last finished epoch.
 
 Example:
 
@@ -31,14 +32,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import keras
-import numpy as np
+from keras_binary import atomic_io
+from keras_binary.checkpointing import latest_backup
 
 RUN_FILE = "run.json"
 CHECKPOINT = "checkpoint.keras"
 BACKUP = "backup"
 LOGS = "logs"
-RANDOM_STATE = "random_state.npz"
 
 
 def _read_run(path: Path) -> dict[str, Any] | None:
@@ -59,16 +59,15 @@ def _differences(previous: dict[str, Any] | None, run: dict[str, Any]) -> str:
     changed = [f"{key} {flat_old.get(key)!r} -> {flat_new.get(key)!r}"
                for key in sorted(set(flat_old) | set(flat_new))
                if flat_old.get(key) != flat_new.get(key)]
+    if not changed:
+        return "it is this same run, already done"
     return "it differs: " + ", ".join(changed)
 
 
 def completed_epochs(output_dir: str | os.PathLike) -> int:
     """Epochs finished by the interrupted run backed up in `output_dir` (0 when none)."""
-    path = Path(output_dir) / BACKUP / RANDOM_STATE
-    if not path.is_file():
-        return 0
-    with np.load(path, allow_pickle=False) as stored:
-        return int(stored["epoch"])
+    latest = latest_backup(Path(output_dir) / BACKUP)
+    return 0 if latest is None else latest[0]
 
 
 def open_run_directory(
@@ -83,6 +82,8 @@ def open_run_directory(
     run_file = directory / RUN_FILE
     previous = _read_run(run_file) if run_file.exists() else None
     checkpoint, backup = directory / CHECKPOINT, directory / BACKUP
+    for name in (CHECKPOINT, BACKUP, RUN_FILE):  # left by a writer killed mid-write
+        atomic_io.remove_stale_temporaries(directory / name)
     done = 0
     if backup.exists() and previous == run:
         done = completed_epochs(directory)
@@ -98,43 +99,5 @@ def open_run_directory(
         for name in (BACKUP, LOGS):
             shutil.rmtree(directory / name, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps(run, indent=1, sort_keys=True))
+    atomic_io.write_text(run_file, json.dumps(run, indent=1, sort_keys=True))
     return done
-
-
-class RandomStateBackup(keras.callbacks.Callback):
-    """Saves the epoch and the model's seed-generator states (e.g. dropout) to
-    `backup_dir/random_state.npz` after each epoch; restores the states when training begins.
-
-    Put it after `keras.callbacks.BackupAndRestore(backup_dir)`, which deletes the directory
-    when `fit` finishes.
-    """
-
-    def __init__(self, backup_dir: str | os.PathLike) -> None:
-        super().__init__()
-        self.path = Path(backup_dir) / RANDOM_STATE
-
-    def _states(self) -> list[Any]:
-        weights = {id(variable) for variable in self.model.weights}
-        return [v for v in self.model.variables if id(v) not in weights]
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        if not self.path.is_file():
-            return
-        states = self._states()
-        with np.load(self.path, allow_pickle=False) as stored:
-            if len(stored.files) - 1 != len(states):
-                raise ValueError(
-                    f"{self.path} holds {len(stored.files) - 1} random states but the model has "
-                    f"{len(states)}: it belongs to another model"
-                )
-            for index, variable in enumerate(states):
-                variable.assign(stored[f"s{index}"])
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        arrays = {f"s{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self._states())}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        with open(partial, "wb") as handle:
-            np.savez(handle, epoch=np.int64(epoch + 1), **arrays)
-        os.replace(partial, self.path)

@@ -35,6 +35,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_binary import atomic_io
 from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
 from keras_binary.quantizers import LossAwareBinarizer, LossAwareTernarizer
@@ -176,7 +177,8 @@ def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = No
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     if save_path:
         os.makedirs(save_dir, exist_ok=True)
-        model.save(save_path)
+        with atomic_io.atomic_path(save_path) as temporary:
+            model.save(temporary)
     result = {"variant": variant, "backend": keras.backend.backend(), "epochs": epochs,
               "seed": seed, "init": init, "train_examples": len(x_train),
               "test_examples": len(x_test),
@@ -193,6 +195,12 @@ def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = No
                 100.0 * (1.0 - selector.test_results["accuracy"]), 2),
         })
     return result
+
+
+def _append_line(path: str, line: str) -> None:
+    """Appends `line` to the file at `path` by rewriting it atomically (no torn last line)."""
+    previous = open(path).read() if os.path.exists(path) else ""
+    atomic_io.write_text(path, previous + line + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -223,8 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                      bop_threshold=args.bop_threshold, bop_gamma=args.bop_gamma)
         print(json.dumps(result), flush=True)
         if args.output:
-            with open(args.output, "a") as f:
-                f.write(json.dumps(result) + "\n")
+            _append_line(args.output, json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -24,13 +24,13 @@ from typing import Any
 
 import keras
 
+from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
 from model_zoo.run_directory import (
     BACKUP,
     CHECKPOINT,
     LOGS,
-    RandomStateBackup,
     open_run_directory,
 )
 
@@ -58,14 +58,13 @@ def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None
 
 
 def callbacks(output_dir: str | os.PathLike) -> list[keras.callbacks.Callback]:
-    """Checkpoint (.keras, each epoch), BackupAndRestore and RandomStateBackup (resume) and,
-    when the `tensorboard` package is installed, TensorBoard logs under `output_dir`."""
+    """Checkpoint (.keras, each epoch), backup (resume), both written atomically, and, when the
+    `tensorboard` package is installed, TensorBoard logs under `output_dir`."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     result = [
-        keras.callbacks.ModelCheckpoint(os.fspath(output_dir / CHECKPOINT)),
-        keras.callbacks.BackupAndRestore(os.fspath(output_dir / BACKUP)),
-        RandomStateBackup(output_dir / BACKUP),
+        AtomicModelCheckpoint(output_dir / CHECKPOINT),
+        AtomicBackupAndRestore(output_dir / BACKUP),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
         result.append(keras.callbacks.TensorBoard(os.fspath(output_dir / LOGS)))
@@ -122,13 +121,20 @@ def train(
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
     model = compile_model(get_model(model_name, **model_options), recipe, steps)
-    history = model.fit(
-        train_data,
-        validation_data=test_data,
-        epochs=recipe.epochs,
-        callbacks=[*callbacks(output_dir), *extra_callbacks],
-        verbose=verbose,
-    )
+    try:
+        history = model.fit(
+            train_data,
+            validation_data=test_data,
+            epochs=recipe.epochs,
+            callbacks=[*callbacks(output_dir), *extra_callbacks],
+            verbose=verbose,
+        )
+    except BackupError as error:
+        raise BackupError(
+            f"{Path(output_dir) / BACKUP} cannot be resumed ({error.reason}): pass "
+            "overwrite=True (CLI: --overwrite) to delete this run and start afresh, or choose "
+            "another output directory", reason=error.reason,
+        ) from error
     return model, history
 
 

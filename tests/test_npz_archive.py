@@ -1,5 +1,7 @@
 """The shared .npz-with-JSON-header container of the packed weight formats."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -48,3 +50,27 @@ def test_other_format_or_version_and_damage_raise_the_callers_error(tmp_path):
         read_npz(tmp_path / "junk.npz", "h", "f", 1, MyError)
     with pytest.raises(FileNotFoundError):
         read_npz(tmp_path / "missing.npz", "h", "f", 1, MyError)
+
+
+def _with_header(path, header):
+    np.savez(path, x=np.arange(3), h=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("header", [
+    [1, 2],  # not an object
+    "format",
+    {"format": "f", "version": 1},  # no entries
+    {"format": "f", "version": 1, "entries": {"a": 1}},
+    {"format": "f", "version": 1, "entries": [{"path": "w"}]},  # an entry lacks a field
+    {"format": "f", "version": 1, "entries": [7]},
+])
+def test_malformed_header_raises_the_callers_error(tmp_path, header):
+    path = tmp_path / "a.npz"
+    _with_header(path, header)
+    with pytest.raises(MyError, match="export it again"):
+        read_npz(path, "h", "f", 1, MyError, entries=("entries", ("path", "sha256")))
+
+
+def test_a_directory_is_refused_naming_a_file_path(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory; give a file path such as"):
+        write_npz(tmp_path, archive(), overwrite=True)

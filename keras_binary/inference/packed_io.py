@@ -55,7 +55,8 @@ def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool =
 
 def read_packed(path: str | os.PathLike) -> tuple[dict, list[np.ndarray]]:
     """The header and the checked arrays of a packed weights file."""
-    header, arrays = read_npz(path, "__header__", FORMAT, VERSION, PackedFileError)
+    header, arrays = read_npz(path, "__header__", FORMAT, VERSION, PackedFileError,
+                              entries=("weights", ("path", "shape", "dtype", "sha256")))
     values = []
     for index, entry in enumerate(header["weights"]):
         value = arrays.get(f"w{index}")
@@ -77,7 +78,7 @@ def load_packed(model: keras.Model, path: str | os.PathLike) -> None:
     wanted = [(str(np.dtype(v.dtype)), list(v.shape)) for v in variables]
     if len(stored) != len(wanted):
         raise PackedFileError(
-            f"{path} holds {len(stored)} weights (model {header['model']!r}) but "
+            f"{path} holds {len(stored)} weights (model {header.get('model')!r}) but "
             f"{model.name!r} has {len(wanted)}: the file is for another architecture"
         )
     for (dtype, shape), want, variable in zip(stored, wanted, variables, strict=True):

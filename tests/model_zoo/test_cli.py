@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import keras
 import pytest
@@ -106,7 +112,7 @@ def test_export_refuses_an_existing_file_without_overwrite(tmp_path, capsys):
     output.write_bytes(b"keep me")
     args = ["export", str(checkpoint), str(output), "--model", "binarynet_mlp_2048"]
     assert main(args) == 2
-    assert "m.npz exists; pass overwrite=True" in capsys.readouterr().err
+    assert "m.npz exists; pass --overwrite to replace it" in capsys.readouterr().err
     assert output.read_bytes() == b"keep me"
     assert main([*args, "--overwrite"]) == 0
     meta, _ = read_packed_weights(output)
@@ -151,3 +157,105 @@ def test_bench_without_prepared_data_uses_random_inputs_and_skips_agreement(tmp_
 def test_bench_rejects_bad_batch_sizes(capsys):
     assert main(["bench", "binarynet_mlp_2048", "--batch-sizes", "0"]) == 2
     assert "batch sizes must be positive" in capsys.readouterr().err
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "overwrite=True" not in err
+    return err
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process may not create files in (root ignores modes: use /sys then)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):
+        folder = Path("/sys")  # sysfs refuses new entries, even to root
+    return folder
+
+
+@pytest.mark.parametrize("where", ["output-dir", "export"])
+def test_unwritable_output_is_one_line_before_training(where, tmp_path, capsys):
+    folder = _unwritable_folder(tmp_path)
+    target = {"output-dir": ["--output-dir", str(folder / "run")],
+              "export": ["--output-dir", str(tmp_path / "run"), "--export",
+                         str(folder / "w.npz")]}[where]
+    assert main(["train", "binarynet_mlp_2048", "--epochs", "1", *target]) == 2
+    err = _one_line_error(capsys)
+    assert str(folder) in err and "choose a folder you can write to" in err
+    assert not (tmp_path / "run" / "checkpoint.keras").exists()  # nothing was trained
+
+
+@pytest.mark.parametrize("flag,value", [
+    ("--limit", "0"), ("--epochs", "-1"), ("--batch-size", "0"), ("--learning-rate", "nan"),
+    ("--learning-rate", "inf"), ("--learning-rate", "0"), ("--final-learning-rate", "0.0"),
+])
+def test_non_positive_or_non_finite_numbers_are_refused(flag, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "binarynet_mlp_2048", flag, value, "--output-dir", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: must be a finite number > 0, got '{value}'" in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_train_export_onto_an_existing_file_is_refused_before_training(tmp_path, capsys):
+    export = tmp_path / "w.npz"
+    export.write_bytes(b"keep me")
+    assert main(["train", "binarynet_mlp_2048", "--epochs", "1", "--output-dir",
+                 str(tmp_path / "run"), "--export", str(export)]) == 2
+    err = _one_line_error(capsys)
+    assert "w.npz exists; pass --overwrite to replace it" in err
+    assert not (tmp_path / "run").exists() and export.read_bytes() == b"keep me"
+
+
+def test_finished_run_message_names_the_cli_flag(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.keras").write_bytes(b"someone's")
+    assert main(["train", "binarynet_mlp_2048", "--output-dir", str(run)]) == 2
+    assert "pass --overwrite to delete it" in _one_line_error(capsys)
+
+
+def test_export_onto_a_directory_names_a_file_path_with_or_without_overwrite(tmp_path, capsys):
+    from model_zoo.models import get_model
+
+    checkpoint = tmp_path / "m.weights.h5"
+    get_model("binarynet_mlp_2048").save_weights(checkpoint)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for extra in ([], ["--overwrite"]):
+        assert main(["export", str(checkpoint), str(folder), "--model", "binarynet_mlp_2048",
+                     *extra]) == 2
+        err = _one_line_error(capsys)
+        assert f"{folder} is a directory; give a file path such as {folder / 'model.npz'}" in err
+    assert not any(folder.iterdir())
+
+
+def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
+    datasets.prepare("mnist")
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "model_zoo", "train", "binarynet_mlp_2048", "--dataset",
+               "mnist", "--epochs", "12", "--limit", "200", "--seed", "1", "--output-dir",
+               str(run)]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        while not any((run / "backup").glob("epoch-*")) and process.poll() is None:
+            time.sleep(0.05)  # polls for the first epoch's backup
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=600)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err[-3000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "interrupted (run the same command again to resume after the last finished epoch)")
+    resumed = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
+                             check=False)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming the interrupted run in {run} after epoch" in resumed.stdout
+    assert (run / "checkpoint.keras").is_file() and not (run / "backup").exists()

@@ -111,3 +111,19 @@ def test_existing_file_is_not_overwritten_unless_asked(tmp_path):
     size = save_packed_weights(model, path, overwrite=True)
     assert size == path.stat().st_size
     load_packed_weights(_model(), path)
+
+
+@pytest.mark.parametrize("meta", [
+    "a string",
+    {"format": "keras_binary.packed_weights", "version": 1, "model": "m"},  # no variables
+    {"format": "keras_binary.packed_weights", "version": 1, "model": "m",
+     "variables": [{"path": "w", "shape": [2]}]},  # no kind
+])
+def test_malformed_header_raises_weights_file_error(tmp_path, meta):
+    import json
+
+    path = tmp_path / "bad.npz"
+    np.savez(path, v0=np.zeros(2, np.float32),
+             __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    with pytest.raises(WeightsFileError, match="export it again"):
+        read_packed_weights(path)

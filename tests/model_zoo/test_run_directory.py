@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from model_zoo.run_directory import RandomStateBackup, completed_epochs, open_run_directory
+from keras_binary.checkpointing import AtomicBackupAndRestore, BackupError
+from model_zoo.run_directory import completed_epochs, open_run_directory
 
 RUN = {"model": "binarynet_mlp_2048", "recipe": {"epochs": 3, "decay_epochs": (1, 2)},
        "limit": 200, "seed": 1}
@@ -17,8 +18,7 @@ RUN = {"model": "binarynet_mlp_2048", "recipe": {"epochs": 3, "decay_epochs": (1
 def _interrupted(directory, run=RUN, epoch=2):
     open_run_directory(directory, run)
     (directory / "checkpoint.keras").write_bytes(b"checkpoint")
-    (directory / "backup").mkdir()
-    np.savez(directory / "backup" / "random_state.npz", epoch=np.int64(epoch))
+    (directory / "backup" / f"epoch-{epoch:05d}").mkdir(parents=True)
 
 
 def test_fresh_directory_is_created_and_records_the_run(tmp_path):
@@ -85,29 +85,52 @@ def _dropout_model():
     return model
 
 
-def test_random_state_backup_saves_and_restores_seed_states(tmp_path):
+def test_backup_saves_and_restores_seed_states(tmp_path):
     model = _dropout_model()
     (state,) = [v for v in model.variables if "seed_generator_state" in v.name]
     saved = np.array([11, 5], dtype=np.array(keras.ops.convert_to_numpy(state)).dtype)
     state.assign(saved)
-    callback = RandomStateBackup(tmp_path / "backup")
+    callback = AtomicBackupAndRestore(tmp_path / "backup")
     callback.set_model(model)
     callback.on_epoch_end(3)
     assert completed_epochs(tmp_path) == 4
 
     fresh = _dropout_model()
-    callback = RandomStateBackup(tmp_path / "backup")
+    callback = AtomicBackupAndRestore(tmp_path / "backup")
     callback.set_model(fresh)
     callback.on_train_begin()
     (restored,) = [v for v in fresh.variables if "seed_generator_state" in v.name]
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored), saved)
 
 
-def test_random_state_backup_refuses_another_models_state(tmp_path):
-    callback = RandomStateBackup(tmp_path)
+def test_backup_refuses_another_models_state(tmp_path):
+    callback = AtomicBackupAndRestore(tmp_path)
     callback.set_model(_dropout_model())
     callback.on_epoch_end(0)
-    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
+                              keras.layers.Dropout(0.5)])
+    other.compile(loss="mse")
     callback.set_model(other)
-    with pytest.raises(ValueError, match="another model"):
+    with pytest.raises(BackupError, match="another model"):
         callback.on_train_begin()
+
+
+def test_same_finished_run_is_refused_saying_it_is_the_same_run(tmp_path):
+    open_run_directory(tmp_path, RUN)
+    (tmp_path / "checkpoint.keras").write_bytes(b"done")
+    with pytest.raises(FileExistsError) as error:
+        open_run_directory(tmp_path, RUN)
+    assert "it is this same run, already done" in str(error.value)
+    assert "differs" not in str(error.value)
+
+
+def test_leftover_temporaries_of_killed_writes_are_removed(tmp_path):
+    _interrupted(tmp_path, epoch=1)
+    left = [tmp_path / ".tmp-0a1b2c3d-checkpoint.keras", tmp_path / ".tmp-0a1b2c3d-run.json"]
+    for path in left:
+        path.write_bytes(b"half")
+    (tmp_path / ".tmp-0a1b2c3d-backup").mkdir()
+    assert open_run_directory(tmp_path, RUN) == 1
+    assert not any(path.exists() for path in left)
+    assert not (tmp_path / ".tmp-0a1b2c3d-backup").exists()
+    assert (tmp_path / "checkpoint.keras").read_bytes() == b"checkpoint"
