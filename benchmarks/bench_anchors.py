@@ -235,8 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {label} | " + " | ".join(cells) + " |")
     print("ORT INT8 ops after optimization:", histograms["ResNet-18 INT8 (ORT)"])
     if args.out:
-        Path(args.out).write_text(json.dumps({"meta": meta, "ms": rows,
-                                              "ort_ops": histograms}, indent=1))
+        from keras_binary import atomic_io
+
+        atomic_io.write_text(args.out, json.dumps({"meta": meta, "ms": rows,
+                                                   "ort_ops": histograms}, indent=1))
 
 
 if __name__ == "__main__":

@@ -173,8 +173,10 @@ def main(argv: list[str] | None = None) -> None:
         summaries[title] = profile(fn, out / f"trace{index}", args.calls)
         texts.append(format_summary(title, summaries[title]))
         print(texts[-1] + "\n", flush=True)
-    (out / "summary.md").write_text("\n\n".join(texts) + "\n")
-    (out / "summary.json").write_text(json.dumps(summaries, indent=1))
+    from keras_binary import atomic_io
+
+    atomic_io.write_text(out / "summary.md", "\n\n".join(texts) + "\n")
+    atomic_io.write_text(out / "summary.json", json.dumps(summaries, indent=1))
 
 
 if __name__ == "__main__":
