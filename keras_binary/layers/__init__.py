@@ -11,6 +11,7 @@
 ... ])
 """
 
+from keras_binary.docstrings import splice
 from keras_binary.layers.base import QuantizerMixin
 from keras_binary.layers.conv import QuantConv1D, QuantConv2D, QuantConv3D
 from keras_binary.layers.conv_base import ConvMixin
@@ -52,3 +53,6 @@ __all__ = [
     "QuantSimpleRNNCell",
     "QuantizerMixin",
 ]
+
+# Fill the shared argument text ({{input_quantizer_arg}}, ...) into the layers' docstrings.
+splice(*(globals()[name] for name in __all__))

@@ -19,6 +19,20 @@ class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
     Keras's fused/cuDNN LSTM kernel (which would use the latent float weights); the kernels are
     quantized once per call, outside the time loop. `use_cudnn=True` is refused.
 
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The other arguments of `keras.layers.LSTM`, with Keras's meaning and
+            defaults (activations, initializers, regularizers, constraints, dropout,
+            `return_sequences`, `return_state`, `go_backwards`, `stateful`, `unroll`); `use_cudnn`
+            may be "auto" or False only.
+
+    Call arguments:
+        sequences: A 3D tensor `(batch_size, timesteps, features)`.
+        initial_state: Optional list of initial state tensors.
+        mask: Optional boolean tensor `(batch_size, timesteps)`, True where a step is used.
+        training: Whether dropout is active.
+
     Example (the LAB paper's LAB2 variant: binary weights and binary hidden input, the one-hot
     characters left unquantized):
 
