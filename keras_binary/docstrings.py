@@ -80,6 +80,48 @@ SHARED: dict[str, str] = {
         "**kwargs: Other keyword arguments of `keras.optimizers.Optimizer`, such as\n"
         "    `clipnorm`, `global_clipnorm`, `ema_momentum` or `gradient_accumulation_steps`."
     ),
+    # References: each paper's link lives here once.
+    "ref_binaryconnect": (
+        "- [BinaryConnect: Training Deep Neural Networks with binary weights during\n"
+        "  propagations](https://arxiv.org/abs/1511.00363) (Courbariaux et al., 2015)"
+    ),
+    "ref_binarynet": (
+        "- [Binarized Neural Networks: Training Deep Neural Networks with Weights and\n"
+        "  Activations Constrained to +1 or -1](https://arxiv.org/abs/1602.02830)\n"
+        "  (Courbariaux, Hubara et al., 2016)"
+    ),
+    "ref_xnor": (
+        "- [XNOR-Net: ImageNet Classification Using Binary Convolutional Neural\n"
+        "  Networks](https://arxiv.org/abs/1603.05279) (Rastegari et al., 2016)"
+    ),
+    "ref_bireal": (
+        "- [Bi-Real Net: Enhancing the Performance of 1-bit CNNs With Improved Representational\n"
+        "  Capability and Advanced Training Algorithm](https://arxiv.org/abs/1808.00278)\n"
+        "  (Liu et al., 2018)"
+    ),
+    "ref_bnn_plus": (
+        "- [BNN+: Improved Binary Network Training](https://arxiv.org/abs/1812.11800)\n"
+        "  (Darabi et al., 2018)"
+    ),
+    "ref_dorefa": (
+        "- [DoReFa-Net: Training Low Bitwidth Convolutional Neural Networks with Low Bitwidth\n"
+        "  Gradients](https://arxiv.org/abs/1606.06160) (Zhou et al., 2016)"
+    ),
+    "ref_twn": (
+        "- [Ternary Weight Networks](https://arxiv.org/abs/1605.04711) (Li, Zhang and Liu, 2016)"
+    ),
+    "ref_bop": (
+        "- [Latent Weights Do Not Exist: Rethinking Binarized Neural Network\n"
+        "  Optimization](https://arxiv.org/abs/1906.02107) (Helwegen et al., 2019)"
+    ),
+    "ref_lab": (
+        "- [Loss-aware Binarization of Deep Networks](https://arxiv.org/abs/1611.01600)\n"
+        "  (Hou, Yao and Kwok, ICLR 2017)"
+    ),
+    "ref_lat": (
+        "- [Loss-aware Weight Quantization of Deep Networks](https://arxiv.org/abs/1802.08635)\n"
+        "  (Hou and Kwok, ICLR 2018)"
+    ),
     "zoo_model_args": (
         "input_shape: Shape of one input without the batch axis; None takes the model's\n"
         "    default.\n"

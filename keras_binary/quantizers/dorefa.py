@@ -24,9 +24,25 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
     - "weights": 2 q(tanh(x) / (2 max |tanh(x)|) + 1/2) - 1, with q the k-bit rounding whose
       gradient is the identity (the gradient flows through the tanh normalisation).
 
+    Args:
+        {{quantizer_input_arg}}
+        k_bit: Number of bits, 1 to 16.
+        mode: "activations" or "weights", the rule above.
+
+    Returns:
+        A tensor like `x` with 2^k_bit levels: in [0, 1] for activations, [-1, 1] for weights.
+
+    Raises:
+        ValueError: `mode` is neither "activations" nor "weights".
+
+    Example:
+
     >>> import numpy as np
     >>> np.asarray(dorefa(np.array([-0.2, 0.2, 0.5, 1.4], "float32"), k_bit=2)).tolist()
     [0.0, 0.3333333432674408, 0.6666666865348816, 1.0]
+
+    References:
+        {{ref_dorefa}}
     """
     x = check_float_input(x, "dorefa")
     if mode == "activations":
@@ -46,8 +62,20 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
 class DoReFa(Quantizer):
     """k-bit DoReFa quantizer (alias "dorefa"); `precision` is `k_bit`.
 
+    Computes `dorefa(x, k_bit, mode)`. Larq's name for it, `DoReFaQuantizer`, is an alias.
+
+    Args:
+        k_bit: Number of bits, an integer in [1, 16].
+        mode: "activations" (clip to [0, 1], then round) or "weights" (tanh normalization to
+            [-1, 1], then round).
+
+    Example:
+
     >>> DoReFa(k_bit=4, mode="weights").precision
     4
+
+    References:
+        {{ref_dorefa}}
     """
 
     def __init__(self, k_bit: int = 2, mode: str = "activations"):

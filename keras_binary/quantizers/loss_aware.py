@@ -96,11 +96,15 @@ class LossAwareBinarizer(keras.layers.Layer):
             1 (default) is the paper's one scale per layer; an LSTM kernel holds its four
             gates side by side, so `groups=4` gives each gate matrix its own scale, as in the
             paper's implementation where every gate is a separate weight matrix.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
 
     Train with `keras_binary.optimizers.LAB`, which also clips `w` to [-1, 1]:
 
     >>> from keras_binary import layers
     >>> dense = layers.QuantDense(16, kernel_quantizer=LossAwareBinarizer())
+
+    References:
+        {{ref_lab}}
     """
 
     precision = 1

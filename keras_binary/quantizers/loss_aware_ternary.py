@@ -54,9 +54,20 @@ class LossAwareTernarizer(LossAwareBinarizer):
         groups: number of equal blocks of the kernel's last axis that get their own alpha
             (as for `LossAwareBinarizer`, e.g. 4 for an LSTM kernel's gates).
         iterations: alternating rounds of `ternary_scale` per LAB step.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
 
     Under another optimizer than LAB, alpha is learned by its gradient, as in
     `LossAwareBinarizer(mode="lab")`.
+
+    Example:
+
+    >>> from keras_binary import layers
+    >>> dense = layers.QuantDense(16, kernel_quantizer="lat", kernel_constraint="weight_clip")
+    >>> dense.kernel_precision
+    2
+
+    References:
+        {{ref_lat}}
     """
 
     precision = 2
