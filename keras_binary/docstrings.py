@@ -21,7 +21,9 @@ True
 
 from __future__ import annotations
 
+import inspect
 import re
+from types import ModuleType
 from typing import Any
 
 _QUANTIZER_FORMS = (
@@ -175,3 +177,15 @@ def splice(*objects: Any) -> tuple[Any, ...]:
         if obj.__doc__:
             obj.__doc__ = fill(obj.__doc__)
     return objects
+
+
+def splice_modules(*modules: ModuleType) -> None:
+    """Calls `splice` on every class and function that each of `modules` defines.
+
+    Args:
+        *modules: Imported modules.
+    """
+    for module in modules:
+        splice(*(value for value in vars(module).values()
+                 if (inspect.isclass(value) or inspect.isfunction(value))
+                 and value.__module__ == module.__name__))

@@ -81,10 +81,12 @@ def needs_args(value: object) -> bool:
 def main() -> int:
     objects = public_objects(all_modules() if "--all" in sys.argv else api_modules())
     asked = {name: value for name, value in objects.items() if needs_args(value)}
-    missing = [name for name, value in asked.items() if "Args:" not in (inspect.getdoc(value) or "")]
+    missing = [name for name, value in asked.items()
+               if "Args:" not in (inspect.getdoc(value) or "")]
     if "--list" in sys.argv:
         print("\n".join(missing))
-    print(f"{len(objects)} public objects, {len(asked)} take arguments, {len(missing)} without Args:")
+    print(f"{len(objects)} public objects, {len(asked)} take arguments, "
+          f"{len(missing)} without Args:")
     return 0
 
 
