@@ -15,7 +15,7 @@ Example:
 >>> pool = SlicedMaxPooling2D(pool_size=3, strides=2, padding="same")
 >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
 >>> np.asarray(pool(x))[0, :, :, 0].tolist()
-[[5.0, 7.0], [13.0, 15.0]]
+[[10.0, 11.0], [14.0, 15.0]]
 """
 
 from __future__ import annotations
@@ -55,7 +55,22 @@ def window_geometry(height: int, width: int, pool_size: tuple[int, int],
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SlicedMaxPooling2D(keras.layers.Layer):
-    """NHWC float max pooling equal to ``keras.layers.MaxPooling2D`` (channels_last)."""
+    """NHWC float max pooling equal to ``keras.layers.MaxPooling2D`` (channels_last).
+
+    Args:
+        pool_size: Integer or pair, the window size.
+        strides: Integer or pair; None takes `pool_size`.
+        padding: "valid" or "same".
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> pool = SlicedMaxPooling2D(pool_size=2)
+    >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    >>> np.asarray(pool(x))[0, :, :, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  **kwargs):
