@@ -23,7 +23,7 @@ Example:
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, use_bias=False)])
 >>> set_precision(model.weights[0], 1)
 >>> path = os.path.join(tempfile.mkdtemp(), "tiny.npz")
->>> save_packed_weights(model, path, model_name="tiny")
+>>> size = save_packed_weights(model, path, model_name="tiny")
 >>> load_packed_weights(model, path)
 """
 
@@ -98,7 +98,24 @@ def save_packed_weights(
     model: keras.Model, path: str | os.PathLike, model_name: str = "", overwrite: bool = False
 ) -> int:
     """Writes ``model``'s weights to ``path`` (.npz) with binary kernels packed at 1 bit; returns
-    the file size in bytes. Refuses to replace an existing file unless ``overwrite=True``."""
+    the file size in bytes. Refuses to replace an existing file unless ``overwrite=True``.
+
+    Args:
+        model: The model whose `model.weights` are saved.
+        path: Destination `.npz` file, written atomically.
+        model_name: Name recorded in the file's metadata.
+        overwrite: Whether an existing file may be replaced.
+
+    Returns:
+        The size of the written file in bytes.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+
+    Example:
+
+    >>> save_packed_weights(model, "model.npz", model_name="binarynet_mlp_2048")  # doctest: +SKIP
+    """
     return write_npz(path, pack_model_weights(model, model_name), compressed=True,
                      overwrite=overwrite)
 
@@ -123,7 +140,19 @@ def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[n
 
 
 def load_packed_weights(model: keras.Model, path: str | os.PathLike) -> None:
-    """Assigns the weights stored in ``path`` to ``model``; refuses a file that does not fit."""
+    """Assigns the weights stored in ``path`` to ``model``; refuses a file that does not fit.
+
+    Args:
+        model: A model of the architecture the file was saved from.
+        path: A file written by `save_packed_weights`.
+
+    Raises:
+        WeightsFileError: the file is damaged or holds another architecture's weights.
+
+    Example:
+
+    >>> load_packed_weights(model, "model.npz")  # doctest: +SKIP
+    """
     meta, values = read_packed_weights(path)
     variables = model.weights
     if len(values) != len(variables):

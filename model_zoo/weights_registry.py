@@ -58,7 +58,19 @@ def register(entry: PretrainedWeights) -> PretrainedWeights:
 
 
 def available_weights(model_name: str) -> list[str]:
-    """The pretrained weight names registered for `model_name`."""
+    """The pretrained weight names registered for `model_name`.
+
+    Args:
+        model_name: A zoo model name.
+
+    Returns:
+        The sorted names to pass as `weights=`.
+
+    Example:
+
+    >>> available_weights("binarynet_mlp_2048")
+    ['fashion_mnist', 'mnist']
+    """
     return sorted(name for (model, name) in REGISTRY if model == model_name)
 
 

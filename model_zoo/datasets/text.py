@@ -100,6 +100,24 @@ def load_text_corpus(
     """The full text of corpus ``name`` ("linux" or "gutenberg"), built on first use and cached.
 
     The cache is checked against its recorded sha256 before use (``ChecksumMismatchError``).
+
+    Args:
+        name: "linux" or "gutenberg".
+        data_dir: Where the built corpus is stored; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        cache_dir: Where the source files are cached; None takes the default cache.
+        install: Whether apt-get may install the Debian packages the corpus is built from;
+            None allows it when running as root.
+
+    Returns:
+        The corpus as one string.
+
+    Raises:
+        ChecksumMismatchError: the cached corpus differs from its recorded sha256.
+
+    Example:
+
+    >>> text = load_text_corpus("linux")  # doctest: +SKIP
     """
     path = text_corpus_path(name, data_dir)
     meta_path = path.with_suffix(".json")
