@@ -52,7 +52,7 @@ class QuantConv1D(QuantConvMixin, keras.layers.Conv1D):
     >>> layer = QuantConv1D(4, 3, padding="same", input_quantizer="ste_sign",
     ...                     kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
     ...                     pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 10, 3))).shape
+    >>> tuple(layer(keras.ops.ones((2, 10, 3))).shape)
     (2, 10, 4)
     """
 
@@ -111,7 +111,7 @@ class QuantConv2D(QuantConvMixin, keras.layers.Conv2D):
     >>> layer = QuantConv2D(8, 3, padding="same", input_quantizer="ste_sign",
     ...                     kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
     ...                     pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 6, 6, 3))).shape
+    >>> tuple(layer(keras.ops.ones((2, 6, 6, 3))).shape)
     (2, 6, 6, 8)
     """
 
@@ -169,7 +169,7 @@ class QuantConv3D(QuantConvMixin, keras.layers.Conv3D):
 
     >>> layer = QuantConv3D(2, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
     ...                     kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 4, 4, 4, 1))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 4, 4, 1))).shape)
     (1, 2, 2, 2, 2)
     """
 

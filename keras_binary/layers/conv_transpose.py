@@ -58,7 +58,7 @@ class QuantConv1DTranspose(QuantConvTransposeMixin, keras.layers.Conv1DTranspose
     Example:
 
     >>> layer = QuantConv1DTranspose(2, 3, strides=2, input_quantizer="ste_sign")
-    >>> layer(keras.ops.ones((1, 4, 3))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 3))).shape)
     (1, 9, 2)
     """
 
@@ -115,7 +115,7 @@ class QuantConv2DTranspose(QuantConvTransposeMixin, keras.layers.Conv2DTranspose
 
     >>> layer = QuantConv2DTranspose(2, 3, strides=2, padding="same", input_quantizer="ste_sign",
     ...                              kernel_quantizer="ste_sign", kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 4, 4, 3))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 4, 3))).shape)
     (1, 8, 8, 2)
     """
 
@@ -172,7 +172,7 @@ class QuantConv3DTranspose(QuantConvTransposeMixin, keras.layers.Conv3DTranspose
 
     >>> layer = QuantConv3DTranspose(2, 2, strides=2, kernel_quantizer="ste_sign",
     ...                              kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 2, 2, 2, 1))).shape
+    >>> tuple(layer(keras.ops.ones((1, 2, 2, 2, 1))).shape)
     (1, 4, 4, 4, 2)
     """
 

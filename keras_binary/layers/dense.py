@@ -36,7 +36,7 @@ class QuantDense(QuantizerMixin, keras.layers.Dense):
 
     >>> layer = QuantDense(16, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
     ...                    kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 8))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8))).shape)
     (2, 16)
     >>> layer.kernel_precision
     1

@@ -54,7 +54,7 @@ class QuantDepthwiseConv1D(QuantDepthwiseMixin, keras.layers.DepthwiseConv1D):
 
     >>> layer = QuantDepthwiseConv1D(3, padding="same", depthwise_quantizer="ste_sign",
     ...                              depthwise_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 8, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8, 4))).shape)
     (2, 8, 4)
     """
 
@@ -112,7 +112,7 @@ class QuantDepthwiseConv2D(QuantDepthwiseMixin, keras.layers.DepthwiseConv2D):
     >>> layer = QuantDepthwiseConv2D(3, depth_multiplier=2, input_quantizer="ste_sign",
     ...                              depthwise_quantizer="ste_sign",
     ...                              depthwise_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 5, 5, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 5, 5, 4))).shape)
     (2, 3, 3, 8)
     """
 

@@ -68,7 +68,7 @@ class QuantSeparableConv1D(QuantSeparableMixin, keras.layers.SeparableConv1D):
     Example:
 
     >>> layer = QuantSeparableConv1D(6, 3, input_quantizer="ste_sign")
-    >>> layer(keras.ops.ones((2, 8, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8, 4))).shape)
     (2, 6, 6)
     """
 
@@ -133,7 +133,7 @@ class QuantSeparableConv2D(QuantSeparableMixin, keras.layers.SeparableConv2D):
     >>> layer = QuantSeparableConv2D(6, 3, padding="same", input_quantizer="ste_sign",
     ...                              pointwise_quantizer="ste_sign",
     ...                              pointwise_constraint="weight_clip", pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 5, 5, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 5, 5, 4))).shape)
     (2, 5, 5, 6)
     """
 

@@ -32,7 +32,7 @@ class QuantGRU(QuantizedRNNMixin, keras.layers.GRU):
     >>> import numpy as np
     >>> gru = QuantGRU(8, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
     ...                return_sequences=True)
-    >>> gru(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(gru(np.zeros((2, 5, 3), "float32")).shape)
     (2, 5, 8)
     """
 

@@ -38,7 +38,7 @@ class QuantGRUCell(QuantizedCellMixin, keras.layers.GRUCell):
 
     >>> import numpy as np
     >>> cell = QuantGRUCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 

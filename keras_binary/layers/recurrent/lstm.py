@@ -39,7 +39,7 @@ class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
     >>> import numpy as np
     >>> lstm = QuantLSTM(8, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
     ...                  recurrent_input_quantizer="ste_sign", return_sequences=True)
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(lstm(np.zeros((2, 5, 3), "float32")).shape)
     (2, 5, 8)
     """
 

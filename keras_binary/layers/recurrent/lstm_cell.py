@@ -40,7 +40,7 @@ class QuantLSTMCell(QuantizedCellMixin, keras.layers.LSTMCell):
     >>> import numpy as np
     >>> cell = QuantLSTMCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
     ...                      recurrent_input_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 

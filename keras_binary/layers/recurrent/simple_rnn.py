@@ -31,7 +31,7 @@ class QuantSimpleRNN(QuantizedRNNMixin, keras.layers.SimpleRNN):
 
     >>> import numpy as np
     >>> rnn = QuantSimpleRNN(8, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign")
-    >>> rnn(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(rnn(np.zeros((2, 5, 3), "float32")).shape)
     (2, 8)
     """
 

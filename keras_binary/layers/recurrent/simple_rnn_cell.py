@@ -34,7 +34,7 @@ class QuantSimpleRNNCell(QuantizedCellMixin, keras.layers.SimpleRNNCell):
 
     >>> import numpy as np
     >>> cell = QuantSimpleRNNCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 
