@@ -70,7 +70,15 @@ def _quantizes_alike(variable: Any, original: np.ndarray, restored: np.ndarray) 
 
 
 def pack_model_weights(model: keras.Model, model_name: str = "") -> dict[str, np.ndarray]:
-    """The arrays of a packed weights file for ``model`` (see the module docstring)."""
+    """The arrays of a packed weights file for ``model`` (see the module docstring).
+
+    Args:
+        model: The model whose `model.weights` are packed.
+        model_name: Name recorded in the metadata.
+
+    Returns:
+        The arrays by name, `__meta__` included.
+    """
     arrays: dict[str, np.ndarray] = {}
     entries = []
     for index, variable in enumerate(model.weights):
@@ -121,7 +129,17 @@ def save_packed_weights(
 
 
 def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """Reads a packed weights file: its metadata and the list of float32 arrays it restores."""
+    """Reads a packed weights file: its metadata and the list of float32 arrays it restores.
+
+    Args:
+        path: A file written by `save_packed_weights`.
+
+    Returns:
+        `(metadata, arrays)`: the metadata dict and one float32 array per variable.
+
+    Raises:
+        WeightsFileError: the file is damaged or of another format.
+    """
     meta, arrays = read_npz(path, "__meta__", FORMAT_NAME, FORMAT_VERSION, WeightsFileError)
     values = []
     for index, entry in enumerate(meta["variables"]):
