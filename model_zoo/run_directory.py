@@ -63,7 +63,14 @@ def _differences(previous: dict[str, Any] | None, run: dict[str, Any]) -> str:
 
 
 def completed_epochs(output_dir: str | os.PathLike) -> int:
-    """Epochs finished by the interrupted run backed up in `output_dir` (0 when none)."""
+    """Epochs finished by the interrupted run backed up in `output_dir` (0 when none).
+
+    Args:
+        output_dir: The run directory.
+
+    Returns:
+        The number of finished epochs.
+    """
     path = Path(output_dir) / BACKUP / RANDOM_STATE
     if not path.is_file():
         return 0
@@ -75,7 +82,19 @@ def open_run_directory(
     output_dir: str | os.PathLike, run: dict[str, Any], overwrite: bool = False
 ) -> int:
     """Checks that `run` (a JSON-able description) may train in `output_dir`, records it there
-    and returns the number of epochs already done (see the module docstring for the rules)."""
+    and returns the number of epochs already done (see the module docstring for the rules).
+
+    Args:
+        output_dir: The run directory (created if missing).
+        run: The run's description (model, recipe, limit, seed).
+        overwrite: Whether to start afresh over another or a finished run.
+
+    Returns:
+        The number of epochs already done.
+
+    Raises:
+        FileExistsError: the directory holds another or a finished run and `overwrite` is False.
+    """
     directory = Path(output_dir)
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(f"output_dir {directory} exists and is not a directory")
@@ -108,6 +127,9 @@ class RandomStateBackup(keras.callbacks.Callback):
 
     Put it after `keras.callbacks.BackupAndRestore(backup_dir)`, which deletes the directory
     when `fit` finishes.
+
+    Args:
+        backup_dir: The `BackupAndRestore` directory.
     """
 
     def __init__(self, backup_dir: str | os.PathLike) -> None:

@@ -21,7 +21,17 @@ class DatasetNotPreparedError(FileNotFoundError):
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """A tfds dataset: its registered ``version`` (tfds 4.9.10), splits and image shape."""
+    """A tfds dataset: its registered ``version`` (tfds 4.9.10), splits and image shape.
+
+    Args:
+        name: tfds name.
+        version: Registered tfds version.
+        splits: Split names.
+        image_shape: Shape of one image.
+        num_classes: Number of classes.
+        offline: Whether `prepare` builds it without internet.
+        note: How to get it when it is not offline.
+    """
 
     name: str
     version: str
@@ -118,7 +128,16 @@ def is_prepared(name: str, data_dir: str | os.PathLike | None = None) -> bool:
 def not_prepared_error(
     name: str, data_dir: str | os.PathLike | None = None
 ) -> DatasetNotPreparedError:
-    """The error (with the exact command to run) for a dataset missing from the data dir."""
+    """The error (with the exact command to run) for a dataset missing from the data dir.
+
+    Args:
+        name: Data set name.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        The `DatasetNotPreparedError`.
+    """
     spec = dataset_spec(name)
     where = resolve_data_dir(data_dir)
     head = f"Dataset {name!r} (tfds version {spec.version}) is not prepared in {where}."

@@ -19,7 +19,14 @@ NAMES = (*DATASETS, *TEXT_CORPORA)
 
 
 def build_parser(prog: str = "python -m model_zoo.datasets") -> argparse.ArgumentParser:
-    """The argument parser of :func:`main`."""
+    """The argument parser of :func:`main`.
+
+    Args:
+        prog: Program name shown in the usage line.
+
+    Returns:
+        The `argparse.ArgumentParser`.
+    """
     parser = argparse.ArgumentParser(prog=prog, description="Prepare and inspect datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("prepare", help="prepare datasets/corpora into the data dir")

