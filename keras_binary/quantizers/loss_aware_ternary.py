@@ -31,6 +31,15 @@ def ternary_scale(w: Any, d: Any, groups: int = 1, iterations: int = 2) -> Any:
     Starts from `grouped_scale(w, d, groups)` and runs `iterations` rounds of
     b = [|w| > alpha / 2], alpha = sum(d |w| b) / sum(d b); a block whose b would be all zero
     keeps its previous alpha. A scalar for `groups=1`, else shape `(groups,)`.
+
+    Args:
+        w: The latent kernel.
+        d: Positive curvature, shaped like `w`.
+        groups: Equal blocks of the last axis.
+        iterations: Alternating rounds.
+
+    Returns:
+        alpha, a scalar or shape `(groups,)`.
     """
     blocks = (-1, groups, w.shape[-1] // groups)
     magnitude = ops.reshape(ops.abs(w), blocks)
