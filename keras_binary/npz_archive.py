@@ -25,7 +25,14 @@ import numpy as np
 
 
 def encode_header(header: dict[str, Any]) -> np.ndarray:
-    """The JSON header as a uint8 array, storable next to the weights."""
+    """The JSON header as a uint8 array, storable next to the weights.
+
+    Args:
+        header: A JSON-serializable dict.
+
+    Returns:
+        A 1-D uint8 array of its UTF-8 JSON.
+    """
     return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
 
@@ -39,6 +46,18 @@ def write_npz(
     """Writes `arrays` as one `.npz` file; returns its size in bytes.
 
     With `overwrite=False` an existing file is refused with a FileExistsError.
+
+    Args:
+        path: Destination file.
+        arrays: The arrays by key.
+        compressed: Whether to use `numpy.savez_compressed`.
+        overwrite: Whether an existing file may be replaced.
+
+    Returns:
+        The file size in bytes.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
     """
     buffer = io.BytesIO()
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
@@ -61,6 +80,19 @@ def read_npz(
 
     A missing file raises FileNotFoundError; a damaged archive or another format/version raises
     `error` with a message naming the problem.
+
+    Args:
+        path: The archive.
+        header_key: Key of the header array.
+        expected_format: The `format` the header must name.
+        expected_version: The `version` the header must hold.
+        error: Exception class raised for a damaged archive or another format.
+
+    Returns:
+        `(header, arrays)`: the header dict and the other arrays by key.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
     """
     try:
         with np.load(path, allow_pickle=False) as archive:

@@ -110,7 +110,7 @@ def save_packed_weights(
 
     Args:
         model: The model whose `model.weights` are saved.
-        path: Destination `.npz` file, written atomically.
+        path: Destination `.npz` file.
         model_name: Name recorded in the file's metadata.
         overwrite: Whether an existing file may be replaced.
 

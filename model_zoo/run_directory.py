@@ -94,6 +94,7 @@ def open_run_directory(
 
     Raises:
         FileExistsError: the directory holds another or a finished run and `overwrite` is False.
+        NotADirectoryError: `output_dir` exists and is not a directory.
     """
     directory = Path(output_dir)
     if directory.exists() and not directory.is_dir():

@@ -191,7 +191,7 @@ def evaluate(
         limit: Test examples to use; None uses all.
 
     Returns:
-        `model.evaluate`'s metrics as a dict.
+        `{"accuracy": ..., "examples": ...}`.
     """
     from model_zoo import datasets
 

@@ -42,7 +42,7 @@ def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool =
 
     Args:
         model: A model from `keras_binary.inference.convert`.
-        path: Destination `.npz` file, written atomically.
+        path: Destination `.npz` file.
         overwrite: Whether an existing file may be replaced.
 
     Returns:
