@@ -112,7 +112,7 @@ print(f"converted-model test accuracy: {np.mean(binary_logits.argmax(-1) == y_te
 # warm-up: the compiling call, then calls for half a second) and re-checks agreement. The numbers
 # depend on the machine and its load; these guides are rendered on a shared 2-core CPU. On JAX,
 # start Python with glibc's `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` raised for
-# steady times (README, "Fast inference").
+# steady times (docs/kernels.md, "Steady latency on JAX's CPU backend").
 
 # %%
 rows = []

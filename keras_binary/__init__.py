@@ -26,7 +26,11 @@ from keras_binary import (
     quantizers,
     utils,
 )
+from keras_binary.docstrings import splice_modules
 from keras_binary.model_summary import summary
+
+# Fill the shared argument and reference text into the top-level modules' docstrings.
+splice_modules(activations, callbacks, constraints, metrics, precision)
 
 __version__ = "0.1.0"
 

@@ -26,7 +26,23 @@ from keras_binary.aliases import get_with_aliases
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 def hard_tanh(x: Any) -> Any:
-    """clip(x, -1, 1): identity on [-1, 1], gradient 1 inside and 0 outside."""
+    """clip(x, -1, 1): identity on [-1, 1], gradient 1 inside and 0 outside.
+
+    Args:
+        x: Input tensor.
+
+    Returns:
+        A tensor like `x` with values in [-1, 1].
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(hard_tanh(np.array([-3.0, 0.5], "float32"))).tolist()
+    [-1.0, 0.5]
+
+    References:
+        {{ref_binarynet}}
+    """
     return ops.clip(x, -1.0, 1.0)
 
 
@@ -35,6 +51,19 @@ def leaky_tanh(x: Any, alpha: float = 0.2) -> Any:
     """x for |x| <= 1, else sign(x) + alpha * (x - sign(x)) (Larq's leaky hard tanh).
 
     The slope outside [-1, 1] is `alpha`, so the gradient never vanishes.
+
+    Args:
+        x: Input tensor.
+        alpha: Slope outside [-1, 1].
+
+    Returns:
+        A tensor like `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(leaky_tanh(np.array([3.0, 0.5], "float32"), alpha=0.5)).tolist()
+    [2.0, 0.5]
     """
     clipped = hard_tanh(x)
     return clipped + alpha * (x - clipped)
@@ -45,6 +74,15 @@ ALIASES: dict[str, Callable[..., Any]] = {"hard_tanh": hard_tanh, "leaky_tanh": 
 
 def get(identifier: Any) -> Callable[..., Any]:
     """An activation from one of our aliases or anything `keras.activations.get` accepts.
+
+    Args:
+        identifier: "hard_tanh", "leaky_tanh", or a Keras activation identifier (name,
+            config dict, callable or None).
+
+    Returns:
+        The activation function.
+
+    Example:
 
     >>> get("leaky_tanh") is leaky_tanh
     True

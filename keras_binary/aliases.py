@@ -18,7 +18,20 @@ def get_with_aliases(
     identifier: Any, aliases: dict[str, Any], fallback: Callable[[Any], Any], kind: str
 ) -> Any:
     """`aliases[identifier]` for one of our strings, else `fallback(identifier)`; a ValueError
-    naming the identifier and our aliases when neither knows it."""
+    naming the identifier and our aliases when neither knows it.
+
+    Args:
+        identifier: The user's identifier.
+        aliases: Our aliases.
+        fallback: Keras's `get` for everything else.
+        kind: What is looked up ("activation", "constraint"), for the message.
+
+    Returns:
+        The resolved object.
+
+    Raises:
+        ValueError: neither knows `identifier`.
+    """
     if isinstance(identifier, str) and identifier in aliases:
         return aliases[identifier]
     try:

@@ -30,6 +30,18 @@ class WeightClip(keras.constraints.Constraint):
     Binary layers train latent real-valued weights whose sign is used in the forward pass; the
     straight-through gradient does not vanish outside [-1, 1], so without a clip the latent
     weights may grow without bound and never flip sign again.
+
+    Args:
+        clip_value: Positive bound c of the interval [-c, c].
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(WeightClip(1.0)(np.array([-2.0, 0.5], "float32"))).tolist()
+    [-1.0, 0.5]
+
+    References:
+        {{ref_binarynet}}
     """
 
     def __init__(self, clip_value: float = 1.0):
@@ -62,6 +74,15 @@ def get(identifier: Any) -> Any:
     """A constraint from an alias ("weight_clip"), a config dict, an instance or None.
 
     Anything that is not one of our aliases goes to `keras.constraints.get`.
+
+    Args:
+        identifier: "weight_clip", "WeightClip", or a Keras constraint identifier (name,
+            config dict, instance or None).
+
+    Returns:
+        A constraint instance, or None.
+
+    Example:
 
     >>> get("weight_clip")
     WeightClip(clip_value=1.0)

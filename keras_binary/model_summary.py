@@ -58,7 +58,15 @@ def _row(layer: LayerProfile, param_bits: list[int], mac_bits: list[int]) -> lis
 
 
 def format_table(profile: ModelProfile, include_macs: bool = True) -> str:
-    """Renders `profile` as the text that `summary` prints."""
+    """Renders `profile` as the text that `summary` prints.
+
+    Args:
+        profile: A `ModelProfile` (from `summary` or `keras_binary.profile.profile_model`).
+        include_macs: Whether to add the MAC columns.
+
+    Returns:
+        The table, one line per layer, then the totals.
+    """
     param_bits, mac_bits = _columns(profile, include_macs)
     header = [
         "Layer",

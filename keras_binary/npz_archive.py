@@ -30,7 +30,14 @@ from keras_binary import atomic_io
 
 
 def encode_header(header: dict[str, Any]) -> np.ndarray:
-    """The JSON header as a uint8 array, storable next to the weights."""
+    """The JSON header as a uint8 array, storable next to the weights.
+
+    Args:
+        header: A JSON-serializable dict.
+
+    Returns:
+        A 1-D uint8 array of its UTF-8 JSON.
+    """
     return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
 
@@ -45,6 +52,19 @@ def write_npz(
 
     With `overwrite=False` an existing file is refused with a FileExistsError; a directory at
     `path` is refused with an IsADirectoryError.
+
+    Args:
+        path: Destination file.
+        arrays: The arrays by key.
+        compressed: Whether to use `numpy.savez_compressed`.
+        overwrite: Whether an existing file may be replaced.
+
+    Returns:
+        The file size in bytes.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+        IsADirectoryError: `path` is a directory.
     """
     if os.path.isdir(path):
         raise IsADirectoryError(
@@ -68,6 +88,21 @@ def read_npz(
     A missing file raises FileNotFoundError; a damaged archive, a header that is not a JSON
     object, another format/version, or (with `entries=(key, fields)`) a header whose `key` is
     not a list of objects each holding `fields` raises `error` with a message naming the problem.
+
+    Args:
+        path: The archive.
+        header_key: Key of the header array.
+        expected_format: The `format` the header must name.
+        expected_version: The `version` the header must hold.
+        error: Exception class raised for a damaged archive or another format.
+        entries: Optional `(key, fields)`: the header's `key` must be a list of objects each
+            holding `fields`.
+
+    Returns:
+        `(header, arrays)`: the header dict and the other arrays by key.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
     """
     try:
         with np.load(path, allow_pickle=False) as archive:

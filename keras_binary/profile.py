@@ -115,6 +115,16 @@ class LayerProfile(ProfileCounts):
     True when a dimension the MACs scale with (a time step, an image side) is unknown: the MACs
     are then given per unit of that dimension. `trainable_by_precision` is the trainable part of
     `params`.
+
+    Args:
+        name: Layer name (`outer/inner` inside nested models).
+        class_name: Layer class name.
+        input_precision: Bits of the quantized inputs, or None.
+        output_shape: Output shape of the first call.
+        params: Parameter count per precision in bits.
+        trainable_by_precision: Trainable parameter count per precision in bits.
+        macs: Multiply-accumulate count per precision in bits.
+        macs_per_unknown_dim: Whether `macs` are per unit of an unknown dimension.
     """
 
     name: str
@@ -271,14 +281,28 @@ class ModelProfile(ProfileCounts):
 
 
 def dtype_bits(dtype: Any) -> int:
-    """Bits of one value of `dtype` ("float32" -> 32, "bfloat16" -> 16, "bool" -> 8)."""
+    """Bits of one value of `dtype` ("float32" -> 32, "bfloat16" -> 16, "bool" -> 8).
+
+    Args:
+        dtype: A dtype or dtype name.
+
+    Returns:
+        The number of bits.
+    """
     name = keras.backend.standardize_dtype(dtype)
     match = re.search(r"(\d+)$", name)
     return int(match.group(1)) if match else 8
 
 
 def weight_precision(variable: Any) -> int:
-    """Bits of a weight: its precision tag, else the bits of its dtype."""
+    """Bits of a weight: its precision tag, else the bits of its dtype.
+
+    Args:
+        variable: A `keras.Variable`.
+
+    Returns:
+        Its bits.
+    """
     bits = get_precision(variable)
     return bits if bits is not None else dtype_bits(variable.dtype)
 
@@ -355,6 +379,13 @@ def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
 
     Also returns whether a dimension the count scales with was unknown (counted as 1). Layers
     without kernels have no ops.
+
+    Args:
+        layer: A built Keras layer.
+
+    Returns:
+        `(ops, unknown)`: the `(count, input bits, weight bits)` triples and whether a
+        dimension was unknown.
     """
     out_shape = _main_shape(_first_call_shape(layer, "output"))
     in_shape = _main_shape(_first_call_shape(layer, "input"))
@@ -392,7 +423,16 @@ def layer_ops(layer: Any) -> tuple[list[tuple[int, int, int]], bool]:
 
 
 def profile_layer(layer: Any, name: str, seen: set[int]) -> LayerProfile:
-    """Profiles one (non-model) layer; variables whose id is in `seen` are skipped, then added."""
+    """Profiles one (non-model) layer; variables whose id is in `seen` are skipped, then added.
+
+    Args:
+        layer: A built layer that is not a model.
+        name: Name of its row.
+        seen: Ids of the variables already counted (shared weights count once); updated.
+
+    Returns:
+        Its `LayerProfile`.
+    """
     quantized = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
     input_precision = _quantizer_precision(quantized, "input_quantizer")
     profile = LayerProfile(
@@ -441,5 +481,11 @@ def profile_model(model: keras.Model) -> ModelProfile:
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     >>> profile_model(model).macs_by_precision
     {32: 6}
+
+    Args:
+        model: A built `keras.Model`.
+
+    Returns:
+        Its `ModelProfile`.
     """
     return ModelProfile(model)

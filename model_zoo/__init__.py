@@ -6,6 +6,7 @@
 True
 """
 
+from keras_binary.docstrings import splice_modules
 from model_zoo import datasets, losses, models
 from model_zoo.models import (
     MODELS,
@@ -24,6 +25,9 @@ from model_zoo.models import (
 )
 from model_zoo.packed_weights import load_packed_weights, save_packed_weights
 from model_zoo.weights_registry import available_weights
+
+# Fill the shared reference text ({{ref_binarynet}}, ...) into the loss's docstring.
+splice_modules(losses)
 
 __all__ = [
     "MODELS",

@@ -25,7 +25,17 @@ import numpy as np
 def prediction_agreement(model: keras.Model, fast: keras.Model, images: Any,
                          labels: Any) -> dict[str, float]:
     """Accuracy of the float `model` and of its converted `fast` model on `images`, the fraction
-    of images with the same top class on both, and the largest output difference."""
+    of images with the same top class on both, and the largest output difference.
+
+    Args:
+        model: The float model.
+        fast: Its converted model.
+        images: Test images.
+        labels: Their integer labels.
+
+    Returns:
+        A dict of the four numbers.
+    """
     float_pred = model.predict(images, batch_size=500, verbose=0)
     fast_pred = fast.predict(images, batch_size=500, verbose=0)
     labels = np.asarray(labels)
@@ -41,7 +51,19 @@ def prediction_agreement(model: keras.Model, fast: keras.Model, images: Any,
 def latency_table(model: keras.Model, fast: keras.Model, inputs: Any, batch_sizes: Sequence[int],
                   repeats: int = 10, prefix: str = "") -> list[dict[str, Any]]:
     """Prints float vs popcount latency per batch size (`inference.compare_speed` on the first
-    `batch` of `inputs`, repeated past their end) and returns the rows."""
+    `batch` of `inputs`, repeated past their end) and returns the rows.
+
+    Args:
+        model: The float model.
+        fast: Its converted model.
+        inputs: Test inputs.
+        batch_sizes: Batch sizes to time.
+        repeats: Timed calls per model and batch size.
+        prefix: Text printed before each row.
+
+    Returns:
+        One dict per batch size (`compare_speed`'s numbers).
+    """
     from keras_binary import inference
 
     print(f"{prefix}{'batch':>5} {'float ms':>10} {'popcount ms':>12} {'speed-up':>9}")
@@ -91,7 +113,21 @@ def run_bench(
 ) -> dict[str, Any]:
     """Prints and returns the latency table (per batch size: float ms, popcount ms, speed-up)
     and, when `dataset` (default: the recipe's) is prepared, the agreement on `limit` test
-    images."""
+    images.
+
+    Args:
+        model_name: Zoo model name.
+        weights: Weights to load: None, a registered name or a path.
+        batch_sizes: Batch sizes to time.
+        dataset: Data set for the agreement check; None takes the recipe's.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        limit: Test images for the agreement check.
+        repeats: Timed calls per model and batch size.
+
+    Returns:
+        The latency rows and, when measured, the agreement numbers.
+    """
     from keras_binary import inference
     from model_zoo.models import get_model
     from model_zoo.recipes import get_recipe

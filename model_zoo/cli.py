@@ -174,7 +174,19 @@ POSITIVE_INT, POSITIVE_FLOAT = _positive(int), _positive(float)
 
 
 def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
-    """The argument parser of `main` (subcommands list, train, evaluate, export, bench, demo)."""
+    """The argument parser of `main` (subcommands list, train, evaluate, export, bench, demo).
+
+    Args:
+        prog: Program name shown in the usage line.
+
+    Returns:
+        An `argparse.ArgumentParser` with one subparser per command.
+
+    Example:
+
+    >>> build_parser().parse_args(["list"]).command
+    'list'
+    """
     parser = argparse.ArgumentParser(prog=prog, description="keras-binary model zoo")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list zoo models, recipes and pretrained weights")
@@ -253,7 +265,19 @@ def _cli_message(error: Exception) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the zoo command line; returns the exit status."""
+    """Runs the zoo command line; returns the exit status.
+
+    Args:
+        argv: The arguments after the program name; None reads `sys.argv`.
+
+    Returns:
+        0 on success; 2 for a usage error (printed as one line on stderr: a bad argument, a
+        missing file, an existing file without `--overwrite`).
+
+    Example:
+
+    >>> main(["list"])  # doctest: +SKIP
+    """
     args = build_parser().parse_args(argv)
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
                 "export": _export, "bench": _bench, "demo": _demo}

@@ -41,7 +41,23 @@ def run_demo(
     overwrite: bool = False,
 ) -> float:
     """Prepares `dataset`, trains (or loads pretrained) BinaryNet MLP 3x2048, prints and returns
-    its test accuracy."""
+    its test accuracy.
+
+    Args:
+        dataset: "mnist" or "fashion_mnist".
+        pretrained: Whether to load the shipped weights instead of training.
+        epochs: Training epochs.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        output_dir: Run directory; None trains in a temporary directory.
+        limit: Training examples; None uses all.
+        popcount: Whether to compare with the popcount path afterwards.
+        after_evaluate: Called with the model and its test data after the evaluation.
+        overwrite: Whether `output_dir` may hold another run.
+
+    Returns:
+        The test accuracy.
+    """
     from model_zoo import datasets
     from model_zoo.models import get_model
     from model_zoo.training import evaluate, train
@@ -71,7 +87,16 @@ def run_demo(
 
 def compare_with_popcount(model: keras.Model, images: Any, labels: Any) -> dict[str, Any]:
     """Converts `model` to the popcount inference path and prints its test accuracy, agreement
-    with the float path and the latency of both at batch 1 and 32; returns those numbers."""
+    with the float path and the latency of both at batch 1 and 32; returns those numbers.
+
+    Args:
+        model: The trained float model.
+        images: Test images.
+        labels: Their integer labels.
+
+    Returns:
+        The printed numbers as a dict.
+    """
     from keras_binary import inference
     from model_zoo.bench import kernel_route, latency_table, prediction_agreement
 

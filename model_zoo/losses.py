@@ -21,6 +21,21 @@ class SparseSquaredHinge(keras.losses.Loss):
     """mean over classes of max(0, 1 - t * y_pred)^2 with t = +1 for the true class, else -1.
 
     The L2-SVM output of BinaryNet and LAB; `y_true` holds integer labels, `y_pred` raw scores.
+
+    Args:
+        name: Name of the loss.
+        **kwargs: Keyword arguments of `keras.losses.Loss` (`reduction`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = SparseSquaredHinge()
+    >>> float(loss(np.array([0]), np.array([[1.0, -1.0]], "float32")))
+    0.0
+
+    References:
+        {{ref_binarynet}}
+        {{ref_lab}}
     """
 
     def __init__(self, name: str = "sparse_squared_hinge", **kwargs: Any):

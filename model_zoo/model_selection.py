@@ -24,7 +24,8 @@ class EvaluateAtBestValidation(keras.callbacks.Callback):
     """Evaluates on held-out test data at each epoch where `monitor` is the best so far.
 
     Args:
-        x, y: the test data (never used for training or selection).
+        x: the test inputs (never used for training or selection).
+        y: the test labels.
         monitor: a validation metric in the epoch logs, e.g. "val_accuracy" or "val_loss".
         mode: "max" if larger is better, "min" if smaller is.
         batch_size: evaluation batch size.

@@ -23,7 +23,7 @@ Example:
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, use_bias=False)])
 >>> set_precision(model.weights[0], 1)
 >>> path = os.path.join(tempfile.mkdtemp(), "tiny.npz")
->>> save_packed_weights(model, path, model_name="tiny")
+>>> size = save_packed_weights(model, path, model_name="tiny")
 >>> load_packed_weights(model, path)
 """
 
@@ -70,7 +70,15 @@ def _quantizes_alike(variable: Any, original: np.ndarray, restored: np.ndarray) 
 
 
 def pack_model_weights(model: keras.Model, model_name: str = "") -> dict[str, np.ndarray]:
-    """The arrays of a packed weights file for ``model`` (see the module docstring)."""
+    """The arrays of a packed weights file for ``model`` (see the module docstring).
+
+    Args:
+        model: The model whose `model.weights` are packed.
+        model_name: Name recorded in the metadata.
+
+    Returns:
+        The arrays by name, `__meta__` included.
+    """
     arrays: dict[str, np.ndarray] = {}
     entries = []
     for index, variable in enumerate(model.weights):
@@ -98,13 +106,40 @@ def save_packed_weights(
     model: keras.Model, path: str | os.PathLike, model_name: str = "", overwrite: bool = False
 ) -> int:
     """Writes ``model``'s weights to ``path`` (.npz) with binary kernels packed at 1 bit; returns
-    the file size in bytes. Refuses to replace an existing file unless ``overwrite=True``."""
+    the file size in bytes. Refuses to replace an existing file unless ``overwrite=True``.
+
+    Args:
+        model: The model whose `model.weights` are saved.
+        path: Destination `.npz` file.
+        model_name: Name recorded in the file's metadata.
+        overwrite: Whether an existing file may be replaced.
+
+    Returns:
+        The size of the written file in bytes.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+
+    Example:
+
+    >>> save_packed_weights(model, "model.npz", model_name="binarynet_mlp_2048")  # doctest: +SKIP
+    """
     return write_npz(path, pack_model_weights(model, model_name), compressed=True,
                      overwrite=overwrite)
 
 
 def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """Reads a packed weights file: its metadata and the list of float32 arrays it restores."""
+    """Reads a packed weights file: its metadata and the list of float32 arrays it restores.
+
+    Args:
+        path: A file written by `save_packed_weights`.
+
+    Returns:
+        `(metadata, arrays)`: the metadata dict and one float32 array per variable.
+
+    Raises:
+        WeightsFileError: the file is damaged, of another format, or its metadata lacks a field.
+    """
     meta, arrays = read_npz(path, "__meta__", FORMAT_NAME, FORMAT_VERSION, WeightsFileError,
                             entries=("variables", ("path", "shape", "kind")))
     values = []
@@ -124,7 +159,19 @@ def read_packed_weights(path: str | os.PathLike) -> tuple[dict[str, Any], list[n
 
 
 def load_packed_weights(model: keras.Model, path: str | os.PathLike) -> None:
-    """Assigns the weights stored in ``path`` to ``model``; refuses a file that does not fit."""
+    """Assigns the weights stored in ``path`` to ``model``; refuses a file that does not fit.
+
+    Args:
+        model: A model of the architecture the file was saved from.
+        path: A file written by `save_packed_weights`.
+
+    Raises:
+        WeightsFileError: the file is damaged or holds another architecture's weights.
+
+    Example:
+
+    >>> load_packed_weights(model, "model.npz")  # doctest: +SKIP
+    """
     meta, values = read_packed_weights(path)
     variables = model.weights
     if len(values) != len(variables):

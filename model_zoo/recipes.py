@@ -38,6 +38,21 @@ class Recipe:
 
     `schedule` is "exponential" (learning_rate -> final_learning_rate over the run), "steps"
     (x0.1 at each epoch in `decay_epochs`) or "cosine".
+
+    Args:
+        dataset: Data set name.
+        epochs: Training epochs.
+        batch_size: Batch size.
+        optimizer: "adam", "bop" (Bop + Adam) or "lab".
+        learning_rate: Initial learning rate.
+        schedule: "exponential", "steps", "cosine" or "constant".
+        loss: "squared_hinge" or "crossentropy" (see `make_loss`).
+        final_learning_rate: Last learning rate of the exponential schedule.
+        decay_epochs: Epochs at which the steps schedule multiplies by 0.1.
+        augment: Whether to augment the images (CIFAR recipe).
+        bop_threshold: Bop's threshold.
+        bop_gamma: Bop's initial gamma.
+        source: Where the recipe comes from (paper, script).
     """
 
     dataset: str
@@ -94,6 +109,14 @@ def get_recipe(model: str, dataset: str | None = None, **overrides: Any) -> Reci
     """The recipe for `model` on `dataset` (its paper's data set when None), with overrides.
 
     Overrides that are None are ignored, so CLI defaults can be passed through unchanged.
+
+    Args:
+        model: Zoo model name.
+        dataset: Data set name; None takes the paper's.
+        **overrides: `Recipe` fields to replace.
+
+    Returns:
+        The `Recipe`.
     """
     if model not in RECIPES:
         raise ValueError(f"No recipe for {model!r}; known: {', '.join(sorted(RECIPES))}")
@@ -118,7 +141,15 @@ def get_recipe(model: str, dataset: str | None = None, **overrides: Any) -> Reci
 
 
 def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
-    """The learning rate (a float or a `keras.optimizers.schedules` object) of `recipe`."""
+    """The learning rate (a float or a `keras.optimizers.schedules` object) of `recipe`.
+
+    Args:
+        recipe: The `Recipe`.
+        steps_per_epoch: Optimizer steps per epoch.
+
+    Returns:
+        A float or a schedule.
+    """
     total = max(1, recipe.epochs * steps_per_epoch)
     if recipe.schedule == "exponential":
         if recipe.final_learning_rate <= 0:
@@ -147,7 +178,15 @@ def _bop_gamma(recipe: Recipe, steps_per_epoch: int) -> Any:
 
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """The optimizer of `recipe`: Adam, Bop (binary weights) + Adam (the rest), or LAB."""
+    """The optimizer of `recipe`: Adam, Bop (binary weights) + Adam (the rest), or LAB.
+
+    Args:
+        recipe: The `Recipe`.
+        steps_per_epoch: Optimizer steps per epoch (for the schedules).
+
+    Returns:
+        The optimizer.
+    """
     learning_rate = learning_rate_schedule(recipe, steps_per_epoch)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate)
@@ -165,7 +204,14 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
 
 
 def make_loss(recipe: Recipe) -> keras.losses.Loss:
-    """Squared hinge on integer labels (BinaryNet, LAB) or sparse categorical cross-entropy."""
+    """Squared hinge on integer labels (BinaryNet, LAB) or sparse categorical cross-entropy.
+
+    Args:
+        recipe: The `Recipe`.
+
+    Returns:
+        The `keras.losses.Loss`.
+    """
     if recipe.loss == "squared_hinge":
         return SparseSquaredHinge()
     if recipe.loss == "crossentropy":
@@ -174,5 +220,18 @@ def make_loss(recipe: Recipe) -> keras.losses.Loss:
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:
-    """Batches per epoch (the last, smaller batch included)."""
+    """Batches per epoch (the last, smaller batch included).
+
+    Args:
+        num_examples: Training examples.
+        batch_size: Batch size.
+
+    Returns:
+        ceil(num_examples / batch_size), at least 1.
+
+    Example:
+
+    >>> steps_per_epoch(1000, 128)
+    8
+    """
     return max(1, math.ceil(num_examples / batch_size))

@@ -65,7 +65,14 @@ def _differences(previous: dict[str, Any] | None, run: dict[str, Any]) -> str:
 
 
 def completed_epochs(output_dir: str | os.PathLike) -> int:
-    """Epochs finished by the interrupted run backed up in `output_dir` (0 when none)."""
+    """Epochs finished by the interrupted run backed up in `output_dir` (0 when none).
+
+    Args:
+        output_dir: The run directory.
+
+    Returns:
+        The number of finished epochs.
+    """
     latest = latest_backup(Path(output_dir) / BACKUP)
     return 0 if latest is None else latest[0]
 
@@ -74,7 +81,20 @@ def open_run_directory(
     output_dir: str | os.PathLike, run: dict[str, Any], overwrite: bool = False
 ) -> int:
     """Checks that `run` (a JSON-able description) may train in `output_dir`, records it there
-    and returns the number of epochs already done (see the module docstring for the rules)."""
+    and returns the number of epochs already done (see the module docstring for the rules).
+
+    Args:
+        output_dir: The run directory (created if missing).
+        run: The run's description (model, recipe, limit, seed).
+        overwrite: Whether to start afresh over another or a finished run.
+
+    Returns:
+        The number of epochs already done.
+
+    Raises:
+        FileExistsError: the directory holds another or a finished run and `overwrite` is False.
+        NotADirectoryError: `output_dir` exists and is not a directory.
+    """
     directory = Path(output_dir)
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(f"output_dir {directory} exists and is not a directory")

@@ -54,6 +54,13 @@ def lab_mlp(variant: str, hidden_units: int = 2048) -> keras.Model:
 
     The loss-aware variants are the zoo's `model_zoo.models.lab_mlp`, so a trained model's
     weights load into (and export from) the zoo model; "full" and "bop" are built here.
+
+    Args:
+        variant: "full", "bop" or one of the loss-aware variants (module docstring).
+        hidden_units: Units per hidden layer.
+
+    Returns:
+        The `keras.Model`.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -87,6 +94,15 @@ def make_optimizer(variant: str, steps: int, bop_threshold: float = BOP_THRESHOL
 
     "bop": Bop(`bop_threshold`, `bop_gamma`) for the binary kernels, Adam with the schedule
     for the rest.
+
+    Args:
+        variant: The variant.
+        steps: Optimizer steps per epoch (for the schedule).
+        bop_threshold: Bop's threshold.
+        bop_gamma: Bop's gamma.
+
+    Returns:
+        The optimizer.
     """
     base = 0.005 if variant in ("lab2", "bop") else 0.01
     lr = keras.optimizers.schedules.PiecewiseConstantDecay(
@@ -107,6 +123,10 @@ def paper_init(model: keras.Model, seed: int = 0) -> None:
 
     The LAB paper's script starts binarized layers there (Glorot's uniform range halved);
     float layers keep Keras's Glorot uniform, as in the paper's full-precision baseline.
+
+    Args:
+        model: The model to re-initialize, in place.
+        seed: Seed of the draw.
     """
     for index, layer in enumerate(model.layers):
         if isinstance(layer, QuantDense):
@@ -116,7 +136,14 @@ def paper_init(model: keras.Model, seed: int = 0) -> None:
 
 
 def mnist(limit: int | None = None) -> tuple[np.ndarray, ...]:
-    """Full MNIST as float32 vectors in [-1, 1] and int32 labels (offline route)."""
+    """Full MNIST as float32 vectors in [-1, 1] and int32 labels (offline route).
+
+    Args:
+        limit: Training examples to keep; None keeps all.
+
+    Returns:
+        `(x_train, y_train, x_test, y_test)`.
+    """
     from model_zoo.datasets import raw_arrays
 
     splits = raw_arrays("mnist")
@@ -142,6 +169,23 @@ def run(variant: str, epochs: int, batch_size: int = 100, limit: int | None = No
     binarized variants; `bop_threshold` and `bop_gamma` configure Bop for "bop". With
     `save_dir`, the trained model is also saved there as ``lab_mlp_<variant>.keras``; an
     existing file is refused before training unless `overwrite=True`.
+
+    Args:
+        variant: The variant.
+        epochs: Training epochs.
+        batch_size: Batch size.
+        limit: Training examples; None uses all.
+        hidden_units: Units per hidden layer.
+        seed: Seed of weights and shuffling.
+        save_dir: Folder to save the trained model in, or None.
+        overwrite: Whether an existing saved model may be replaced.
+        validation: Training examples held out for validation.
+        init: "keras" or "paper".
+        bop_threshold: Bop's threshold.
+        bop_gamma: Bop's gamma.
+
+    Returns:
+        The results as a dict.
     """
     save_path = os.path.join(save_dir, f"lab_mlp_{variant}.keras") if save_dir else None
     if save_path and os.path.exists(save_path) and not overwrite:
@@ -204,6 +248,11 @@ def _append_line(path: str, line: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Command line of the LAB MLP reproduction (`python -m model_zoo.train_lab_mlp --help`).
+
+    Args:
+        argv: The arguments after the program name; None reads `sys.argv`.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)

@@ -36,7 +36,16 @@ from model_zoo.run_directory import (
 
 
 def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
-    """Compiles `model` with the recipe's optimizer, loss and accuracy."""
+    """Compiles `model` with the recipe's optimizer, loss and accuracy.
+
+    Args:
+        model: The model.
+        recipe: Its `Recipe`.
+        steps: Optimizer steps per epoch (for the schedules).
+
+    Returns:
+        `model`, compiled.
+    """
     model.compile(
         optimizer=make_optimizer(recipe, steps),
         loss=make_loss(recipe),
@@ -59,7 +68,14 @@ def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None
 
 def callbacks(output_dir: str | os.PathLike) -> list[keras.callbacks.Callback]:
     """Checkpoint (.keras, each epoch), backup (resume), both written atomically, and, when the
-    `tensorboard` package is installed, TensorBoard logs under `output_dir`."""
+    `tensorboard` package is installed, TensorBoard logs under `output_dir`.
+
+    Args:
+        output_dir: The run directory.
+
+    Returns:
+        The callbacks, in the order `fit` needs them.
+    """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     result = [
@@ -102,6 +118,30 @@ def train(
     dropout and shuffling (`keras.utils.set_random_seed`); `extra_callbacks` go to `fit` too.
     `learning_rate` and `final_learning_rate` override the recipe's schedule ends;
     `model_options` are keyword arguments of the model's builder (e.g. `dropout_hidden`).
+
+    Args:
+        model_name: Zoo model name.
+        dataset: Data set; None takes the recipe's.
+        epochs: Overrides the recipe's epochs.
+        batch_size: Overrides the recipe's batch size.
+        optimizer: Overrides the recipe's optimizer ("adam", "bop", "lab").
+        learning_rate: Overrides the first learning rate.
+        final_learning_rate: Overrides the last learning rate.
+        model_options: Keyword arguments of the model's builder.
+        output_dir: Run directory (checkpoint, backup, logs).
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        limit: Examples per split (quick runs); None uses all.
+        seed: Seed of weights, dropout and shuffling; None leaves them unseeded.
+        verbose: `fit`'s verbosity.
+        overwrite: Whether to start afresh in a directory holding another or a finished run.
+        extra_callbacks: More callbacks for `fit`.
+
+    Returns:
+        `(model, history)`.
+
+    Raises:
+        FileExistsError: `output_dir` holds another or a finished run and `overwrite` is False.
     """
     recipe = get_recipe(model_name, dataset, epochs=epochs, batch_size=batch_size,
                         optimizer=optimizer, learning_rate=learning_rate,
@@ -146,7 +186,19 @@ def evaluate(
     batch_size: int = 500,
     limit: int | None = None,
 ) -> dict[str, float]:
-    """Test-set accuracy of a classifier `model` on `dataset` (inputs scaled to [-1, 1])."""
+    """Test-set accuracy of a classifier `model` on `dataset` (inputs scaled to [-1, 1]).
+
+    Args:
+        model: A trained classifier.
+        dataset: A prepared data set name.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        batch_size: Evaluation batch size.
+        limit: Test examples to use; None uses all.
+
+    Returns:
+        `{"accuracy": ..., "examples": ...}`.
+    """
     from model_zoo import datasets
 
     spec = datasets.dataset_spec(dataset)

@@ -37,6 +37,15 @@ class PretrainedWeights:
     `filename` is looked up in `model_zoo/weights/`; when `url` is set the file is fetched (and
     cached) with `keras.utils.get_file` instead. `test_accuracy` and `budget` record how the file
     was made (real test set, this project's recipe).
+
+    Args:
+        model: Zoo model name.
+        weights: Name of the weights (the data set they were trained on).
+        filename: File name in `model_zoo/weights/` (or the cache for URL entries).
+        sha256: Hex sha256 the file must have.
+        test_accuracy: Test accuracy measured with the file.
+        budget: How it was trained (epochs, recipe changes).
+        url: Where to download the file from, or None for a shipped file.
     """
 
     model: str
@@ -52,23 +61,60 @@ REGISTRY: dict[tuple[str, str], PretrainedWeights] = {}
 
 
 def register(entry: PretrainedWeights) -> PretrainedWeights:
-    """Adds `entry` to the registry (a later entry for the same model and name replaces it)."""
+    """Adds `entry` to the registry (a later entry for the same model and name replaces it).
+
+    Args:
+        entry: The `PretrainedWeights` entry.
+
+    Returns:
+        `entry`.
+    """
     REGISTRY[(entry.model, entry.weights)] = entry
     return entry
 
 
 def available_weights(model_name: str) -> list[str]:
-    """The pretrained weight names registered for `model_name`."""
+    """The pretrained weight names registered for `model_name`.
+
+    Args:
+        model_name: A zoo model name.
+
+    Returns:
+        The sorted names to pass as `weights=`.
+
+    Example:
+
+    >>> available_weights("binarynet_mlp_2048")
+    ['fashion_mnist', 'mnist']
+    """
     return sorted(name for (model, name) in REGISTRY if model == model_name)
 
 
 def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
+    """Hex sha256 of a file's bytes.
+
+    Args:
+        path: A file.
+
+    Returns:
+        Its hex sha256.
+    """
     return sha256_file(path)
 
 
 def verify_sha256(path: str | os.PathLike, expected: str) -> Path:
-    """Returns `path` when its sha256 is `expected`; raises WeightsChecksumError otherwise."""
+    """Returns `path` when its sha256 is `expected`; raises WeightsChecksumError otherwise.
+
+    Args:
+        path: A file.
+        expected: Its expected hex sha256.
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        WeightsChecksumError: the sha256 differs (the message names both).
+    """
     actual = sha256_of(path)
     if actual != expected:
         raise WeightsChecksumError(
@@ -80,7 +126,14 @@ def verify_sha256(path: str | os.PathLike, expected: str) -> Path:
 
 
 def resolve(entry: PretrainedWeights) -> Path:
-    """The verified local path of an entry's file (downloading it first for URL entries)."""
+    """The verified local path of an entry's file (downloading it first for URL entries).
+
+    Args:
+        entry: A registry entry.
+
+    Returns:
+        The path of its verified file.
+    """
     if entry.url is not None:
         path = keras.utils.get_file(
             entry.filename, entry.url, file_hash=entry.sha256, cache_subdir="keras_binary"
@@ -109,7 +162,13 @@ def _load_file(model: keras.Model, path: Path) -> None:
 
 
 def load_weights(model: keras.Model, weights: str | os.PathLike | None, model_name: str) -> None:
-    """Loads `weights` into `model`: None (nothing), a registered name or a file path."""
+    """Loads `weights` into `model`: None (nothing), a registered name or a file path.
+
+    Args:
+        model: The model to fill.
+        weights: None, a registered name (`available_weights`) or a file path.
+        model_name: The zoo name of `model`, to look registered names up.
+    """
     if weights is None:
         return
     if not isinstance(weights, (str, os.PathLike)):

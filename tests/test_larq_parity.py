@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 import keras_binary as kb
-from keras_binary import quantizers
+from keras_binary import quantizers, summary
 from keras_binary.layers import QuantDense
+from keras_binary.model_summary import COMPRESSION_LABEL
 from keras_binary.optimizers import Bop, CaseOptimizer, is_binary_variable
 from keras_binary.precision import get_precision
 from keras_binary.profile import ModelProfile
-from keras_binary import summary
-from keras_binary.model_summary import COMPRESSION_LABEL
 from keras_binary.utils import memory_as_readable_str
 from tests.autodiff import vjp
 from tests.test_profile import small_model

@@ -40,7 +40,42 @@ def _pair(value: Any) -> tuple[int, int]:
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
-    """``filters`` binary filters of ``kernel_size`` over ``channels`` binary input channels."""
+    """``filters`` binary filters of ``kernel_size`` over ``channels`` binary input channels.
+
+    `keras_binary.inference.convert` builds these from trained binary convolutions and fills
+    them with `set_packed_weights(packed_kernel, scale, bias)`; the module docstring above
+    gives the arithmetic.
+
+    Args:
+        filters: Positive integer, the number of output filters.
+        kernel_size: Integer or pair, the window size.
+        channels: Number of input channels (unpacked).
+        strides: Integer or pair.
+        padding: "valid" or "same" (TensorFlow's convention: the extra row or column at the end).
+        dilation_rate: Integer or pair.
+        pad_value: "one" pads the binary input with +1, "zero" with 0 (the float reference's
+            zero padding).
+        output: "float" returns `activation(acc * scale + bias)`; "packed" returns the packed
+            sign bits of `acc * scale + bias` (int32, bit 1 where negative) for a next binary
+            layer, and takes no activation.
+        activation: Keras activation identifier applied to a float output.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
+        groups: Number of channel groups, dividing `filters` and `channels`.
+
+    Input shape:
+        Float `(batch, height, width, channels)`, or packed int32
+        `(batch, height, width, ceil(channels / 32))`.
+
+    Output shape:
+        `(batch, out_height, out_width, filters)` float, or packed int32 words of `filters` bits.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = BinaryConv2DInference(4, 3, channels=8)
+    >>> tuple(layer(np.ones((1, 5, 5, 8), "float32")).shape)
+    (1, 3, 3, 4)
+    """
 
     def __init__(self, filters: int, kernel_size: Any, channels: int, strides: Any = 1,
                  padding: str = "valid", dilation_rate: Any = 1, pad_value: str = "one",

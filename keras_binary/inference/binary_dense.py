@@ -26,7 +26,33 @@ from keras_binary.inference.base import EpilogueMixin
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
-    """``units`` binary units over ``input_bits`` binary inputs; kernel packed [units, words]."""
+    """``units`` binary units over ``input_bits`` binary inputs; kernel packed [units, words].
+
+    `keras_binary.inference.convert` builds these from trained binary dense layers and fills
+    them with `set_packed_weights(packed_kernel, scale, bias)`.
+
+    Args:
+        units: Positive integer, the number of output units.
+        input_bits: Number of binary inputs K (the unpacked feature size).
+        output: "float" returns `activation(acc * scale + bias)`; "packed" returns the packed
+            sign bits of `acc * scale + bias` (int32, bit 1 where negative) for a next binary
+            layer, and takes no activation.
+        activation: Keras activation identifier applied to a float output.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
+
+    Input shape:
+        Float `(batch, ..., input_bits)`, or packed int32 `(batch, ..., ceil(input_bits / 32))`.
+
+    Output shape:
+        `(batch, ..., units)` float, or packed int32 words of `units` bits.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = BinaryDenseInference(16, input_bits=64, output="packed")
+    >>> tuple(layer(np.ones((2, 64), "float32")).shape)
+    (2, 1)
+    """
 
     def __init__(self, units: int, input_bits: int, output: str = "float", activation=None,
                  **kwargs):

@@ -31,7 +31,14 @@ def _quantized(layer: Any) -> list[tuple[str, str, str]]:
 
 def frozen_config(layer: Any) -> dict[str, Any]:
     """`layer.get_config()` with each kernel quantizer (if any) an identity of the same
-    precision."""
+    precision.
+
+    Args:
+        layer: A quantized layer.
+
+    Returns:
+        Its config with identity (`NoOp`) kernel quantizers.
+    """
     config = layer.get_config()
     for quantizer_attr, _, constraint_attr in _quantized(layer):
         bits = precision_of(getattr(layer, quantizer_attr)) or 32
@@ -43,7 +50,12 @@ def frozen_config(layer: Any) -> dict[str, Any]:
 def copy_frozen_weights(layer: Any, copy: Any) -> None:
     """Sets built `copy` (from `frozen_config(layer)`) to `layer`'s weights, with each quantized
     kernel stored quantized. Weights of the replaced kernel quantizers (e.g. LAB's alpha) are
-    folded into the stored kernel."""
+    folded into the stored kernel.
+
+    Args:
+        layer: The trained quantized layer.
+        copy: The built layer made from `frozen_config(layer)`.
+    """
     frozen = {}
     dropped = set()
     for quantizer_attr, weight_attr, _ in _quantized(layer):

@@ -39,6 +39,29 @@ def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool =
     """Writes ``model``'s weights to ``path``; returns the file size in bytes.
 
     Refuses to replace an existing file unless ``overwrite=True``.
+
+    Args:
+        model: A model from `keras_binary.inference.convert`.
+        path: Destination `.npz` file.
+        overwrite: Whether an existing file may be replaced.
+
+    Returns:
+        The size of the written file in bytes.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+
+    Example:
+
+    >>> import keras, os, tempfile
+    >>> from keras_binary import inference
+    >>> from keras_binary.layers import QuantDense
+    >>> model = keras.Sequential([keras.Input((64,)), QuantDense(
+    ...     10, input_quantizer="ste_sign", kernel_quantizer="ste_sign", use_bias=False)])
+    >>> fast = inference.convert(model)
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
+    >>> size = inference.export_packed(fast, path)
+    >>> inference.load_packed(inference.convert(model), path)
     """
     arrays, entries = {}, []
     for index, variable in enumerate(model.weights):
@@ -54,7 +77,19 @@ def export_packed(model: keras.Model, path: str | os.PathLike, overwrite: bool =
 
 
 def read_packed(path: str | os.PathLike) -> tuple[dict, list[np.ndarray]]:
-    """The header and the checked arrays of a packed weights file."""
+    """The header and the checked arrays of a packed weights file.
+
+    Args:
+        path: A file written by `export_packed`.
+
+    Returns:
+        `(header, arrays)`: the JSON header (format, version, per-weight dtype, shape and
+        sha256) and the weights in `model.weights` order.
+
+    Raises:
+        PackedFileError: The file is damaged (a checksum differs), of another format, or its
+            header lacks a field.
+    """
     header, arrays = read_npz(path, "__header__", FORMAT, VERSION, PackedFileError,
                               entries=("weights", ("path", "shape", "dtype", "sha256")))
     values = []
@@ -70,7 +105,16 @@ def read_packed(path: str | os.PathLike) -> tuple[dict, list[np.ndarray]]:
 
 
 def load_packed(model: keras.Model, path: str | os.PathLike) -> None:
-    """Assigns the weights in ``path`` to the converted ``model`` after checking every shape."""
+    """Assigns the weights in ``path`` to the converted ``model`` after checking every shape.
+
+    Args:
+        model: A converted model of the same architecture as the one exported.
+        path: A file written by `export_packed`.
+
+    Raises:
+        PackedFileError: The file is damaged or does not fit the model (the message names the
+            first weight that differs).
+    """
     header, values = read_packed(path)
     variables = model.weights
     stored = [(entry["dtype"], list(value.shape)) for entry, value in

@@ -30,7 +30,22 @@ from keras_binary.inference.sliced_pooling import reduce_windows, window_geometr
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class PackedMaxPooling2D(keras.layers.Layer):
-    """Max pooling of packed NHWC sign bits [B, H, W, ceil(channels / 32)] (int32)."""
+    """Max pooling of packed NHWC sign bits [B, H, W, ceil(channels / 32)] (int32).
+
+    Args:
+        channels: Number of channels the packed words hold.
+        pool_size: Integer or pair, the window size.
+        strides: Integer or pair; None takes `pool_size`.
+        padding: "valid" or "same".
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> pool = PackedMaxPooling2D(channels=32, pool_size=2)
+    >>> tuple(pool(np.zeros((1, 4, 4, 1), "int32")).shape)
+    (1, 2, 2, 1)
+    """
 
     def __init__(self, channels: int, pool_size: Any = 2, strides: Any = None,
                  padding: str = "valid", **kwargs):

@@ -15,7 +15,7 @@ Example:
 >>> pool = SlicedMaxPooling2D(pool_size=3, strides=2, padding="same")
 >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
 >>> np.asarray(pool(x))[0, :, :, 0].tolist()
-[[5.0, 7.0], [13.0, 15.0]]
+[[10.0, 11.0], [14.0, 15.0]]
 """
 
 from __future__ import annotations
@@ -33,7 +33,19 @@ from keras_binary.inference.binary_conv2d import _pair
 def reduce_windows(x: Any, pool_size: tuple[int, int], strides: tuple[int, int], padding: str,
                    fill: Any, combine: Callable[[Any, Any], Any]) -> Any:
     """``combine`` over each pooling window of NHWC ``x`` ("valid" or TF-style "same" padding
-    with ``fill``), as a fold of the ``pool_h * pool_w`` strided views."""
+    with ``fill``), as a fold of the ``pool_h * pool_w`` strided views.
+
+    Args:
+        x: NHWC tensor.
+        pool_size: `(pool_h, pool_w)`.
+        strides: `(stride_h, stride_w)`.
+        padding: "valid" or "same".
+        fill: Value of the padded pixels (one that never wins `combine`).
+        combine: Binary elementwise op, e.g. `keras.ops.maximum`.
+
+    Returns:
+        The pooled NHWC tensor.
+    """
     g = window_geometry(x.shape[1], x.shape[2], pool_size, strides, padding)
     pads = [(0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right), (0, 0)]
     if any(pads[1] + pads[2]):
@@ -49,13 +61,39 @@ def reduce_windows(x: Any, pool_size: tuple[int, int], strides: tuple[int, int],
 
 def window_geometry(height: int, width: int, pool_size: tuple[int, int],
                     strides: tuple[int, int], padding: str) -> kernels.Conv2dGeometry:
-    """Output size and "same" padding (a pooling window has a convolution's geometry)."""
+    """Output size and "same" padding (a pooling window has a convolution's geometry).
+
+    Args:
+        height: Input height.
+        width: Input width.
+        pool_size: `(pool_h, pool_w)`.
+        strides: `(stride_h, stride_w)`.
+        padding: "valid" or "same".
+
+    Returns:
+        The `Conv2dGeometry` of the window.
+    """
     return kernels.Conv2dGeometry.create((height, width), pool_size, 1, strides, padding)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SlicedMaxPooling2D(keras.layers.Layer):
-    """NHWC float max pooling equal to ``keras.layers.MaxPooling2D`` (channels_last)."""
+    """NHWC float max pooling equal to ``keras.layers.MaxPooling2D`` (channels_last).
+
+    Args:
+        pool_size: Integer or pair, the window size.
+        strides: Integer or pair; None takes `pool_size`.
+        padding: "valid" or "same".
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> pool = SlicedMaxPooling2D(pool_size=2)
+    >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    >>> np.asarray(pool(x))[0, :, :, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  **kwargs):

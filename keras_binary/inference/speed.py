@@ -29,6 +29,24 @@ def time_predict(model: keras.Model, x: Any, repeats: int = 10, warmup: int = 2,
     ended: the first calls after compiling run slower on both backends (a converted Bi-Real-18
     at batch 1: 8-14 ms for the first few, settling at 6-7 ms), and a few timed calls straight
     after compiling would time that transient rather than the steady state.
+
+    Args:
+        model: A Keras model.
+        x: One batch of inputs.
+        repeats: Number of timed calls.
+        warmup: Number of untimed calls first (at least one).
+        warmup_seconds: Minimum time spent warming up after the first call.
+
+    Returns:
+        `(median milliseconds, last output as a numpy array)`.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
+    >>> ms, y = time_predict(model, np.ones((4, 8), "float32"), repeats=2, warmup_seconds=0)
+    >>> y.shape
+    (4, 2)
     """
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, got {repeats!r}")
@@ -62,7 +80,31 @@ def compare_speed(model: keras.Model, x: Any, converted: keras.Model | None = No
     ``warmup_seconds`` have passed) before its ``repeats`` timed calls.
 
     On JAX's CPU backend the times can include page faults of XLA's buffers, from one process
-    to the next; see the README's "Fast inference" for the glibc settings that avoid them.
+    to the next; the "Kernels" page of the documentation (docs/kernels.md) gives the glibc
+    settings that avoid them.
+
+    Args:
+        model: The trained float model.
+        x: One batch of inputs.
+        converted: `convert(model)` if already built; None converts here.
+        repeats: Number of timed calls per model.
+        warmup: Number of untimed calls first (at least one).
+        rtol: Relative tolerance of `agree`.
+        atol: Absolute tolerance of `agree`, relative to the largest output.
+        warmup_seconds: Minimum time spent warming up after the first call.
+
+    Returns:
+        A dict with the keys above.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> from keras_binary.layers import QuantDense
+    >>> model = keras.Sequential([keras.Input((64,)), QuantDense(
+    ...     10, input_quantizer="ste_sign", kernel_quantizer="ste_sign", use_bias=False)])
+    >>> stats = compare_speed(model, np.ones((4, 64), "float32"), repeats=2, warmup_seconds=0)
+    >>> stats["agree"]
+    True
     """
     fast = converted if converted is not None else convert(model, warn=False)
     float_ms, expected = time_predict(model, x, repeats, warmup, warmup_seconds)

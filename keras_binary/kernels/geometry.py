@@ -22,7 +22,34 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 @dataclasses.dataclass(frozen=True)
 class Conv2dGeometry:
-    """Everything about a conv2d that does not depend on the data."""
+    """Everything about a conv2d that does not depend on the data.
+
+    Build it with `Conv2dGeometry.create`, which checks the arguments and computes the rest.
+
+    Args:
+        in_h: Input height.
+        in_w: Input width.
+        kernel_h: Kernel height.
+        kernel_w: Kernel width.
+        channels: Input channels (unpacked).
+        stride_h: Vertical stride.
+        stride_w: Horizontal stride.
+        dilation_h: Vertical dilation.
+        dilation_w: Horizontal dilation.
+        pad_top: Rows padded above.
+        pad_bottom: Rows padded below.
+        pad_left: Columns padded on the left.
+        pad_right: Columns padded on the right.
+        out_h: Output height.
+        out_w: Output width.
+        zero_padding: Whether padded pixels are 0 (else +1).
+
+    Example:
+
+    >>> g = Conv2dGeometry.create((32, 32), (3, 3), channels=64, strides=2, padding="same")
+    >>> g.out_h, g.pad_top, g.pad_bottom
+    (16, 0, 1)
+    """
 
     in_h: int
     in_w: int

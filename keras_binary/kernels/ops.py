@@ -88,7 +88,15 @@ def kernel_info() -> dict:
 
 
 def set_num_threads(n: int) -> None:
-    """Caps the threads one CPU kernel call uses (0 = the framework's whole CPU thread pool)."""
+    """Caps the threads one CPU kernel call uses (0 = the framework's whole CPU thread pool).
+
+    Args:
+        n: Maximum number of threads, or 0 for no cap.
+
+    Example:
+
+    >>> set_num_threads(0)  # doctest: +SKIP
+    """
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"num_threads must be an int >= 0, got {n!r}")
     load_library().kb_set_max_threads(n)
@@ -161,6 +169,20 @@ def pack_bits(x, implementation: str = "auto"):
     """Packs the signs of float32 ``x`` along the last axis: [..., K] -> int32 [..., ceil(K/32)].
 
     Bit j of word i is 1 where ``x[..., 32 * i + j] < 0``; padding bits are 0.
+
+    Args:
+        x: float32 tensor [..., K] with a static K.
+        implementation: "auto" (the kernel where available), "kernel" (error if unavailable)
+            or "reference" (the float reference).
+
+    Returns:
+        int32 tensor [..., ceil(K/32)].
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(pack_bits(np.array([[-1.0, 1.0, -1.0]], "float32"))).tolist()
+    [[5]]
     """
     x = _check_dtype(x, ("float32",), "pack_bits input")
     k = x.shape[-1]
@@ -173,7 +195,21 @@ def pack_bits(x, implementation: str = "auto"):
 
 
 def unpack_bits(packed, k: int):
-    """Packed int32 words -> float32 +-1 values, last axis of length ``k``."""
+    """Packed int32 words -> float32 +-1 values, last axis of length ``k``.
+
+    Args:
+        packed: int32 tensor [..., W] from :func:`pack_bits`.
+        k: number of values to unpack, 1 to 32 * W.
+
+    Returns:
+        float32 tensor [..., k]: -1.0 where the bit is 1, +1.0 where it is 0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(unpack_bits(np.array([[5]], "int32"), k=3)).tolist()
+    [[-1.0, 1.0, -1.0]]
+    """
     packed = _check_dtype(packed, ("int32",), "packed input")
     if not isinstance(k, int) or not 0 < k <= 32 * packed.shape[-1]:
         raise ValueError(f"k={k!r} does not fit in {packed.shape[-1]} packed words")
@@ -181,7 +217,20 @@ def unpack_bits(packed, k: int):
 
 
 def pack_conv2d_kernel(kernel):
-    """Packs a float conv kernel [kh, kw, Cin, Cout] into int32 [Cout, kh, kw, ceil(Cin/32)]."""
+    """Packs a float conv kernel [kh, kw, Cin, Cout] into int32 [Cout, kh, kw, ceil(Cin/32)].
+
+    Args:
+        kernel: float32 Keras conv kernel [kh, kw, Cin, Cout].
+
+    Returns:
+        int32 tensor [Cout, kh, kw, ceil(Cin/32)], the layout :func:`binary_conv2d` takes.
+
+    Example:
+
+    >>> import numpy as np
+    >>> tuple(pack_conv2d_kernel(np.ones((3, 3, 40, 8), "float32")).shape)
+    (8, 3, 3, 2)
+    """
     kernel = _check_dtype(kernel, ("float32",), "conv kernel")
     if len(kernel.shape) != 4:
         raise ValueError(f"conv kernel must be [kh, kw, Cin, Cout], got shape {kernel.shape}")
@@ -196,9 +245,22 @@ def binary_matmul(packed_x, packed_w, k: int, scale=None, bias=None, output: str
         packed_x: int32 [..., ceil(k/32)] packed activations (leading dims may be unknown).
         packed_w: int32 [N, ceil(k/32)] packed weights (one row per output).
         k: number of real bits per row (padding bits contribute nothing).
-        scale, bias: optional float [N]; ``y = acc * scale + bias``.
+        scale: optional float [N]; ``y = acc * scale + bias`` (default 1).
+        bias: optional float [N] (default 0).
         output: "float" -> float32 [..., N]; "packed" -> int32 [..., ceil(N/32)] of ``y < 0``.
         implementation: "auto", "kernel" (error if unavailable) or "reference".
+
+    Returns:
+        ``y`` as float32 [..., N], or its packed sign bits with ``output="packed"``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_binary import kernels
+    >>> x = kernels.pack_bits(np.array([[1.0, -1.0, 1.0]], "float32"))
+    >>> w = kernels.pack_bits(np.array([[1.0, 1.0, 1.0], [1.0, -1.0, 1.0]], "float32"))
+    >>> np.asarray(kernels.binary_matmul(x, w, k=3)).tolist()
+    [[1.0, 3.0]]
     """
     _check_output(output)
     x = _check_dtype(packed_x, ("int32",), "packed_x")
@@ -226,9 +288,26 @@ def binary_conv2d(x, packed_kernel, channels: int | None = None, strides=1, padd
         x: float32 [B, H, W, C] (packed inside) or packed int32 [B, H, W, ceil(C/32)].
         packed_kernel: int32 [Cout, kh, kw, ceil(C/32)] from :func:`pack_conv2d_kernel`.
         channels: real input channels C; required for packed ``x``.
-        strides, dilation_rate: int or pair. padding: "valid" or "same" (TF convention).
+        strides: int or pair.
+        padding: "valid" or "same" (TF convention).
+        dilation_rate: int or pair.
         pad_value: "one" (padded pixels are +1, free) or "zero" (exact zero padding).
-        scale, bias, output, implementation: as in :func:`binary_matmul`.
+        scale: optional float [Cout], as in :func:`binary_matmul`.
+        bias: optional float [Cout], as in :func:`binary_matmul`.
+        output: "float" or "packed", as in :func:`binary_matmul`.
+        implementation: "auto", "kernel" or "reference", as in :func:`binary_matmul`.
+
+    Returns:
+        float32 [B, out_h, out_w, Cout], or int32 [B, out_h, out_w, ceil(Cout/32)] packed.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_binary import kernels
+    >>> kernel = kernels.pack_conv2d_kernel(np.ones((3, 3, 4, 2), "float32"))
+    >>> y = kernels.binary_conv2d(np.ones((1, 5, 5, 4), "float32"), kernel)
+    >>> tuple(y.shape), float(y[0, 0, 0, 0])
+    ((1, 3, 3, 2), 36.0)
     """
     _check_output(output)
     x = _check_dtype(x, ("float32", "int32"), "conv input")

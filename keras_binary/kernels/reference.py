@@ -20,7 +20,14 @@ _SHIFTS = np.arange(32, dtype=np.int32)
 
 
 def pack_bits(x):
-    """Packs ``x < 0`` along the last axis into int32 words (K padded with zero bits)."""
+    """Packs ``x < 0`` along the last axis into int32 words (K padded with zero bits).
+
+    Args:
+        x: Float tensor [..., K].
+
+    Returns:
+        int32 tensor [..., ceil(K/32)]; bit j of word i is x[..., 32 i + j] < 0.
+    """
     x = ops.convert_to_tensor(x)
     k = x.shape[-1]
     words = packed_words(k)
@@ -32,7 +39,15 @@ def pack_bits(x):
 
 
 def unpack_bits(packed, k: int):
-    """Inverse of :func:`pack_bits`: int32 words -> float32 +-1 values, last axis of length k."""
+    """Inverse of :func:`pack_bits`: int32 words -> float32 +-1 values, last axis of length k.
+
+    Args:
+        packed: int32 tensor [..., W].
+        k: Number of values, at most 32 * W.
+
+    Returns:
+        float32 tensor [..., k] of -1.0 (bit 1) and +1.0 (bit 0).
+    """
     packed = ops.convert_to_tensor(packed)
     bits = ops.bitwise_and(ops.right_shift(ops.expand_dims(packed, -1), _SHIFTS), 1)
     bits = ops.reshape(bits, tuple(ops.shape(packed)[:-1]) + (packed.shape[-1] * 32,))
@@ -40,7 +55,17 @@ def unpack_bits(packed, k: int):
 
 
 def output_transform(acc, scale=None, bias=None, output: str = "float"):
-    """``y = acc * scale + bias``; for ``output="packed"`` the packed sign bits of y."""
+    """``y = acc * scale + bias``; for ``output="packed"`` the packed sign bits of y.
+
+    Args:
+        acc: float32 accumulators [..., N].
+        scale: Optional float [N] (default 1).
+        bias: Optional float [N] (default 0).
+        output: "float" or "packed".
+
+    Returns:
+        float32 y, or int32 packed sign bits of y.
+    """
     y = acc
     if scale is not None:
         y = y * ops.cast(scale, "float32")
@@ -50,7 +75,19 @@ def output_transform(acc, scale=None, bias=None, output: str = "float"):
 
 
 def binary_matmul(packed_x, packed_w, k: int, scale=None, bias=None, output: str = "float"):
-    """``sign(x) @ sign(w).T`` from packed operands: [..., Kw] x [N, Kw] -> [..., N]."""
+    """``sign(x) @ sign(w).T`` from packed operands: [..., Kw] x [N, Kw] -> [..., N].
+
+    Args:
+        packed_x: int32 [..., Kw].
+        packed_w: int32 [N, Kw].
+        k: Number of real bits per row.
+        scale: Optional float [N].
+        bias: Optional float [N].
+        output: "float" or "packed".
+
+    Returns:
+        As `keras_binary.kernels.binary_matmul`.
+    """
     x = unpack_bits(packed_x, k)
     w = unpack_bits(packed_w, k)
     return output_transform(ops.matmul(x, ops.transpose(w)), scale, bias, output)
@@ -62,6 +99,17 @@ def binary_conv2d(packed_x, packed_kernel, geometry: Conv2dGeometry, scale=None,
 
     Padded pixels are +1 (``geometry.zero_padding`` False) or 0 (True); patches are gathered
     explicitly so any stride/dilation combination works on every backend.
+
+    Args:
+        packed_x: int32 [B, H, W, Cw].
+        packed_kernel: int32 [Cout, kh, kw, Cw].
+        geometry: The `Conv2dGeometry` (sizes, strides, padding).
+        scale: Optional float [Cout].
+        bias: Optional float [Cout].
+        output: "float" or "packed".
+
+    Returns:
+        As `keras_binary.kernels.binary_conv2d`.
     """
     g = geometry
     x = unpack_bits(packed_x, g.channels)

@@ -11,6 +11,7 @@
 ... ])
 """
 
+from keras_binary.docstrings import splice, splice_modules
 from keras_binary.layers.base import QuantizerMixin
 from keras_binary.layers.conv import QuantConv1D, QuantConv2D, QuantConv3D
 from keras_binary.layers.conv_base import ConvMixin
@@ -28,6 +29,8 @@ from keras_binary.layers.recurrent import (
     QuantLSTMCell,
     QuantSimpleRNN,
     QuantSimpleRNNCell,
+    quantized_cell,
+    quantized_layer,
 )
 from keras_binary.layers.separable import QuantSeparableConv1D, QuantSeparableConv2D
 
@@ -52,3 +55,7 @@ __all__ = [
     "QuantSimpleRNNCell",
     "QuantizerMixin",
 ]
+
+# Fill the shared argument text ({{input_quantizer_arg}}, ...) into the layers' docstrings.
+splice(*(globals()[name] for name in __all__))
+splice_modules(quantized_cell, quantized_layer)

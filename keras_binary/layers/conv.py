@@ -32,10 +32,27 @@ class QuantConv1D(QuantConvMixin, keras.layers.Conv1D):
     Takes every argument of `keras.layers.Conv1D` plus `input_quantizer`, `kernel_quantizer` and
     `pad_values` (constant for "same" padding of the quantized inputs).
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        3D tensor `(batch_size, steps, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for `keras.layers.Conv1D`.
+
+    Output shape:
+        3D tensor, with the spatial sizes `keras.layers.Conv1D` gives.
+
+    Example:
+
     >>> layer = QuantConv1D(4, 3, padding="same", input_quantizer="ste_sign",
     ...                     kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
     ...                     pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 10, 3))).shape
+    >>> tuple(layer(keras.ops.ones((2, 10, 3))).shape)
     (2, 10, 4)
     """
 
@@ -74,10 +91,27 @@ class QuantConv2D(QuantConvMixin, keras.layers.Conv2D):
     Takes every argument of `keras.layers.Conv2D` plus `input_quantizer`, `kernel_quantizer` and
     `pad_values` (constant for "same" padding of the quantized inputs).
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        4D tensor `(batch_size, rows, cols, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for `keras.layers.Conv2D`.
+
+    Output shape:
+        4D tensor, with the spatial sizes `keras.layers.Conv2D` gives.
+
+    Example:
+
     >>> layer = QuantConv2D(8, 3, padding="same", input_quantizer="ste_sign",
     ...                     kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
     ...                     pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 6, 6, 3))).shape
+    >>> tuple(layer(keras.ops.ones((2, 6, 6, 3))).shape)
     (2, 6, 6, 8)
     """
 
@@ -116,9 +150,26 @@ class QuantConv3D(QuantConvMixin, keras.layers.Conv3D):
     Takes every argument of `keras.layers.Conv3D` plus `input_quantizer`, `kernel_quantizer` and
     `pad_values` (constant for "same" padding of the quantized inputs).
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        5D tensor `(batch_size, dim1, dim2, dim3, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for `keras.layers.Conv3D`.
+
+    Output shape:
+        5D tensor, with the spatial sizes `keras.layers.Conv3D` gives.
+
+    Example:
+
     >>> layer = QuantConv3D(2, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
     ...                     kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 4, 4, 4, 1))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 4, 4, 1))).shape)
     (1, 2, 2, 2, 2)
     """
 

@@ -40,8 +40,25 @@ class QuantConv1DTranspose(QuantConvTransposeMixin, keras.layers.Conv1DTranspose
     Takes every argument of `keras.layers.Conv1DTranspose` plus `input_quantizer` and
     `kernel_quantizer`.
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the transposed convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        3D tensor `(batch_size, steps, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.Conv1DTranspose`.
+
+    Output shape:
+        3D tensor, with the spatial sizes `keras.layers.Conv1DTranspose` gives.
+
+    Example:
+
     >>> layer = QuantConv1DTranspose(2, 3, strides=2, input_quantizer="ste_sign")
-    >>> layer(keras.ops.ones((1, 4, 3))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 3))).shape)
     (1, 9, 2)
     """
 
@@ -79,9 +96,26 @@ class QuantConv2DTranspose(QuantConvTransposeMixin, keras.layers.Conv2DTranspose
     Takes every argument of `keras.layers.Conv2DTranspose` plus `input_quantizer` and
     `kernel_quantizer`.
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the transposed convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        4D tensor `(batch_size, rows, cols, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.Conv2DTranspose`.
+
+    Output shape:
+        4D tensor, with the spatial sizes `keras.layers.Conv2DTranspose` gives.
+
+    Example:
+
     >>> layer = QuantConv2DTranspose(2, 3, strides=2, padding="same", input_quantizer="ste_sign",
     ...                              kernel_quantizer="ste_sign", kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 4, 4, 3))).shape
+    >>> tuple(layer(keras.ops.ones((1, 4, 4, 3))).shape)
     (1, 8, 8, 2)
     """
 
@@ -119,9 +153,26 @@ class QuantConv3DTranspose(QuantConvTransposeMixin, keras.layers.Conv3DTranspose
     Takes every argument of `keras.layers.Conv3DTranspose` plus `input_quantizer` and
     `kernel_quantizer`.
 
+    Args:
+        filters: Integer, the number of output filters.
+        kernel_size: Integer or tuple, the size of the transposed convolution window.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        5D tensor `(batch_size, dim1, dim2, dim3, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.Conv3DTranspose`.
+
+    Output shape:
+        5D tensor, with the spatial sizes `keras.layers.Conv3DTranspose` gives.
+
+    Example:
+
     >>> layer = QuantConv3DTranspose(2, 2, strides=2, kernel_quantizer="ste_sign",
     ...                              kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((1, 2, 2, 2, 1))).shape
+    >>> tuple(layer(keras.ops.ones((1, 2, 2, 2, 1))).shape)
     (1, 4, 4, 4, 2)
     """
 

@@ -14,17 +14,29 @@ from keras_binary.layers.base import QuantizerMixin, split_init_arguments
 class QuantDense(QuantizerMixin, keras.layers.Dense):
     """Densely connected layer computing `activation(q_in(x) @ q_k(kernel) + bias)`.
 
-    Takes every argument of `keras.layers.Dense` plus `input_quantizer` and `kernel_quantizer`
-    (alias, config dict, quantizer instance, callable, Layer or None). The latent float kernel is
-    trained; its quantizer is recorded on it (`keras_binary.precision.get_quantizer`). Keras'
-    post-training quantization (`quantize()`, `quantization_config`, int8/int4 dtype policies) is
-    not supported; LoRA works only without a kernel quantizer.
+    Takes every argument of `keras.layers.Dense` plus `input_quantizer` and `kernel_quantizer`.
+    The latent float kernel is trained; its quantizer is recorded on it
+    (`keras_binary.precision.get_quantizer`). Keras' post-training quantization (`quantize()`,
+    `quantization_config`, int8/int4 dtype policies) is not supported; LoRA works only without a
+    kernel quantizer.
+
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{input_quantizer_arg}}
+        {{kernel_quantizer_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        N-D tensor with shape `(batch_size, ..., input_dim)`, as `keras.layers.Dense`.
+
+    Output shape:
+        N-D tensor with shape `(batch_size, ..., units)`.
 
     Example:
 
     >>> layer = QuantDense(16, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
     ...                    kernel_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 8))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8))).shape)
     (2, 16)
     >>> layer.kernel_precision
     1

@@ -35,9 +35,26 @@ class QuantDepthwiseConv1D(QuantDepthwiseMixin, keras.layers.DepthwiseConv1D):
     Takes every argument of `keras.layers.DepthwiseConv1D` plus `input_quantizer`,
     `depthwise_quantizer` and `pad_values`.
 
+    Args:
+        kernel_size: Integer or tuple, the size of the depthwise convolution window.
+        {{input_quantizer_arg}}
+        {{depthwise_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        3D tensor `(batch_size, steps, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.DepthwiseConv1D`.
+
+    Output shape:
+        3D tensor, with the spatial sizes `keras.layers.DepthwiseConv1D` gives.
+
+    Example:
+
     >>> layer = QuantDepthwiseConv1D(3, padding="same", depthwise_quantizer="ste_sign",
     ...                              depthwise_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 8, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8, 4))).shape)
     (2, 8, 4)
     """
 
@@ -75,10 +92,27 @@ class QuantDepthwiseConv2D(QuantDepthwiseMixin, keras.layers.DepthwiseConv2D):
     Takes every argument of `keras.layers.DepthwiseConv2D` plus `input_quantizer`,
     `depthwise_quantizer` and `pad_values`.
 
+    Args:
+        kernel_size: Integer or tuple, the size of the depthwise convolution window.
+        {{input_quantizer_arg}}
+        {{depthwise_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        4D tensor `(batch_size, rows, cols, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.DepthwiseConv2D`.
+
+    Output shape:
+        4D tensor, with the spatial sizes `keras.layers.DepthwiseConv2D` gives.
+
+    Example:
+
     >>> layer = QuantDepthwiseConv2D(3, depth_multiplier=2, input_quantizer="ste_sign",
     ...                              depthwise_quantizer="ste_sign",
     ...                              depthwise_constraint="weight_clip")
-    >>> layer(keras.ops.ones((2, 5, 5, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 5, 5, 4))).shape)
     (2, 3, 3, 8)
     """
 

@@ -48,8 +48,27 @@ class QuantSeparableConv1D(QuantSeparableMixin, keras.layers.SeparableConv1D):
     Takes every argument of `keras.layers.SeparableConv1D` plus `input_quantizer`,
     `depthwise_quantizer`, `pointwise_quantizer` and `pad_values`.
 
+    Args:
+        filters: Integer, the number of output filters (of the pointwise convolution).
+        kernel_size: Integer or tuple, the size of the depthwise convolution window.
+        {{input_quantizer_arg}}
+        {{depthwise_quantizer_arg}}
+        {{pointwise_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        3D tensor `(batch_size, steps, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.SeparableConv1D`.
+
+    Output shape:
+        3D tensor, with the spatial sizes `keras.layers.SeparableConv1D` gives.
+
+    Example:
+
     >>> layer = QuantSeparableConv1D(6, 3, input_quantizer="ste_sign")
-    >>> layer(keras.ops.ones((2, 8, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 8, 4))).shape)
     (2, 6, 6)
     """
 
@@ -92,10 +111,29 @@ class QuantSeparableConv2D(QuantSeparableMixin, keras.layers.SeparableConv2D):
     Takes every argument of `keras.layers.SeparableConv2D` plus `input_quantizer`,
     `depthwise_quantizer`, `pointwise_quantizer` and `pad_values`.
 
+    Args:
+        filters: Integer, the number of output filters (of the pointwise convolution).
+        kernel_size: Integer or tuple, the size of the depthwise convolution window.
+        {{input_quantizer_arg}}
+        {{depthwise_quantizer_arg}}
+        {{pointwise_quantizer_arg}}
+        {{pad_values_arg}}
+        {{keras_layer_kwargs}}
+
+    Input shape:
+        4D tensor `(batch_size, rows, cols, channels)` with
+        `data_format="channels_last"` (channels first otherwise), as for
+        `keras.layers.SeparableConv2D`.
+
+    Output shape:
+        4D tensor, with the spatial sizes `keras.layers.SeparableConv2D` gives.
+
+    Example:
+
     >>> layer = QuantSeparableConv2D(6, 3, padding="same", input_quantizer="ste_sign",
     ...                              pointwise_quantizer="ste_sign",
     ...                              pointwise_constraint="weight_clip", pad_values=1.0)
-    >>> layer(keras.ops.ones((2, 5, 5, 4))).shape
+    >>> tuple(layer(keras.ops.ones((2, 5, 5, 4))).shape)
     (2, 5, 5, 6)
     """
 

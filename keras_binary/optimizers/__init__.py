@@ -12,6 +12,7 @@ by `keras_binary.quantizers.LossAwareBinarizer` (alias "lab") or ternarized by
 `LossAwareTernarizer` (alias "lat").
 """
 
+from keras_binary.docstrings import splice
 from keras_binary.optimizers.bop import Bop
 from keras_binary.optimizers.case_optimizer import CaseOptimizer, is_loss_aware_variable
 from keras_binary.optimizers.lab import LAB
@@ -24,3 +25,6 @@ __all__ = [
     "is_binary_variable",
     "is_loss_aware_variable",
 ]
+
+# Fill the shared argument and reference text ({{optimizer_keyword_args}}, ...) in.
+splice(*(globals()[name] for name in __all__))

@@ -25,11 +25,23 @@ class Bop(keras.optimizers.Optimizer):
     binary kernels may use any initializer. `threshold` and `gamma` accept a float (assignable,
     e.g. by `keras_binary.callbacks.HyperparameterScheduler`) or a schedule of the step.
 
+    Args:
+        threshold: The flip threshold tau (default 1e-8, the paper's): a float or a
+            `keras.optimizers.schedules.LearningRateSchedule` of the iteration.
+        gamma: The adaptivity rate of the momentum (default 1e-4, the paper's), a float or
+            a schedule; the paper's ImageNet run decays it linearly from 1e-4 to 1e-6.
+        {{optimizer_keyword_args}}
+
+    Example:
+
     >>> import keras
     >>> from keras_binary.optimizers import Bop, CaseOptimizer
     >>> from keras_binary.precision import is_binary_variable
     >>> optimizer = CaseOptimizer((is_binary_variable, Bop(threshold=1e-8, gamma=1e-4)),
     ...                           default_optimizer=keras.optimizers.Adam(0.01))
+
+    References:
+        {{ref_bop}}
     """
 
     # Larq's spelling of the predicate: CaseOptimizer((Bop.is_binary_variable, Bop()), ...).

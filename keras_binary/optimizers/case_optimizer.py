@@ -23,6 +23,19 @@ def is_loss_aware_variable(variable: Any) -> bool:
     """True for kernels binarized by a `LossAwareBinarizer` and for their `alpha` scales.
 
     Route these to `LAB` when combining it with other optimizers.
+
+    Args:
+        variable: A `keras.Variable`.
+
+    Returns:
+        Whether `LAB`'s loss-aware step owns `variable`.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_binary.optimizers import LAB, Bop, CaseOptimizer
+    >>> optimizer = CaseOptimizer((is_loss_aware_variable, LAB(0.01)),
+    ...                           default_optimizer=keras.optimizers.Adam(0.01))
     """
     return is_loss_aware_scale(variable) or loss_aware_quantizer(variable) is not None
 

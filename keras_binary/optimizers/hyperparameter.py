@@ -16,7 +16,16 @@ from keras import ops
 
 
 def create(optimizer: keras.optimizers.Optimizer, name: str, value: Any) -> Any:
-    """A non-trainable optimizer variable holding float `value`, or `value` itself if a schedule."""
+    """A non-trainable optimizer variable holding float `value`, or `value` itself if a schedule.
+
+    Args:
+        optimizer: The optimizer that owns it.
+        name: Variable name.
+        value: A float or a `keras.optimizers.schedules.LearningRateSchedule`.
+
+    Returns:
+        The variable or the schedule.
+    """
     if callable(value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -36,7 +45,16 @@ def create(optimizer: keras.optimizers.Optimizer, name: str, value: Any) -> Any:
 
 
 def current(optimizer: keras.optimizers.Optimizer, hyperparameter: Any, dtype: str) -> Any:
-    """The value of `hyperparameter` at the optimizer's current step, as a `dtype` tensor."""
+    """The value of `hyperparameter` at the optimizer's current step, as a `dtype` tensor.
+
+    Args:
+        optimizer: The optimizer.
+        hyperparameter: What `create` returned.
+        dtype: Dtype of the result.
+
+    Returns:
+        A scalar tensor.
+    """
     if isinstance(hyperparameter, keras.Variable):
         return ops.cast(hyperparameter, dtype)
     return ops.cast(hyperparameter(optimizer.iterations), dtype)
@@ -45,7 +63,17 @@ def current(optimizer: keras.optimizers.Optimizer, hyperparameter: Any, dtype: s
 def assign(
     optimizer: keras.optimizers.Optimizer, name: str, hyperparameter: Any, value: Any
 ) -> None:
-    """Sets a float hyperparameter; a clear error when it was created as a schedule."""
+    """Sets a float hyperparameter; a clear error when it was created as a schedule.
+
+    Args:
+        optimizer: The optimizer.
+        name: The hyperparameter's name, for the message.
+        hyperparameter: What `create` returned.
+        value: The new float value.
+
+    Raises:
+        TypeError: the hyperparameter is a schedule.
+    """
     if not isinstance(hyperparameter, keras.Variable):
         raise TypeError(
             f"{type(optimizer).__name__} {name} was created as a schedule and cannot be set to "
@@ -55,14 +83,28 @@ def assign(
 
 
 def serialize(hyperparameter: Any) -> Any:
-    """A float for a variable, the Keras serialization of a schedule otherwise."""
+    """A float for a variable, the Keras serialization of a schedule otherwise.
+
+    Args:
+        hyperparameter: What `create` returned.
+
+    Returns:
+        A float or a schedule config.
+    """
     if isinstance(hyperparameter, keras.Variable):
         return float(ops.convert_to_numpy(hyperparameter))
     return keras.saving.serialize_keras_object(hyperparameter)
 
 
 def deserialize(config: Any) -> float | Callable[[Any], Any]:
-    """Inverse of `serialize`."""
+    """Inverse of `serialize`.
+
+    Args:
+        config: What `serialize` returned.
+
+    Returns:
+        A float or a schedule.
+    """
     if isinstance(config, (int, float)):
         return float(config)
     return keras.saving.deserialize_keras_object(config)

@@ -43,20 +43,36 @@ class LAB(keras.optimizers.Adam):
         alpha <- ||d * w||_1 / ||d||_1          ("lab" mode only; per block with `groups`)
 
     BinaryConnect and BWN are the same step with a `LossAwareBinarizer(mode="binary_connect")`
-    or `mode="bwn"` kernel (alpha = 1 / mean |w|). A `LossAwareTernarizer` kernel (LAT, Hou &
-    Kwok 2018) gets the same step with its ternary alpha (`quantizer.scale(w, d)`, alternating
-    fit). Every other variable gets plain Adam. On
+    or `mode="bwn"` kernel (alpha = 1 and alpha = mean |w| respectively). A
+    `LossAwareTernarizer` kernel (LAT, Hou & Kwok 2018) gets the same step with its ternary
+    alpha (`quantizer.scale(w, d)`, alternating fit). Every other variable gets plain Adam. On
     `build` the optimizer clips such kernels to [-1, 1] and sets alpha to its closed form with
     uniform d (= mean |w|), the value matching a fresh second moment; the first forward pass sees
     these values on every backend, even where Keras builds the optimizer inside the first traced
     train step (TF without a distribution strategy). LAB2 is LAB with binarized
     activations: give the layers `input_quantizer="ste_sign"` as well.
 
+    Args:
+        learning_rate: The step size eta, a float or a
+            `keras.optimizers.schedules.LearningRateSchedule`.
+        beta_1: Decay rate of the first moment m.
+        beta_2: Decay rate of the second moment v, whose bias-corrected square root is the
+            diagonal curvature d.
+        epsilon: Added to sqrt(v_hat) in d.
+        {{optimizer_keyword_args}}
+            `amsgrad=True` is refused (the scale uses Adam's second moment).
+
+    Example:
+
     >>> import keras
     >>> from keras_binary import layers
     >>> model = keras.Sequential([keras.Input((784,)),
     ...                           layers.QuantDense(10, kernel_quantizer="lab")])
     >>> model.compile(optimizer=LAB(learning_rate=0.01), loss="squared_hinge")
+
+    References:
+        {{ref_lab}}
+        {{ref_lat}}
     """
 
     def __init__(

@@ -8,6 +8,7 @@ or an alias wherever a layer takes a quantizer:
 ...                           kernel_constraint="weight_clip")
 """
 
+from keras_binary.docstrings import splice
 from keras_binary.quantizers.base import BaseQuantizer
 from keras_binary.quantizers.dorefa import DoReFa, dorefa
 from keras_binary.quantizers.loss_aware import LossAwareBinarizer
@@ -73,3 +74,6 @@ __all__ = [
     "swish_sign",
     "xnor_weight_scale",
 ]
+
+# Fill the shared argument and reference text ({{clip_value_arg}}, ...) into the docstrings.
+splice(*(value for value in map(globals().get, __all__) if callable(value)))

@@ -15,7 +15,18 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def check_float_input(x: Any, quantizer_name: str) -> Any:
-    """Converts `x` to a tensor and raises a clear TypeError unless it is floating point."""
+    """Converts `x` to a tensor and raises a clear TypeError unless it is floating point.
+
+    Args:
+        x: A tensor, array or `keras.Variable` (read as its value).
+        quantizer_name: Name used in the error message.
+
+    Returns:
+        `x` as a tensor.
+
+    Raises:
+        TypeError: `x` is not float16, bfloat16, float32 or float64.
+    """
     if isinstance(x, keras.Variable):
         x = x.value  # custom gradients want tensors, not variables (TensorFlow)
     x = ops.convert_to_tensor(x)
@@ -35,6 +46,21 @@ def with_pseudo_gradient(
 
     This is how a non-differentiable forward (sign, rounding) gets its pseudo-gradient, on every
     backend, eager and compiled.
+
+    Args:
+        forward: The forward function, elementwise.
+        grad_scale: The pseudo-derivative, elementwise (a bool result counts as 0/1).
+
+    Returns:
+        The function `f`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> clipped_identity = with_pseudo_gradient(ops.round, lambda v: ops.abs(v) <= 1)
+    >>> np.asarray(clipped_identity(np.array([0.4, 1.6], "float32"))).tolist()
+    [0.0, 2.0]
     """
 
     @ops.custom_gradient

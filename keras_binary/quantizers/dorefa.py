@@ -28,9 +28,25 @@ def dorefa(
       authors' code) the gradient also flows through max |tanh(x)|; False treats the max as a
       constant, as Larq does. An all-zero tensor normalises to 0 (not 0 / 0), as in Larq.
 
+    Args:
+        {{quantizer_input_arg}}
+        k_bit: Number of bits, 1 to 16.
+        mode: "activations" or "weights", the rule above.
+
+    Returns:
+        A tensor like `x` with 2^k_bit levels: in [0, 1] for activations, [-1, 1] for weights.
+
+    Raises:
+        ValueError: `mode` is neither "activations" nor "weights".
+
+    Example:
+
     >>> import numpy as np
     >>> np.asarray(dorefa(np.array([-0.2, 0.2, 0.5, 1.4], "float32"), k_bit=2)).tolist()
     [0.0, 0.3333333432674408, 0.6666666865348816, 1.0]
+
+    References:
+        {{ref_dorefa}}
     """
     x = check_float_input(x, "dorefa")
     if mode == "activations":
@@ -53,19 +69,23 @@ def dorefa(
 class DoReFa(BaseQuantizer):
     """k-bit DoReFa quantizer (alias "dorefa"); `precision` is `k_bit`.
 
+    Computes `dorefa(x, k_bit, mode)`. Larq's name for it, `DoReFaQuantizer`, is an alias.
+
     Args:
-        k_bit: bits of the quantized values, 1 to 16.
-        mode: "activations" (inputs clipped to [0, 1]) or "weights" (tanh-normalised to [-1, 1]).
+        k_bit: Number of bits, an integer in [1, 16].
+        mode: "activations" (clip to [0, 1], then round) or "weights" (tanh normalization to
+            [-1, 1], then round).
         gradient_through_max: weights mode only. True (the default, the DoReFa authors' code)
             lets the gradient flow through the max |tanh(w)| normaliser; False stops it there,
             as Larq's `DoReFa` does.
+
+    Example:
 
     >>> DoReFa(k_bit=4, mode="weights").precision
     4
 
     References:
-        - [DoReFa-Net: Training Low Bitwidth Convolutional Neural Networks with Low Bitwidth
-          Gradients](https://arxiv.org/abs/1606.06160)
+        {{ref_dorefa}}
     """
 
     def __init__(

@@ -71,6 +71,21 @@ def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
     """||d * w||_1 / ||d||_1 over each of `groups` equal blocks of w's last axis.
 
     A scalar for `groups=1`, else shape `(groups,)`; with uniform d it is mean |w| per block.
+
+    Args:
+        w: The latent kernel.
+        d: Positive curvature, shaped like `w`.
+        groups: Equal blocks of the last axis.
+
+    Returns:
+        alpha, a scalar or shape `(groups,)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> w = np.array([[0.5, -1.0]], "float32")
+    >>> float(grouped_scale(w, np.ones_like(w)))
+    0.75
     """
     if groups == 1:
         return ops.sum(d * ops.abs(w)) / ops.sum(d)
@@ -81,7 +96,14 @@ def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
 
 def is_loss_aware_scale(variable: Any) -> bool:
     """True for the `alpha` weight of a "lab"-mode `LossAwareBinarizer` or of a
-    `LossAwareTernarizer` (set by `LAB`)."""
+    `LossAwareTernarizer` (set by `LAB`).
+
+    Args:
+        variable: A `keras.Variable`.
+
+    Returns:
+        Whether it is such a scale.
+    """
     return bool(getattr(variable, SCALE_ATTR, False))
 
 
@@ -96,11 +118,15 @@ class LossAwareBinarizer(keras.layers.Layer):
             1 (default) is the paper's one scale per layer; an LSTM kernel holds its four
             gates side by side, so `groups=4` gives each gate matrix its own scale, as in the
             paper's implementation where every gate is a separate weight matrix.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
 
     Train with `keras_binary.optimizers.LAB`, which also clips `w` to [-1, 1]:
 
     >>> from keras_binary import layers
     >>> dense = layers.QuantDense(16, kernel_quantizer=LossAwareBinarizer())
+
+    References:
+        {{ref_lab}}
     """
 
     precision = 1
@@ -156,6 +182,13 @@ class LossAwareBinarizer(keras.layers.Layer):
 
 
 def loss_aware_quantizer(variable: Any) -> LossAwareBinarizer | None:
-    """The `LossAwareBinarizer` (or `LossAwareTernarizer`) applied to `variable`, or None."""
+    """The `LossAwareBinarizer` (or `LossAwareTernarizer`) applied to `variable`, or None.
+
+    Args:
+        variable: A `keras.Variable`.
+
+    Returns:
+        The quantizer, or None.
+    """
     quantizer = get_quantizer(variable)
     return quantizer if isinstance(quantizer, LossAwareBinarizer) else None

@@ -31,6 +31,15 @@ def ternary_scale(w: Any, d: Any, groups: int = 1, iterations: int = 2) -> Any:
     Starts from `grouped_scale(w, d, groups)` and runs `iterations` rounds of
     b = [|w| > alpha / 2], alpha = sum(d |w| b) / sum(d b); a block whose b would be all zero
     keeps its previous alpha. A scalar for `groups=1`, else shape `(groups,)`.
+
+    Args:
+        w: The latent kernel.
+        d: Positive curvature, shaped like `w`.
+        groups: Equal blocks of the last axis.
+        iterations: Alternating rounds.
+
+    Returns:
+        alpha, a scalar or shape `(groups,)`.
     """
     blocks = (-1, groups, w.shape[-1] // groups)
     magnitude = ops.reshape(ops.abs(w), blocks)
@@ -54,9 +63,20 @@ class LossAwareTernarizer(LossAwareBinarizer):
         groups: number of equal blocks of the kernel's last axis that get their own alpha
             (as for `LossAwareBinarizer`, e.g. 4 for an LSTM kernel's gates).
         iterations: alternating rounds of `ternary_scale` per LAB step.
+        **kwargs: Keyword arguments of `keras.layers.Layer` (`name`, `dtype`).
 
     Under another optimizer than LAB, alpha is learned by its gradient, as in
     `LossAwareBinarizer(mode="lab")`.
+
+    Example:
+
+    >>> from keras_binary import layers
+    >>> dense = layers.QuantDense(16, kernel_quantizer="lat", kernel_constraint="weight_clip")
+    >>> dense.kernel_precision
+    2
+
+    References:
+        {{ref_lat}}
     """
 
     precision = 2

@@ -16,6 +16,11 @@ class NoOp(BaseQuantizer):
     Use it to tell the summary and the optimizers that values are already quantized, e.g. the
     +/-1 outputs of a previous sign activation.
 
+    Args:
+        precision: Positive integer, the bits of the values it passes through.
+
+    Example:
+
     >>> NoOp(precision=1).precision
     1
     """

@@ -59,14 +59,40 @@ _BY_FUNCTION = {
 
 
 def serialize(quantizer: BaseQuantizer | Callable | None) -> Any:
-    """Serializes a quantizer to a config dict (None stays None)."""
+    """Serializes a quantizer to a config dict (None stays None).
+
+    Args:
+        quantizer: A quantizer instance, a registered callable, or None.
+
+    Returns:
+        A Keras config dict (`keras.saving.serialize_keras_object`), or None.
+
+    Example:
+
+    >>> from keras_binary.quantizers import SteSign
+    >>> deserialize(serialize(SteSign(clip_value=0.5)))
+    SteSign(clip_value=0.5)
+    """
     if quantizer is None:
         return None
     return keras.saving.serialize_keras_object(quantizer)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
-    """Rebuilds a quantizer from `serialize`'s output (or an alias string)."""
+    """Rebuilds a quantizer from `serialize`'s output (or an alias string).
+
+    Args:
+        config: A config dict from `serialize`, an alias string, or None.
+        custom_objects: Extra classes by name, for quantizers defined outside keras_binary.
+
+    Returns:
+        The quantizer, or None for None.
+
+    Example:
+
+    >>> deserialize("ste_tern")
+    SteTern(threshold_value=0.05, ternary_weight_networks=False, clip_value=1.0)
+    """
     if config is None:
         return None
     if isinstance(config, str):
@@ -79,6 +105,19 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
 def get(identifier: Any) -> BaseQuantizer | Callable | None:
     """Returns a quantizer for an alias ("ste_sign"), a class name, a config dict, an instance or a
     callable; None gives None.
+
+    Args:
+        identifier: An alias from `ALIASES`, a class name, a config dict, a quantizer instance,
+            a callable (a quantizer function such as `ste_sign` becomes its class) or None.
+
+    Returns:
+        A quantizer, the callable itself, or None.
+
+    Raises:
+        ValueError: An unknown alias (the message lists the known ones) or an identifier of
+            another type.
+
+    Example:
 
     >>> get("ste_sign")
     SteSign(clip_value=1.0)
@@ -107,7 +146,7 @@ def get(identifier: Any) -> BaseQuantizer | Callable | None:
     )
 
 
-def get_kernel_quantizer(identifier: Any) -> Quantizer | Callable | None:
+def get_kernel_quantizer(identifier: Any) -> BaseQuantizer | Callable | None:
     """A kernel quantizer from anything `get` accepts: alias, class name, config, instance,
     function (ours map to their classes, others are used as given) or None.
 
@@ -127,5 +166,17 @@ def get_kernel_quantizer(identifier: Any) -> Quantizer | Callable | None:
 
 
 def precision_of(quantizer: Any) -> int | None:
-    """The precision in bits that `quantizer` produces, or None when it declares none."""
+    """The precision in bits that `quantizer` produces, or None when it declares none.
+
+    Args:
+        quantizer: A quantizer, a callable or None.
+
+    Returns:
+        Its `precision` attribute, or None.
+
+    Example:
+
+    >>> precision_of(get("ste_tern")), precision_of(None)
+    (2, None)
+    """
     return getattr(quantizer, "precision", None) if quantizer is not None else None

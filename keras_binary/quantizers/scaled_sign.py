@@ -26,13 +26,49 @@ def _channel_mean_abs(w: Any) -> Any:
 
 
 def magnitude_aware_sign(x: Any, clip_value: float | None = 1.0) -> Any:
-    """stop_gradient(mean |x| per output channel) * ste_sign(x) (Bi-Real Net's weight binarizer)."""
+    """stop_gradient(mean |x| per output channel) * ste_sign(x) (Bi-Real Net's weight binarizer).
+
+    Args:
+        x: Float kernel to binarize; the output channel is its last axis.
+        {{clip_value_arg}}
+
+    Returns:
+        A tensor like `x`: +/-alpha per output channel, alpha = mean |x| over the other axes.
+
+    Example:
+
+    >>> import numpy as np
+    >>> w = np.array([[0.5, -2.0], [-1.5, 1.0]], "float32")
+    >>> np.asarray(magnitude_aware_sign(w)).tolist()
+    [[1.0, -1.5], [-1.0, 1.5]]
+
+    References:
+        {{ref_bireal}}
+    """
     x = check_float_input(x, "magnitude_aware_sign")
     return ops.stop_gradient(_channel_mean_abs(x)) * ste_sign(x, clip_value)
 
 
 def xnor_weight_scale(x: Any, clip_value: float | None = 1.0) -> Any:
-    """mean |x| per output channel * ste_sign(x), the scale kept differentiable (XNOR-Net)."""
+    """mean |x| per output channel * ste_sign(x), the scale kept differentiable (XNOR-Net).
+
+    Args:
+        x: Float kernel to binarize; the output channel is its last axis.
+        {{clip_value_arg}}
+
+    Returns:
+        A tensor like `x`: +/-alpha per output channel, alpha = mean |x| over the other axes.
+
+    Example:
+
+    >>> import numpy as np
+    >>> w = np.array([[0.5, -2.0], [-1.5, 1.0]], "float32")
+    >>> np.asarray(xnor_weight_scale(w)).tolist()
+    [[1.0, -1.5], [-1.0, 1.5]]
+
+    References:
+        {{ref_xnor}}
+    """
     x = check_float_input(x, "xnor_weight_scale")
     return _channel_mean_abs(x) * ste_sign(x, clip_value)
 
@@ -41,10 +77,20 @@ def xnor_weight_scale(x: Any, clip_value: float | None = 1.0) -> Any:
 class MagnitudeAwareSign(BaseQuantizer):
     """Per-channel scaled sign, scale constant for the gradient (alias "magnitude_aware_sign").
 
+    Computes `magnitude_aware_sign`: stop_gradient(mean |w| per output channel) * ste_sign(w).
+
+    Args:
+        {{clip_value_arg}}
+
+    Example:
+
     >>> import numpy as np
     >>> w = np.array([[0.5, -2.0], [-1.5, 1.0]], "float32")
     >>> np.asarray(MagnitudeAwareSign()(w)).tolist()
     [[1.0, -1.5], [-1.0, 1.5]]
+
+    References:
+        {{ref_bireal}}
     """
 
     precision = 1
@@ -61,7 +107,22 @@ class MagnitudeAwareSign(BaseQuantizer):
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class XnorWeightScale(BaseQuantizer):
-    """XNOR-Net weights: mean |W| per output filter times sign(W) (alias "xnor_weight_scale")."""
+    """XNOR-Net weights: mean |W| per output filter times sign(W) (alias "xnor_weight_scale").
+
+    Computes `xnor_weight_scale`; unlike `MagnitudeAwareSign` the gradient also flows through
+    the scale.
+
+    Args:
+        {{clip_value_arg}}
+
+    Example:
+
+    >>> XnorWeightScale().precision
+    1
+
+    References:
+        {{ref_xnor}}
+    """
 
     precision = 1
 

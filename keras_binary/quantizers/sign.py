@@ -42,16 +42,47 @@ def ste_sign(x: Any, clip_value: float | None = 1.0) -> Any:
     """sign(x) (sign(0) = +1) with the straight-through gradient 1{|x| <= clip_value} (1 when
     `clip_value` is None).
 
+    Args:
+        {{quantizer_input_arg}}
+        {{clip_value_arg}}
+
+    Returns:
+        A tensor like `x` holding -1.0 and +1.0 (a NaN stays NaN).
+
+    Example:
+
     >>> import numpy as np
     >>> np.asarray(ste_sign(np.array([-2.0, 0.0, 0.5], "float32"))).tolist()
     [-1.0, 1.0, 1.0]
+
+    References:
+        {{ref_binarynet}}
     """
     x = check_float_input(x, "ste_sign")
     return with_pseudo_gradient(sign, straight_through(clip_value))(x)
 
 
 def approx_sign(x: Any) -> Any:
-    """sign(x) with Bi-Real Net's piecewise-linear gradient (2 - 2|x|) 1{|x| <= 1}."""
+    """sign(x) with Bi-Real Net's piecewise-linear gradient (2 - 2|x|) 1{|x| <= 1}.
+
+    The gradient is that of the piecewise quadratic ApproxSign(x) = 2x + x|x| on [-1, 1], which
+    fits sign(x) more closely than the straight-through estimator's clipped identity.
+
+    Args:
+        {{quantizer_input_arg}}
+
+    Returns:
+        A tensor like `x` holding -1.0 and +1.0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(approx_sign(np.array([-0.5, 0.0, 3.0], "float32"))).tolist()
+    [-1.0, 1.0, 1.0]
+
+    References:
+        {{ref_bireal}}
+    """
     x = check_float_input(x, "approx_sign")
     return with_pseudo_gradient(
         sign, lambda v: ops.where(ops.less_equal(ops.abs(v), 1.0), 2.0 - 2.0 * ops.abs(v), 0.0)
@@ -59,7 +90,25 @@ def approx_sign(x: Any) -> Any:
 
 
 def swish_sign(x: Any, beta: float = 5.0) -> Any:
-    """sign(x) with the BNN+ gradient beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x))."""
+    """sign(x) with the BNN+ gradient beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x)).
+
+    Args:
+        {{quantizer_input_arg}}
+        beta: Sharpness of the SignSwish whose derivative is the gradient; larger values
+            approach sign(x) more closely and give a narrower, taller gradient.
+
+    Returns:
+        A tensor like `x` holding -1.0 and +1.0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(swish_sign(np.array([-0.5, 0.0, 3.0], "float32"), beta=5.0)).tolist()
+    [-1.0, 1.0, 1.0]
+
+    References:
+        {{ref_bnn_plus}}
+    """
     x = check_float_input(x, "swish_sign")
 
     def grad_scale(v):
@@ -71,7 +120,21 @@ def swish_sign(x: Any, beta: float = 5.0) -> Any:
 
 def ste_heaviside(x: Any, clip_value: float | None = 1.0) -> Any:
     """Step function (1 for x > 0, else 0) with the straight-through gradient 1{|x| <= clip}
-    (1 when `clip_value` is None)."""
+    (1 when `clip_value` is None).
+
+    Args:
+        {{quantizer_input_arg}}
+        {{clip_value_arg}}
+
+    Returns:
+        A tensor like `x` holding 0.0 and 1.0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(ste_heaviside(np.array([-2.0, 0.0, 0.5], "float32"))).tolist()
+    [0.0, 0.0, 1.0]
+    """
     x = check_float_input(x, "ste_heaviside")
     return with_pseudo_gradient(heaviside, straight_through(clip_value))(x)
 
@@ -80,12 +143,20 @@ def ste_heaviside(x: Any, clip_value: float | None = 1.0) -> Any:
 class SteSign(BaseQuantizer):
     """Binary sign quantizer with a clipped straight-through estimator (alias "ste_sign").
 
+    Forward sign(x) with sign(0) = +1; backward the upstream gradient where |x| <= clip_value,
+    0 elsewhere (see `ste_sign`).
+
     Args:
-        clip_value: the gradient is zero where |x| > clip_value; None passes it everywhere.
+        {{clip_value_arg}}
+
+    Example:
 
     >>> q = SteSign(clip_value=1.0)
     >>> q.precision
     1
+
+    References:
+        {{ref_binarynet}}
     """
 
     precision = 1
@@ -102,7 +173,18 @@ class SteSign(BaseQuantizer):
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class ApproxSign(BaseQuantizer):
-    """Binary sign quantizer with Bi-Real Net's approximate gradient (alias "approx_sign")."""
+    """Binary sign quantizer with Bi-Real Net's approximate gradient (alias "approx_sign").
+
+    Forward sign(x); backward (2 - 2|x|) for |x| <= 1, else 0 (see `approx_sign`).
+
+    Example:
+
+    >>> ApproxSign().precision
+    1
+
+    References:
+        {{ref_bireal}}
+    """
 
     precision = 1
 
@@ -112,7 +194,22 @@ class ApproxSign(BaseQuantizer):
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SwishSign(BaseQuantizer):
-    """Binary sign quantizer with the BNN+ SignSwish gradient (alias "swish_sign")."""
+    """Binary sign quantizer with the BNN+ SignSwish gradient (alias "swish_sign").
+
+    Forward sign(x); backward beta (2 - beta x tanh(beta x / 2)) / (1 + cosh(beta x)) (see
+    `swish_sign`).
+
+    Args:
+        beta: Sharpness of the SignSwish whose derivative is the gradient; must be > 0.
+
+    Example:
+
+    >>> SwishSign(beta=5.0)
+    SwishSign(beta=5.0)
+
+    References:
+        {{ref_bnn_plus}}
+    """
 
     precision = 1
 
@@ -130,8 +227,16 @@ class SwishSign(BaseQuantizer):
 class SteHeaviside(BaseQuantizer):
     """{0, 1} step quantizer with a clipped straight-through estimator (alias "ste_heaviside").
 
+    Forward 1 for x > 0, else 0; backward as `SteSign`.
+
     Args:
-        clip_value: the gradient is zero where |x| > clip_value; None passes it everywhere.
+        {{clip_value_arg}}
+
+    Example:
+
+    >>> import numpy as np
+    >>> np.asarray(SteHeaviside()(np.array([-1.0, 2.0], "float32"))).tolist()
+    [0.0, 1.0]
     """
 
     precision = 1

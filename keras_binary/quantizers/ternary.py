@@ -23,9 +23,23 @@ def ste_tern(
     The threshold t is `threshold_value`, or 0.7 * mean |x| over the whole tensor when
     `ternary_weight_networks=True` (Li et al., 2016).
 
+    Args:
+        {{quantizer_input_arg}}
+        threshold_value: The threshold t when `ternary_weight_networks` is False.
+        ternary_weight_networks: Whether t is 0.7 * mean |x| (the TWN rule) instead.
+        {{clip_value_arg}}
+
+    Returns:
+        A tensor like `x` holding -1.0, 0.0 and +1.0.
+
+    Example:
+
     >>> import numpy as np
     >>> np.asarray(ste_tern(np.array([-0.5, 0.01, 0.05, 0.3], "float32"))).tolist()
     [-1.0, 0.0, 1.0, 1.0]
+
+    References:
+        {{ref_twn}}
     """
     x = check_float_input(x, "ste_tern")
     if ternary_weight_networks:
@@ -46,7 +60,23 @@ def ste_tern(
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class SteTern(BaseQuantizer):
-    """Ternary quantizer with a straight-through estimator (alias "ste_tern"); precision 2."""
+    """Ternary quantizer with a straight-through estimator (alias "ste_tern"); precision 2.
+
+    Computes `ste_tern`: +1 where x >= t, -1 where x <= -t, 0 in between.
+
+    Args:
+        threshold_value: The threshold t when `ternary_weight_networks` is False; must be > 0.
+        ternary_weight_networks: Whether t is 0.7 * mean |x| over the tensor (the TWN rule).
+        {{clip_value_arg}}
+
+    Example:
+
+    >>> SteTern(threshold_value=0.1).precision
+    2
+
+    References:
+        {{ref_twn}}
+    """
 
     precision = 2
 

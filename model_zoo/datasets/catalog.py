@@ -21,7 +21,17 @@ class DatasetNotPreparedError(FileNotFoundError):
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """A tfds dataset: its registered ``version`` (tfds 4.9.10), splits and image shape."""
+    """A tfds dataset: its registered ``version`` (tfds 4.9.10), splits and image shape.
+
+    Args:
+        name: tfds name.
+        version: Registered tfds version.
+        splits: Split names.
+        image_shape: Shape of one image.
+        num_classes: Number of classes.
+        offline: Whether `prepare` builds it without internet.
+        note: How to get it when it is not offline.
+    """
 
     name: str
     version: str
@@ -73,7 +83,22 @@ DATASETS = {
 
 
 def dataset_spec(name: str) -> DatasetSpec:
-    """The :class:`DatasetSpec` for a tfds name; ValueError naming the known ones otherwise."""
+    """The :class:`DatasetSpec` for a tfds name; ValueError naming the known ones otherwise.
+
+    Args:
+        name: A tfds dataset name, a key of `DATASETS`.
+
+    Returns:
+        Its `DatasetSpec` (version, splits, image shape, classes, offline flag).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+
+    Example:
+
+    >>> dataset_spec("mnist").image_shape
+    (28, 28, 1)
+    """
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a string, got {type(name).__name__}")
     if name not in DATASETS:
@@ -82,14 +107,37 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def is_prepared(name: str, data_dir: str | os.PathLike | None = None) -> bool:
-    """Whether tfds's files for ``name`` (at its registered version) are in the data dir."""
+    """Whether tfds's files for ``name`` (at its registered version) are in the data dir.
+
+    Args:
+        name: A tfds dataset name.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        Whether `tfds.load(name, data_dir=..., download=False)` will find it.
+
+    Example:
+
+    >>> is_prepared("mnist")  # doctest: +SKIP
+    True
+    """
     return (dataset_spec(name).prepared_dir(data_dir) / "dataset_info.json").is_file()
 
 
 def not_prepared_error(
     name: str, data_dir: str | os.PathLike | None = None
 ) -> DatasetNotPreparedError:
-    """The error (with the exact command to run) for a dataset missing from the data dir."""
+    """The error (with the exact command to run) for a dataset missing from the data dir.
+
+    Args:
+        name: Data set name.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        The `DatasetNotPreparedError`.
+    """
     spec = dataset_spec(name)
     where = resolve_data_dir(data_dir)
     head = f"Dataset {name!r} (tfds version {spec.version}) is not prepared in {where}."

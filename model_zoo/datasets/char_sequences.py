@@ -17,7 +17,23 @@ SPLIT_FRACTIONS = {"train": (0.0, 0.9), "valid": (0.9, 0.95), "test": (0.95, 1.0
 
 
 def split_bounds(length: int, split: str) -> tuple[int, int]:
-    """``[start, stop)`` offsets of ``split`` in a text of ``length`` (90/5/5, contiguous)."""
+    """``[start, stop)`` offsets of ``split`` in a text of ``length`` (90/5/5, contiguous).
+
+    Args:
+        length: Length of the text.
+        split: "train", "valid" or "test".
+
+    Returns:
+        `(start, stop)` character offsets.
+
+    Raises:
+        ValueError: an unknown split.
+
+    Example:
+
+    >>> split_bounds(1000, "valid")
+    (900, 950)
+    """
     if split not in SPLIT_FRACTIONS:
         raise ValueError(f"split must be one of {', '.join(SPLIT_FRACTIONS)}, got {split!r}")
     low, high = SPLIT_FRACTIONS[split]
@@ -40,6 +56,26 @@ def char_dataset(
     ``targets`` are ``inputs`` shifted by one character. ``n`` is cut to a multiple of
     ``batch_size`` so every batch is full. The vocabulary defaults to that of the whole ``text``
     (so valid/test characters are known). ``as_tf_dataset`` returns a batched ``tf.data.Dataset``.
+
+    Args:
+        text: The whole corpus.
+        seq_len: Characters per window.
+        batch_size: Batch size the number of windows is a multiple of.
+        split: "train", "valid" or "test" (`split_bounds`).
+        vocabulary: The `CharVocabulary` to encode with; None builds it from `text`.
+        as_tf_dataset: Whether to return a batched `tf.data.Dataset` instead of arrays.
+        shuffle: Whether to shuffle the windows (with `seed`).
+        seed: Seed of the shuffle.
+
+    Returns:
+        `(inputs, targets)` int32 arrays of shape `(n, seq_len)`, or a `tf.data.Dataset` of
+        such batches.
+
+    Example:
+
+    >>> x, y = char_dataset("abcdefghij" * 20, seq_len=4, batch_size=2)
+    >>> x.shape, bool((x[:, 1:] == y[:, :-1]).all())
+    ((44, 4), True)
     """
     for label, value in (("seq_len", seq_len), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

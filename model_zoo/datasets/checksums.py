@@ -18,12 +18,26 @@ class ChecksumMismatchError(ValueError):
 
 
 def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of ``data``."""
+    """Hex sha256 of ``data``.
+
+    Args:
+        data: Bytes.
+
+    Returns:
+        Their hex sha256.
+    """
     return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of the file at ``path``, read in chunks."""
+    """Hex sha256 of the file at ``path``, read in chunks.
+
+    Args:
+        path: A file.
+
+    Returns:
+        Its hex sha256.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -32,7 +46,19 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def verify_sha256(path: str | os.PathLike, expected: str, what: str | None = None) -> Path:
-    """Return ``path`` if its sha256 is ``expected``, else raise :class:`ChecksumMismatchError`."""
+    """Return ``path`` if its sha256 is ``expected``, else raise :class:`ChecksumMismatchError`.
+
+    Args:
+        path: A file.
+        expected: Its expected hex sha256.
+        what: What the file is, for the message.
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        ChecksumMismatchError: the sha256 differs.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what or 'file'} not found: {path}")

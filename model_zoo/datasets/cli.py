@@ -19,7 +19,14 @@ NAMES = (*DATASETS, *TEXT_CORPORA)
 
 
 def build_parser(prog: str = "python -m model_zoo.datasets") -> argparse.ArgumentParser:
-    """The argument parser of :func:`main`."""
+    """The argument parser of :func:`main`.
+
+    Args:
+        prog: Program name shown in the usage line.
+
+    Returns:
+        The `argparse.ArgumentParser`.
+    """
     parser = argparse.ArgumentParser(prog=prog, description="Prepare and inspect datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("prepare", help="prepare datasets/corpora into the data dir")
@@ -51,7 +58,19 @@ def build_parser(prog: str = "python -m model_zoo.datasets") -> argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m model_zoo.datasets") -> int:
-    """Run the command line; returns the exit status (0 ok, 1 a dataset failed)."""
+    """Run the command line; returns the exit status (0 ok, 1 a dataset failed).
+
+    Args:
+        argv: The arguments after the program name; None reads `sys.argv`.
+        prog: Program name shown in the usage line.
+
+    Returns:
+        0 when every named dataset is prepared, 1 when one failed.
+
+    Example:
+
+    >>> main(["status"])  # doctest: +SKIP
+    """
     args = build_parser(prog).parse_args(argv)
     if args.command == "status":
         for name in DATASETS:

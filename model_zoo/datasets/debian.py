@@ -17,7 +17,14 @@ APT_TIMEOUT_S = 600
 
 
 def debian_package_version(package: str) -> str | None:
-    """The installed version of a Debian package, or None where dpkg does not know it."""
+    """The installed version of a Debian package, or None where dpkg does not know it.
+
+    Args:
+        package: Debian package name.
+
+    Returns:
+        Its installed version, or None.
+    """
     dpkg_query = shutil.which("dpkg-query")
     if dpkg_query is None:
         return None
@@ -38,6 +45,17 @@ def ensure_debian_files(package: str, path: str | os.PathLike, install: bool | N
 
     ``install=None`` installs only when running as root with apt-get available (and says so on
     stderr); ``install=False`` never installs. Raises FileNotFoundError with instructions otherwise.
+
+    Args:
+        package: Debian package that provides `path`.
+        path: The file or folder needed.
+        install: True installs, False never does, None installs as root with apt-get.
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        FileNotFoundError: `path` is missing and was not installed (the message says how).
     """
     path = Path(path)
     if path.exists():

@@ -24,7 +24,19 @@ class IdxFormatError(ValueError):
 def parse_idx(
     data: bytes, expected_shape: tuple[int, ...] | None = None, what: str = "IDX data"
 ) -> np.ndarray:
-    """Decode unsigned-byte IDX bytes into a uint8 array, checking magic, dims and length."""
+    """Decode unsigned-byte IDX bytes into a uint8 array, checking magic, dims and length.
+
+    Args:
+        data: IDX bytes.
+        expected_shape: Shape the array must have, or None.
+        what: What the data is, for messages.
+
+    Returns:
+        The uint8 array.
+
+    Raises:
+        IdxFormatError: bad magic, dimensions or length.
+    """
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise IdxFormatError(f"{what}: bad magic number {data[:4].hex()!r} (expected 0000 08 0N)")
     if data[2] != _UBYTE:
@@ -45,7 +57,15 @@ def parse_idx(
 
 
 def read_idx(path: str | os.PathLike, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Read an IDX file (gzip-compressed if its name ends in .gz)."""
+    """Read an IDX file (gzip-compressed if its name ends in .gz).
+
+    Args:
+        path: An IDX file (.gz allowed).
+        expected_shape: Shape the array must have, or None.
+
+    Returns:
+        The uint8 array.
+    """
     path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as handle:

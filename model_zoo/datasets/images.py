@@ -53,6 +53,34 @@ def load(
     randomly cropped after 4-pixel padding and flipped (CIFAR recipe). ``image_size`` resizes and
     crops (needed for imagenet2012). Not prepared and ``download=False``: fails at once with the
     command that prepares it.
+
+    Args:
+        name: A tfds dataset name (see `DATASETS`).
+        split: A tfds split, e.g. "train" or "test[:50%]".
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        batch_size: Batch size; None leaves the dataset unbatched.
+        value_range: `(low, high)` the pixels are scaled to; None keeps 0..255.
+        flatten: Whether to flatten each image to a vector.
+        augment: Whether to pad by 4, crop randomly and flip (the CIFAR recipe).
+        image_size: Side length to resize and center-crop to (ImageNet); None keeps the size.
+        shuffle: Whether to shuffle (with `shuffle_buffer` and `seed`).
+        shuffle_buffer: Shuffle buffer size.
+        seed: Seed of the shuffle and the augmentation.
+        limit: Keep only the first `limit` examples.
+        drop_remainder: Whether to drop a last, smaller batch.
+        download: Whether tfds may download a dataset that is not prepared.
+
+    Returns:
+        A `tf.data.Dataset` of `(image, label)` pairs.
+
+    Raises:
+        DatasetNotPreparedError: the dataset is not prepared and `download` is False (the
+            message gives the command that prepares it).
+
+    Example:
+
+    >>> train = load("mnist", "train", batch_size=128, flatten=True)  # doctest: +SKIP
     """
     spec = dataset_spec(name)
     _check_split(name, split)
@@ -107,7 +135,25 @@ def load_numpy(
     image_size: int | None = None,
     download: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(float32 images, int32 labels)`` numpy arrays, in tfds's stored order (any backend)."""
+    """``(float32 images, int32 labels)`` numpy arrays, in tfds's stored order (any backend).
+
+    Args:
+        name: A tfds dataset name.
+        split: A tfds split.
+        data_dir: tfds data directory (as for `load`).
+        limit: Keep only the first `limit` examples.
+        value_range: `(low, high)` the pixels are scaled to; None keeps 0..255.
+        flatten: Whether to flatten each image to a vector.
+        image_size: Side length to resize and center-crop to; None keeps the size.
+        download: Whether tfds may download a dataset that is not prepared.
+
+    Returns:
+        `(images, labels)`: float32 images and int32 labels.
+
+    Example:
+
+    >>> x, y = load_numpy("mnist", "test", limit=100)  # doctest: +SKIP
+    """
     dataset = load(
         name,
         split,

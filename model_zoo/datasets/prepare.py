@@ -56,6 +56,22 @@ def prepare(
     Returns the prepared folder; a quick no-op when already prepared. mnist and fashion_mnist are
     built offline from checksummed sources; other datasets need ``download=True`` (tfds, internet).
     ``install`` controls apt-get for Fashion-MNIST (see ``debian.ensure_debian_files``).
+
+    Args:
+        name: A tfds dataset name.
+        data_dir: tfds data directory to write to; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        download: Whether tfds may download datasets that cannot be built offline.
+        cache_dir: Where the raw source files are cached; None takes the default cache.
+        install: Whether apt-get may install Debian's Fashion-MNIST package; None allows it
+            when running as root.
+
+    Returns:
+        The folder holding the prepared dataset.
+
+    Example:
+
+    >>> prepare("mnist")  # doctest: +SKIP
     """
     spec = dataset_spec(name)
     data_dir = resolve_data_dir(data_dir)

@@ -18,7 +18,19 @@ ValueRange = tuple[float, float]
 
 
 def rescale_factors(value_range: ValueRange | None) -> tuple[float, float]:
-    """``(scale, offset)`` mapping uint8 0..255 linearly onto ``value_range`` (None: identity)."""
+    """``(scale, offset)`` mapping uint8 0..255 linearly onto ``value_range`` (None: identity).
+
+    Args:
+        value_range: `(low, high)`, or None.
+
+    Returns:
+        `(scale, offset)` with `image * scale + offset` in the range.
+
+    Example:
+
+    >>> rescale_factors((-1.0, 1.0))
+    (0.00784313725490196, -1.0)
+    """
     if value_range is None:
         return 1.0, 0.0
     try:
@@ -33,7 +45,15 @@ def rescale_factors(value_range: ValueRange | None) -> tuple[float, float]:
 
 
 def rescale_numpy(images: np.ndarray, value_range: ValueRange | None = (-1.0, 1.0)) -> np.ndarray:
-    """uint8 images as float32 in ``value_range``."""
+    """uint8 images as float32 in ``value_range``.
+
+    Args:
+        images: uint8 array.
+        value_range: `(low, high)`, or None to keep 0..255.
+
+    Returns:
+        float32 array.
+    """
     scale, offset = rescale_factors(value_range)
     return (np.asarray(images, np.float32) * np.float32(scale) + np.float32(offset)).astype(
         np.float32
@@ -41,7 +61,15 @@ def rescale_numpy(images: np.ndarray, value_range: ValueRange | None = (-1.0, 1.
 
 
 def tf_crop_flip(image, padding: int = 4):
-    """Random crop after zero padding by ``padding`` pixels, then random left-right flip (CIFAR)."""
+    """Random crop after zero padding by ``padding`` pixels, then random left-right flip (CIFAR).
+
+    Args:
+        image: HWC image tensor.
+        padding: Zero padding on each side before the crop.
+
+    Returns:
+        The augmented image.
+    """
     import tensorflow as tf
 
     height, width = image.shape[0], image.shape[1]
@@ -51,7 +79,16 @@ def tf_crop_flip(image, padding: int = 4):
 
 
 def tf_resize_crop(image, size: int, random: bool = False):
-    """Resize the shorter side to ``size / 0.875`` and crop ``size x size`` (centre, or random)."""
+    """Resize the shorter side to ``size / 0.875`` and crop ``size x size`` (centre, or random).
+
+    Args:
+        image: HWC image tensor.
+        size: Output side.
+        random: Whether the crop is random (else centred).
+
+    Returns:
+        The `size x size` image.
+    """
     import tensorflow as tf
 
     shape = tf.cast(tf.shape(image)[:2], tf.float32)
@@ -75,7 +112,19 @@ def tf_preprocess(
     augment: bool = False,
     image_size: int | None = None,
 ):
-    """uint8 ``(image, label)`` -> ``(float32 image, int32 label)`` for one example."""
+    """uint8 ``(image, label)`` -> ``(float32 image, int32 label)`` for one example.
+
+    Args:
+        image: uint8 image tensor.
+        label: Integer label.
+        value_range: `(low, high)`, or None to keep 0..255.
+        flatten: Whether to flatten the image.
+        augment: Whether to crop and flip randomly.
+        image_size: Side to resize and crop to, or None.
+
+    Returns:
+        `(image, label)`.
+    """
     import tensorflow as tf
 
     scale, offset = rescale_factors(value_range)

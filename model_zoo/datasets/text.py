@@ -74,7 +74,16 @@ def _gutenberg_text(cache_dir) -> tuple[str, dict]:
 
 
 def text_corpus_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Where corpus ``name`` is cached (a .txt, with a .json recording its sha256 beside it)."""
+    """Where corpus ``name`` is cached (a .txt, with a .json recording its sha256 beside it).
+
+    Args:
+        name: "linux" or "gutenberg".
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+
+    Returns:
+        The path of the .txt file.
+    """
     if name not in TEXT_CORPORA:
         raise ValueError(f"Unknown text corpus {name!r}; known: {', '.join(TEXT_CORPORA)}")
     return resolve_data_dir(data_dir) / TEXT_CACHE_FOLDER / f"{name}.txt"
@@ -101,6 +110,24 @@ def load_text_corpus(
     """The full text of corpus ``name`` ("linux" or "gutenberg"), built on first use and cached.
 
     The cache is checked against its recorded sha256 before use (``ChecksumMismatchError``).
+
+    Args:
+        name: "linux" or "gutenberg".
+        data_dir: Where the built corpus is stored; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+        cache_dir: Where the source files are cached; None takes the default cache.
+        install: Whether apt-get may install the Debian packages the corpus is built from;
+            None allows it when running as root.
+
+    Returns:
+        The corpus as one string.
+
+    Raises:
+        ChecksumMismatchError: the cached corpus differs from its recorded sha256.
+
+    Example:
+
+    >>> text = load_text_corpus("linux")  # doctest: +SKIP
     """
     path = text_corpus_path(name, data_dir)
     meta_path = path.with_suffix(".json")

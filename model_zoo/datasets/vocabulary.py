@@ -15,7 +15,17 @@ import numpy as np
 
 
 class CharVocabulary:
-    """Sorted unique characters; id ``i`` is ``chars[i]``."""
+    """Sorted unique characters; id ``i`` is ``chars[i]``.
+
+    Args:
+        chars: The characters, each once; `CharVocabulary.from_text` builds them from a text.
+
+    Example:
+
+    >>> vocab = CharVocabulary.from_text("hello")
+    >>> vocab.chars, vocab.encode("lol").tolist()
+    ('ehlo', [2, 3, 2])
+    """
 
     def __init__(self, chars: Iterable[str]):
         chars = list(chars)

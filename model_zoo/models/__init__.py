@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 
+from keras_binary.docstrings import splice
 from model_zoo.models.binary_alexnet import binary_alexnet
 from model_zoo.models.binarynet import (
     binarynet_cnn,
@@ -43,7 +44,23 @@ MODELS: dict[str, Callable[..., keras.Model]] = {
 
 
 def get_model(name: str, **kwargs: Any) -> keras.Model:
-    """Builds the zoo model `name` (keyword arguments as its builder takes them)."""
+    """Builds the zoo model `name` (keyword arguments as its builder takes them).
+
+    Args:
+        name: A key of `MODELS`.
+        **kwargs: Arguments of the builder, e.g. `weights="mnist"` or `num_classes=100`.
+
+    Returns:
+        A `keras.Model`.
+
+    Raises:
+        ValueError: `name` is not a zoo model (the message lists the known ones).
+
+    Example:
+
+    >>> get_model("lab_mlp", hidden_units=32).output_shape
+    (None, 10)
+    """
     if name not in MODELS:
         raise ValueError(f"Unknown zoo model {name!r}; known: {', '.join(sorted(MODELS))}")
     return MODELS[name](**kwargs)
@@ -64,3 +81,6 @@ __all__ = [
     "xnornet",
     "xnornet_cifar",
 ]
+
+# Fill the shared Keras Applications arguments ({{zoo_model_args}}) into the builders.
+splice(*MODELS.values())

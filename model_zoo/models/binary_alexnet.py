@@ -39,6 +39,20 @@ def binary_alexnet(
     """Binary AlexNet for 224x224x3 inputs: BinConv 11x11/4 64 (real inputs) -> MaxPool, 5x5 192
     -> MaxPool, 3x3 384, 384, 256 -> MaxPool, each followed by BN; top: binary dense 4096, 4096
     and `num_classes` with BN, softmax. No pretrained ImageNet weights are shipped.
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> binary_alexnet().count_params()  # Larq Zoo's BinaryAlexNet  # doctest: +SKIP
+    61859192
+
+    References:
+        {{ref_binarynet}}
     """
     check_arguments("binary_alexnet", include_top, weights, num_classes, pretrained_classes=1000)
     inputs, x = model_inputs(input_shape, input_tensor, default_shape=(224, 224, 3))

@@ -86,6 +86,25 @@ def binarynet_mlp(
     hinge loss. `weights`: None, a pretrained name (see `model_zoo.weights_registry`) or a path.
     `include_top=False` drops the output layer and returns the last hidden layer's
     batch-normalized pre-activations.
+
+    Args:
+        {{zoo_model_args}}
+        hidden_units: Units of each binary hidden layer.
+        num_hidden_layers: Number of binary hidden layers.
+        dropout_input: Dropout rate on the input pixels (the paper's 0.2).
+        dropout_hidden: Dropout rate on the +/-1 hidden activations (the paper's 0.5).
+        name: Model name; None takes the builder's.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> binarynet_mlp(hidden_units=64, num_hidden_layers=2).count_params()
+    55464
+
+    References:
+        {{ref_binarynet}}
     """
     name = name or f"binarynet_mlp_{hidden_units}"
     check_arguments(name, include_top, weights, num_classes)
@@ -113,6 +132,22 @@ def binarynet_mlp_2048(
     decayed to 3e-5 instead of 3e-7 (with the paper's settings compressed into 50 epochs: 98.23%);
     `weights="fashion_mnist"`: 89.33% after 20 epochs with the same two changes (87.58% with the
     paper's settings).
+
+    Args:
+        {{zoo_model_args}}
+        dropout_input: Dropout rate on the input pixels.
+        dropout_hidden: Dropout rate on the +/-1 hidden activations.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> binarynet_mlp_2048().count_params()
+    10039336
+
+    References:
+        {{ref_binarynet}}
     """
     return binarynet_mlp(input_shape, include_top, weights, num_classes, input_tensor,
                          hidden_units=2048, dropout_input=dropout_input,
@@ -144,6 +179,22 @@ def binarynet_cnn(
     Each block is BinConv -> [MaxPool] -> BN; the next layer's input quantizer applies the sign.
     `width` scales every layer (0.5 is the SVHN network, `binarynet_cnn_svhn`). Inputs are
     32x32x3 images scaled to [-1, 1]; outputs are scores for the squared hinge loss.
+
+    Args:
+        {{zoo_model_args}}
+        width: Factor applied to every layer's width (0.5 is the SVHN network).
+        name: Model name; None takes the builder's.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> binarynet_cnn(width=0.125).output_shape
+    (None, 10)
+
+    References:
+        {{ref_binarynet}}
     """
     name = name or "binarynet_cnn"
     check_arguments(name, include_top, weights, num_classes)
@@ -168,6 +219,21 @@ def binarynet_cnn_svhn(
     input_tensor: Any = None,
 ) -> keras.Model:
     """BinaryNet's SVHN ConvNet: the CIFAR-10 network at half width, fully connected layers
-    included (BinaryNet: 2.80% test error in Theano)."""
+    included (BinaryNet: 2.80% test error in Theano).
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> binarynet_cnn_svhn().count_params()
+    3516648
+
+    References:
+        {{ref_binarynet}}
+    """
     return binarynet_cnn(input_shape, include_top, weights, num_classes, input_tensor,
                          width=0.5, name="binarynet_cnn_svhn")

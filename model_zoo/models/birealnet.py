@@ -86,7 +86,22 @@ def birealnet18(
     num_classes: int = 1000,
     input_tensor: Any = None,
 ) -> keras.Model:
-    """Bi-Real Net 18 for ImageNet (224x224x3, softmax). No pretrained ImageNet weights shipped."""
+    """Bi-Real Net 18 for ImageNet (224x224x3, softmax). No pretrained ImageNet weights shipped.
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> birealnet18().count_params()  # Larq Zoo's BiRealNet  # doctest: +SKIP
+    11699112
+
+    References:
+        {{ref_bireal}}
+    """
     return _birealnet("birealnet18", (4, 4, 4, 4), "imagenet", (224, 224, 3), input_shape,
                       include_top, weights, num_classes, input_tensor)
 
@@ -98,7 +113,22 @@ def birealnet34(
     num_classes: int = 1000,
     input_tensor: Any = None,
 ) -> keras.Model:
-    """Bi-Real Net 34 for ImageNet (224x224x3, softmax). No pretrained ImageNet weights shipped."""
+    """Bi-Real Net 34 for ImageNet (224x224x3, softmax). No pretrained ImageNet weights shipped.
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> birealnet34().count_params()  # doctest: +SKIP
+    21814696
+
+    References:
+        {{ref_bireal}}
+    """
     return _birealnet("birealnet34", (6, 8, 12, 6), "imagenet", (224, 224, 3), input_shape,
                       include_top, weights, num_classes, input_tensor)
 
@@ -111,6 +141,21 @@ def birealnet_cifar(
     input_tensor: Any = None,
 ) -> keras.Model:
     """Bi-Real Net 18 with a CIFAR stem (3x3 stride-1 conv, no max pooling) for 32x32x3 inputs
-    (a variant of this project, no paper number)."""
+    (a variant of this project, no paper number).
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> birealnet_cifar().output_shape  # doctest: +SKIP
+    (None, 10)
+
+    References:
+        {{ref_bireal}}
+    """
     return _birealnet("birealnet_cifar", (4, 4, 4, 4), "cifar", (32, 32, 3), input_shape,
                       include_top, weights, num_classes, input_tensor)

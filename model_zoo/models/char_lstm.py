@@ -82,6 +82,17 @@ def build_char_lstm(
     `binarize_output` (the paper keeps it full precision). Train with
     `keras_binary.optimizers.LAB` (needed for "lab"/"lab2"; Adam for everything else) and sparse
     categorical cross-entropy on the logits.
+
+    Args:
+        vocab_size: Number of characters.
+        variant: A key of `VARIANTS`: "full", "binaryconnect", "bwn", "lab" or "lab2".
+        units: LSTM cells.
+        init_scale: Half-width of the uniform initializer.
+        scale: "gate" or "unit", the granularity of alpha.
+        binarize_output: Whether to binarize the output layer too.
+
+    Returns:
+        The `keras.Model`.
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
@@ -130,6 +141,19 @@ def sample_text(
 ) -> str:
     """Generates `length` characters after `prime`, each from the model's softmax at
     `temperature` given the last `window` characters (`encode`: str -> ids, `decode`: ids -> str).
+
+    Args:
+        model: A trained char-LSTM.
+        encode: str -> ids.
+        decode: ids -> str.
+        prime: Text to start from.
+        length: Characters to generate.
+        temperature: Softmax temperature.
+        window: Characters of context.
+        seed: Sampling seed.
+
+    Returns:
+        The generated text (without `prime`).
     """
     if not prime:
         raise ValueError("prime must be a non-empty string")

@@ -26,7 +26,16 @@ def model_inputs(
     input_tensor: Any,
     default_shape: tuple[int | None, ...],
 ) -> tuple[Any, Any]:
-    """Returns `(model inputs, first tensor)` from `input_shape`/`input_tensor` (Keras style)."""
+    """Returns `(model inputs, first tensor)` from `input_shape`/`input_tensor` (Keras style).
+
+    Args:
+        input_shape: Shape without the batch axis, or None.
+        input_tensor: A Keras tensor to build on, or None.
+        default_shape: Shape used when both are None.
+
+    Returns:
+        `(model inputs, first tensor)`.
+    """
     if input_shape is not None:
         if not isinstance(input_shape, (tuple, list)) or not all(
             d is None or (isinstance(d, int) and d > 0) for d in input_shape
@@ -55,7 +64,18 @@ def check_arguments(
     num_classes: int,
     pretrained_classes: int = 10,
 ) -> None:
-    """Validates `include_top`, `weights` and `num_classes` with clear errors."""
+    """Validates `include_top`, `weights` and `num_classes` with clear errors.
+
+    Args:
+        model_name: Zoo model name (for messages and registered weights).
+        include_top: Whether the classifier is included.
+        weights: None, a registered name or a path.
+        num_classes: Classifier size.
+        pretrained_classes: Classes of the registered weights.
+
+    Raises:
+        ValueError: the combination is invalid (the message says which and how to fix it).
+    """
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
@@ -78,7 +98,17 @@ def check_arguments(
 def finish_model(
     inputs: Any, outputs: Any, name: str, weights: str | os.PathLike | None
 ) -> keras.Model:
-    """Builds the functional model and loads `weights` (None, a registered name or a path)."""
+    """Builds the functional model and loads `weights` (None, a registered name or a path).
+
+    Args:
+        inputs: The model inputs.
+        outputs: The output tensor.
+        name: Model name.
+        weights: None, a registered name or a path.
+
+    Returns:
+        The `keras.Model`.
+    """
     model = keras.Model(inputs, outputs, name=name)
     load_weights(model, weights, model_name=name)
     return model

@@ -44,6 +44,24 @@ def lab_mlp(
     `binarize_activations=True` gives LAB2 (sign activations, as inputs of the next layer, in
     place of ReLU). `kernel_quantizer` may also be a LossAwareBinarizer in "bwn" or
     "binary_connect" mode for the paper's baselines; each layer gets its own copy.
+
+    Args:
+        {{zoo_model_args}}
+        hidden_units: Units of each of the three hidden layers.
+        binarize_activations: Whether to binarize the hidden activations (LAB2).
+        kernel_quantizer: Kernel quantizer of every layer: "lab", or a `LossAwareBinarizer`
+            (copied per layer) for the "bwn" and "binary_connect" baselines.
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> lab_mlp(hidden_units=32).output_shape
+    (None, 10)
+
+    References:
+        {{ref_lab}}
     """
     name = "lab2_mlp" if binarize_activations else "lab_mlp"
     check_arguments(name, include_top, weights, num_classes)

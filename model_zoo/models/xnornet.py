@@ -54,6 +54,20 @@ def xnornet(
     3x3 convs 384, 384, 256 -> MaxPool, a 6x6 "valid" BinConv 4096 and a 1x1 BinConv 4096 (the
     fully connected layers), BN -> ReLU, real Dense classifier without bias. No pretrained
     ImageNet weights are shipped.
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> xnornet().count_params()  # Larq Zoo's XNORNet  # doctest: +SKIP
+    62396768
+
+    References:
+        {{ref_xnor}}
     """
     check_arguments("xnornet", include_top, weights, num_classes, pretrained_classes=1000)
     inputs, x = model_inputs(input_shape, input_tensor, default_shape=(224, 224, 3))
@@ -94,6 +108,20 @@ def xnornet_cifar(
     number): real 3x3 conv 128 -> BN -> ReLU, then BN -> sign -> BinConv 3x3 with filters
     128 (MaxPool), 256, 256 (MaxPool), 512, 512 (MaxPool), a binary 1024-unit dense layer and a
     real Dense classifier with softmax.
+
+    Args:
+        {{zoo_model_args}}
+
+    Returns:
+        A `keras.Model`.
+
+    Example:
+
+    >>> xnornet_cifar().output_shape  # doctest: +SKIP
+    (None, 10)
+
+    References:
+        {{ref_xnor}}
     """
     check_arguments("xnornet_cifar", include_top, weights, num_classes)
     inputs, x = model_inputs(input_shape, input_tensor, default_shape=(32, 32, 3))

@@ -23,9 +23,22 @@ class QuantGRUCell(QuantizedCellMixin, keras.layers.GRUCell):
     carried to the next step, `z * h + (1 - z) * h~`, uses the real-valued h. Quantizer arguments
     as in `QuantLSTMCell`; the others are `keras.layers.GRUCell`'s.
 
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The other arguments of `keras.layers.GRUCell`, with Keras's meaning and
+            defaults (activations, initializers, regularizers, constraints, dropout, seed).
+
+    Call arguments:
+        inputs: A 2D tensor `(batch, features)`, the step input.
+        states: The previous states, as `keras.layers.GRUCell` takes them.
+        training: Whether dropout is active.
+
+    Example:
+
     >>> import numpy as np
     >>> cell = QuantGRUCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 

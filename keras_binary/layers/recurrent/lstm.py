@@ -19,13 +19,27 @@ class QuantLSTM(QuantizedRNNMixin, keras.layers.LSTM):
     Keras's fused/cuDNN LSTM kernel (which would use the latent float weights); the kernels are
     quantized once per call, outside the time loop. `use_cudnn=True` is refused.
 
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The other arguments of `keras.layers.LSTM`, with Keras's meaning and
+            defaults (activations, initializers, regularizers, constraints, dropout,
+            `return_sequences`, `return_state`, `go_backwards`, `stateful`, `unroll`); `use_cudnn`
+            may be "auto" or False only.
+
+    Call arguments:
+        sequences: A 3D tensor `(batch_size, timesteps, features)`.
+        initial_state: Optional list of initial state tensors.
+        mask: Optional boolean tensor `(batch_size, timesteps)`, True where a step is used.
+        training: Whether dropout is active.
+
     Example (the LAB paper's LAB2 variant: binary weights and binary hidden input, the one-hot
     characters left unquantized):
 
     >>> import numpy as np
     >>> lstm = QuantLSTM(8, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
     ...                  recurrent_input_quantizer="ste_sign", return_sequences=True)
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(lstm(np.zeros((2, 5, 3), "float32")).shape)
     (2, 5, 8)
     """
 

@@ -24,12 +24,23 @@ class QuantLSTMCell(QuantizedCellMixin, keras.layers.LSTMCell):
     The carry c and output h stay real valued. All other arguments are `keras.layers.LSTMCell`'s.
     Dropout masks are applied after quantization.
 
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The other arguments of `keras.layers.LSTMCell`, with Keras's meaning and
+            defaults (activations, initializers, regularizers, constraints, dropout, seed).
+
+    Call arguments:
+        inputs: A 2D tensor `(batch, features)`, the step input.
+        states: The previous states, as `keras.layers.LSTMCell` takes them.
+        training: Whether dropout is active.
+
     Example (BinaryConnect weights, LAB2-style binary hidden input):
 
     >>> import numpy as np
     >>> cell = QuantLSTMCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign",
     ...                      recurrent_input_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 

@@ -29,7 +29,14 @@ RECURRENT_QUANTIZERS = ("recurrent_quantizer", "recurrent_input_quantizer")
 
 def resolve_cell_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Resolves our activation ("hard_tanh") and constraint ("weight_clip") aliases in a Keras
-    cell's keyword arguments (Keras resolves only its own)."""
+    cell's keyword arguments (Keras resolves only its own).
+
+    Args:
+        kwargs: The cell's keyword arguments.
+
+    Returns:
+        The same arguments with the aliases resolved.
+    """
     resolved = dict(kwargs)
     for name, value in kwargs.items():
         if name in ("activation", "recurrent_activation"):
@@ -40,7 +47,16 @@ def resolve_cell_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def per_gate(x: Any, mask: Any, gates: int) -> list[Any]:
-    """The `gates` gates' copies of `x` under per-gate (list), shared or no (None) dropout masks."""
+    """The `gates` gates' copies of `x` under per-gate (list), shared or no (None) dropout masks.
+
+    Args:
+        x: A tensor.
+        mask: A list of per-gate masks, one shared mask, or None.
+        gates: Number of gates.
+
+    Returns:
+        `gates` tensors.
+    """
     if mask is None:
         return [x] * gates
     if isinstance(mask, (list, tuple)):
@@ -49,7 +65,17 @@ def per_gate(x: Any, mask: Any, gates: int) -> list[Any]:
 
 
 def dropout_masks(cell: Any, inputs: Any, state: Any, training: bool) -> tuple[Any, Any]:
-    """The cell's (input, recurrent) dropout masks in training, None where not applicable."""
+    """The cell's (input, recurrent) dropout masks in training, None where not applicable.
+
+    Args:
+        cell: The cell.
+        inputs: The step input.
+        state: The previous hidden state.
+        training: Whether dropout is active.
+
+    Returns:
+        `(input mask, recurrent mask)`, each a tensor, a per-gate list or None.
+    """
     x_mask = h_mask = None
     if training and 0.0 < cell.dropout < 1.0:
         x_mask = cell.get_dropout_mask(inputs)
@@ -77,6 +103,11 @@ class QuantizedCellMixin(QuantizerMixin):
     cell's `__init__`, builds and tags them in `build` and serializes them in `get_config`. The
     subclass's `call` reads the quantized tensors with `quantized_weights()`,
     `quantize_input(x)` and `quantize_state(h)`.
+
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The Keras cell's arguments.
     """
 
     quantized_kernels = (

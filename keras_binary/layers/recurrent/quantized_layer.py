@@ -23,7 +23,14 @@ SHARED_ARGUMENTS = ("dtype", "trainable")
 
 
 def split_rnn_arguments(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Splits a Keras RNN layer's keyword arguments into (its cell's, the RNN layer's)."""
+    """Splits a Keras RNN layer's keyword arguments into (its cell's, the RNN layer's).
+
+    Args:
+        kwargs: The layer's keyword arguments.
+
+    Returns:
+        `(cell arguments, RNN layer arguments)`.
+    """
     cell = {k: v for k, v in kwargs.items() if k not in RNN_ARGUMENTS}
     rnn = {k: v for k, v in kwargs.items() if k in RNN_ARGUMENTS or k in SHARED_ARGUMENTS}
     return cell, rnn
@@ -38,6 +45,12 @@ class QuantizedRNNMixin:
     Keras's LSTM and GRU may dispatch to a fused (cuDNN) kernel that reads the cell's latent float
     weights directly; a quantized layer must never take that path, so `inner_loop` always goes
     through `keras.layers.RNN.inner_loop`, with the kernels quantized once for the whole sequence.
+
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        use_cudnn: "auto" or False (True is refused: cuDNN would use the latent weights).
+        **kwargs: The Keras RNN layer's other arguments.
     """
 
     cell_class: type[keras.layers.Layer]

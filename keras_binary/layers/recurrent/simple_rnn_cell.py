@@ -19,9 +19,22 @@ class QuantSimpleRNNCell(QuantizedCellMixin, keras.layers.SimpleRNNCell):
     """Elman cell `h = activation(q_in(x) @ q_k(W) + b + q_h(h) @ q_r(U))`; quantizer arguments as
     in `QuantLSTMCell`, the others are `keras.layers.SimpleRNNCell`'s.
 
+    Args:
+        units: Positive integer, dimensionality of the output space.
+        {{recurrent_quantizer_args}}
+        **kwargs: The other arguments of `keras.layers.SimpleRNNCell`, with Keras's meaning and
+            defaults (activations, initializers, regularizers, constraints, dropout, seed).
+
+    Call arguments:
+        sequence: A 2D tensor `(batch, features)`, the step input.
+        states: The previous states, as `keras.layers.SimpleRNNCell` takes them.
+        training: Whether dropout is active.
+
+    Example:
+
     >>> import numpy as np
     >>> cell = QuantSimpleRNNCell(4, kernel_quantizer="ste_sign", recurrent_quantizer="ste_sign")
-    >>> keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.zeros((2, 3, 5), "float32")).shape)
     (2, 4)
     """
 
