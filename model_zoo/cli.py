@@ -158,6 +158,14 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     """An argparse type: `kind(text)`, refused unless finite and > 0."""
 
     def parse(text: str) -> Any:
+        """The command-line value `text` as `kind`, if finite and > 0.
+
+        Args:
+            text: The argument as typed.
+
+        Returns:
+            `kind(text)`.
+        """
         try:
             value = kind(text)
         except ValueError:

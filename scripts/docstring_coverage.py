@@ -65,7 +65,7 @@ def public_objects(modules: list[ModuleType]) -> dict[str, object]:
             value = getattr(module, name)
             if inspect.isclass(value) or inspect.isfunction(value):
                 found.setdefault(id(value), (f"{value.__module__}.{value.__qualname__}", value))
-    return dict(sorted(found.values()))
+    return dict(sorted(found.values(), key=lambda item: item[0]))
 
 
 def needs_args(value: object) -> bool:

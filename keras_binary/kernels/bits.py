@@ -9,5 +9,17 @@ WORD_BITS = 32  # bits per packed word (int32, so JAX without x64 keeps them int
 
 
 def packed_words(bits: int) -> int:
-    """Number of int32 words that hold ``bits`` packed bits (the last one padded)."""
+    """Number of int32 words that hold ``bits`` packed bits (the last one padded).
+
+    Args:
+        bits: Number of sign bits in a row (e.g. a binary layer's input size K).
+
+    Returns:
+        ``ceil(bits / 32)``.
+
+    Example:
+
+    >>> packed_words(70)
+    3
+    """
     return -(-bits // WORD_BITS)
