@@ -22,7 +22,9 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
 
     - "activations": round(clip(x, 0, 1) * n) / n with n = 2^k - 1; gradient 1{0 <= x <= 1}.
     - "weights": 2 q(tanh(x) / (2 max |tanh(x)|) + 1/2) - 1, with q the k-bit rounding whose
-      gradient is the identity (the gradient flows through the tanh normalisation).
+      gradient is the identity (the gradient flows through the tanh normalisation). An all-zero
+      kernel has no scale (max |tanh(x)| = 0): it is divided by 1 instead, so it quantizes to
+      q(1/2) and its gradient is the upstream one, finite either way.
 
     >>> import numpy as np
     >>> np.asarray(dorefa(np.array([-0.2, 0.2, 0.5, 1.4], "float32"), k_bit=2)).tolist()
@@ -36,7 +38,10 @@ def dorefa(x: Any, k_bit: int = 2, mode: str = "activations") -> Any:
         )(x)
     if mode == "weights":
         t = ops.tanh(x)
-        normalized = t / (2.0 * ops.max(ops.abs(t))) + 0.5
+        largest = ops.max(ops.abs(t))
+        # 0 / 0 would make every weight NaN; any divisor gives t / it = 0 for an all-zero kernel.
+        divisor = ops.where(ops.greater(largest, 0.0), largest, ops.ones_like(largest))
+        normalized = t / (2.0 * divisor) + 0.5
         q = with_pseudo_gradient(lambda v: _round_k_bit(v, k_bit), ops.ones_like)(normalized)
         return 2.0 * q - 1.0
     raise ValueError(f"DoReFa mode must be one of {MODES}, got {mode!r}")
