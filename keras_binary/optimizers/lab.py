@@ -8,6 +8,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
 from keras_binary.quantizers.loss_aware import (
     grouped_scale,
     is_loss_aware_scale,
@@ -37,7 +38,7 @@ def closed_form_scale(w: Any, d: Any, groups: int = 1) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class LAB(keras.optimizers.Adam):
+class LAB(SkipNonFiniteSteps, keras.optimizers.Adam):
     """Adam for every variable, with LAB's proximal Newton step for loss-aware binarized kernels.
 
     For a kernel whose layer applies a `keras_binary.quantizers.LossAwareBinarizer` (the gradient
@@ -57,6 +58,9 @@ class LAB(keras.optimizers.Adam):
     these values on every backend, even where Keras builds the optimizer inside the first traced
     train step (TF without a distribution strategy). LAB2 is LAB with binarized
     activations: give the layers `input_quantizer="ste_sign"` as well.
+
+    A step whose gradients are not all finite is skipped (kernels, alpha, moments and
+    `iterations` unchanged) and counted in `optimizer.skipped_steps`.
 
     >>> import keras
     >>> from keras_binary import layers
