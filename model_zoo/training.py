@@ -24,6 +24,7 @@ from typing import Any
 
 import keras
 
+from keras_binary.callbacks import TerminateOnNonFinite
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
 from model_zoo.run_directory import (
@@ -92,6 +93,7 @@ def train(
     verbose: int | str = "auto",
     overwrite: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    stop_on_non_finite: bool = True,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Trains zoo model `model_name` on `dataset` with its recipe (overridden by the arguments).
 
@@ -103,6 +105,9 @@ def train(
     dropout and shuffling (`keras.utils.set_random_seed`); `extra_callbacks` go to `fit` too.
     `learning_rate` and `final_learning_rate` override the recipe's schedule ends;
     `model_options` are keyword arguments of the model's builder (e.g. `dropout_hidden`).
+    With `stop_on_non_finite` (default), training stops as soon as a layer's weights, BatchNorm
+    statistics or optimizer state hold a NaN or an infinity
+    (`keras_binary.callbacks.TerminateOnNonFinite`), and a ValueError names the layer.
     """
     recipe = get_recipe(model_name, dataset, epochs=epochs, batch_size=batch_size,
                         optimizer=optimizer, learning_rate=learning_rate,
@@ -122,13 +127,16 @@ def train(
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
     model = compile_model(get_model(model_name, **model_options), recipe, steps)
+    guard = [TerminateOnNonFinite(verbose=0)] if stop_on_non_finite else []
     history = model.fit(
         train_data,
         validation_data=test_data,
         epochs=recipe.epochs,
-        callbacks=[*callbacks(output_dir), *extra_callbacks],
+        callbacks=[*guard, *callbacks(output_dir), *extra_callbacks],
         verbose=verbose,
     )
+    if guard and guard[0].message is not None:
+        raise ValueError(f"{guard[0].message}; lower the learning rate or check the data")
     return model, history
 
 
