@@ -91,6 +91,14 @@ for layer in fast.layers:
 # A popcount dot product is an integer, and batch normalization folds into exact integer
 # thresholds where the next layer binarizes, so the converted model should agree with the float
 # path up to float rounding in the last (float-output) transform.
+#
+# NaN follows the float layers' rule, `sign(NaN) = NaN` (and `sign(0) = +1`): a NaN reaching a
+# binary dense layer makes that row's outputs NaN. Packed bits cannot hold NaN, so a converted
+# binary layer checks its float input instead: a dense row, or a whole conv sample, holding a NaN
+# gets NaN outputs, and where the layer's output is packed, `convert` carries the flag past the
+# packed layers to the next float output. ±inf binarize to ±1 on both paths, as `sign` does.
+# (Keras's float max pooling may turn a NaN into ±inf or drop it, depending on the backend; the
+# converted model flags the sample either way.)
 
 # %%
 binary_logits = fast.predict(x_test, batch_size=250, verbose=0)

@@ -1,4 +1,6 @@
-"""`HyperparameterScheduler`: set any optimizer hyperparameter from a schedule (Larq's API).
+"""Training callbacks: `HyperparameterScheduler` sets any optimizer hyperparameter from a
+schedule (Larq's API); `TerminateOnNonFinite` stops training when a layer's weights, statistics
+or optimizer state go NaN or infinite (`keras_binary.non_finite`).
 
 Example: Bop's gamma divided by 10 every 100 epochs, logged to TensorBoard (put the scheduler
 before `keras.callbacks.TensorBoard` in the list so its log reaches it):
@@ -18,6 +20,10 @@ from collections.abc import Callable
 
 import keras
 from keras import ops
+
+from keras_binary.non_finite import TerminateOnNonFinite
+
+__all__ = ["HyperparameterScheduler", "TerminateOnNonFinite"]
 
 UPDATE_FREQS = ("epoch", "step")
 

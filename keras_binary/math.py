@@ -28,7 +28,9 @@ def sign(x: Any) -> Any:
 
     Written as sign(sign(x) + 0.1), as Larq does: a NaN stays NaN, so it reaches the loss instead
     of being absorbed as -1, and TensorFlow lowers it to the `Sign`/`AddV2` pattern that Larq
-    Compute Engine's converter turns into binary ops.
+    Compute Engine's converter turns into binary ops. The converted popcount layers keep the rule
+    although bits cannot hold NaN: a row whose input holds a NaN gets NaN outputs
+    (`keras_binary.inference.nan_rows`); +-inf give +-1 on both paths.
 
     Args:
         x: a floating-point tensor.

@@ -24,6 +24,7 @@ from typing import Any
 
 import keras
 
+from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
@@ -107,6 +108,7 @@ def train(
     verbose: int | str = "auto",
     overwrite: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    stop_on_non_finite: bool = True,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Trains zoo model `model_name` on `dataset` with its recipe (overridden by the arguments).
 
@@ -118,6 +120,10 @@ def train(
     dropout and shuffling (`keras.utils.set_random_seed`); `extra_callbacks` go to `fit` too.
     `learning_rate` and `final_learning_rate` override the recipe's schedule ends;
     `model_options` are keyword arguments of the model's builder (e.g. `dropout_hidden`).
+
+    With `stop_on_non_finite` (default), training stops as soon as a layer's weights, BatchNorm
+    statistics or optimizer state hold a NaN or an infinity
+    (`keras_binary.callbacks.TerminateOnNonFinite`), and a ValueError names the layer.
 
     Args:
         model_name: Zoo model name.
@@ -136,6 +142,8 @@ def train(
         verbose: `fit`'s verbosity.
         overwrite: Whether to start afresh in a directory holding another or a finished run.
         extra_callbacks: More callbacks for `fit`.
+        stop_on_non_finite: Whether to stop (ValueError naming the layer) once weights,
+            statistics or optimizer state go NaN or infinite.
 
     Returns:
         `(model, history)`.
@@ -161,12 +169,13 @@ def train(
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
     model = compile_model(get_model(model_name, **model_options), recipe, steps)
+    guard = [TerminateOnNonFinite(verbose=0)] if stop_on_non_finite else []
     try:
         history = model.fit(
             train_data,
             validation_data=test_data,
             epochs=recipe.epochs,
-            callbacks=[*callbacks(output_dir), *extra_callbacks],
+            callbacks=[*guard, *callbacks(output_dir), *extra_callbacks],
             verbose=verbose,
         )
     except BackupError as error:
@@ -175,6 +184,8 @@ def train(
             "overwrite=True (CLI: --overwrite) to delete this run and start afresh, or choose "
             "another output directory", reason=error.reason,
         ) from error
+    if guard and guard[0].message is not None:
+        raise ValueError(f"{guard[0].message}; lower the learning rate or check the data")
     return model, history
 
 

@@ -4,6 +4,8 @@ Computes ``acc = conv(sign(x), sign(K))`` with "valid" or "same" padding, the pa
 being +1 (``pad_value="one"``) or 0 (``"zero"``), then ``y = acc * scale + bias`` per filter;
 returns ``activation(y)`` or, with ``output="packed"``, the packed sign bits of ``y``. Inputs
 are float [B, H, W, channels] (packed inside) or packed int32 [B, H, W, ceil(channels / 32)].
+A float input sample holding a NaN gives NaN outputs for that whole sample (the float layers'
+sign(NaN) = NaN, per sample: `keras_binary.inference.nan_rows`; a packed output cannot hold NaN).
 
 With ``groups`` > 1 (as in `keras.layers.Conv2D`) each group of ``channels / groups`` input
 channels feeds ``filters / groups`` filters, one kernel call per group. A packed input then
@@ -26,6 +28,9 @@ import keras
 
 from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
+from keras_binary.inference.nan_rows import mark_nan_rows, nan_rows
+
+SAMPLE_AXES = (1, 2, 3)  # a conv sample's NaN flag covers its whole input
 
 
 def packs_per_group(channels: int, groups: int) -> bool:
@@ -117,8 +122,11 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         packed = keras.backend.standardize_dtype(inputs.dtype) == "int32"
         per_in = self.channels // self.groups
+        flags = None
         if not packed:
             inputs = keras.ops.cast(inputs, "float32")
+            if self.output_mode == "float":
+                flags = nan_rows(inputs, axes=SAMPLE_AXES)
         elif not packs_per_group(self.channels, self.groups):
             raise ValueError(
                 f"{self.name}: a packed input needs channels / groups = {per_in} to be a "
@@ -136,8 +144,8 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
                 pad_value=self.pad_value, scale=self.scale.value[out],
                 bias=self.bias.value[out], output=self.output_mode,
             ))
-        y = ys[0] if self.groups == 1 else keras.ops.concatenate(ys, axis=-1)
-        return self.finish(y)
+        y = self.finish(ys[0] if self.groups == 1 else keras.ops.concatenate(ys, axis=-1))
+        return y if flags is None else mark_nan_rows(y, flags)
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
         g = self.geometry(tuple(inputs.shape))

@@ -2,7 +2,9 @@
 
 Computes ``acc = sign(x) @ sign(W)`` over ``input_bits`` inputs with the popcount kernel, then
 ``y = acc * scale + bias`` per unit; returns ``activation(y)`` or, with ``output="packed"``,
-the packed sign bits of ``y``. Inputs are float (packed inside) or packed int32 words.
+the packed sign bits of ``y``. Inputs are float (packed inside) or packed int32 words. A float
+input row holding a NaN gives NaN outputs in that row, as sign(NaN) = NaN does in the float
+layers (`keras_binary.inference.nan_rows`; a packed output cannot hold NaN).
 
 Example:
 
@@ -22,6 +24,7 @@ import keras
 
 from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
+from keras_binary.inference.nan_rows import mark_nan_rows, nan_rows
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -80,12 +83,17 @@ class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         dtype = keras.backend.standardize_dtype(inputs.dtype)
         self._check_input(tuple(inputs.shape), dtype)
+        flags = None
         if dtype != "int32":
-            inputs = kernels.pack_bits(keras.ops.cast(inputs, "float32"))
+            inputs = keras.ops.cast(inputs, "float32")
+            if self.output_mode == "float":
+                flags = nan_rows(inputs, axes=(-1,))
+            inputs = kernels.pack_bits(inputs)
         y = kernels.binary_matmul(inputs, self.packed_kernel.value, k=self.input_bits,
                                   scale=self.scale.value, bias=self.bias.value,
                                   output=self.output_mode)
-        return self.finish(y)
+        y = self.finish(y)
+        return y if flags is None else mark_nan_rows(y, flags)
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
         dtype = keras.backend.standardize_dtype(inputs.dtype)

@@ -37,11 +37,12 @@ import numpy as np
 
 from keras_binary import kernels
 from keras_binary.inference import graph as patterns
-from keras_binary.inference.binary_conv2d import BinaryConv2DInference
+from keras_binary.inference.binary_conv2d import SAMPLE_AXES, BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
 from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
 from keras_binary.inference.graph import LayerGraph, as_functional
+from keras_binary.inference.nan_rows import MarkNaNRows, NaNRows
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 from keras_binary.inference.plan import BinaryPlan, plan_binary_layer, why_not_binary
 from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D
@@ -98,6 +99,7 @@ class _Rewriter:
         self.plans = plans
         self.absorbed = {id(op) for plan in plans.values() for op in plan.chain}
         self.layouts: dict[int, tuple[int, int]] = {}  # packed tensor -> (positions, channels)
+        self.nan_flags: dict[int, Any] = {}  # packed tensor -> NaN flags of the float input
         self.called: set[int] = set()
 
     def __call__(self, op: Any, *args: Any, **kwargs: Any) -> Any:
@@ -135,6 +137,8 @@ class _Rewriter:
             outputs = keras.layers.Flatten(name=op.name)(inputs)
             spatial = int(np.prod(inputs.shape[1:-1]))
             self.layouts[id(outputs)] = (positions * spatial, channels)
+            if id(inputs) in self.nan_flags:
+                self.nan_flags[id(outputs)] = self.nan_flags[id(inputs)]
             return outputs
         raise ValueError(f"convert: internal error, {op.name!r} cannot read packed bits")
 
@@ -160,6 +164,11 @@ class _Rewriter:
         else:
             layout = None
             new, bits, offset = self._conv(plan, activation)
+        # Packed bits cannot hold NaN: flags of a float input ride beside the packed output.
+        flags = self.nan_flags.get(id(inputs))
+        if plan.output == "packed" and id(inputs) not in self.layouts:
+            axes = (-1,) if isinstance(layer, QuantDense) else SAMPLE_AXES
+            flags = NaNRows(axes, name=f"{layer.name}_nan_rows")(inputs)
         outputs = new(inputs)
         affine = affine.shifted(offset)
         if plan.output == "packed":
@@ -174,6 +183,10 @@ class _Rewriter:
             pool.set_or_channels(after < 0)
         if plan.output == "packed":
             self.layouts[id(outputs)] = (1, channels_out)
+            if flags is not None:
+                self.nan_flags[id(outputs)] = flags
+        elif flags is not None:
+            outputs = MarkNaNRows(name=f"{layer.name}_nan_mark")([outputs, flags])
         return outputs
 
     def _dense(self, plan: BinaryPlan, layout: tuple[int, int], activation: Any):

@@ -8,12 +8,13 @@ import keras
 from keras import ops
 
 from keras_binary.optimizers import hyperparameter
+from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
 from keras_binary.precision import is_binary_variable
 from keras_binary.quantizers.base import sign
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class Bop(keras.optimizers.Optimizer):
+class Bop(SkipNonFiniteSteps, keras.optimizers.Optimizer):
     """Flips binary weights whose gradient momentum persistently points against them.
 
     For each binary variable w (values +/-1) with gradient g:
@@ -24,6 +25,10 @@ class Bop(keras.optimizers.Optimizer):
     rest. It holds no latent weights: on `build` it sets every binary variable to sign(w), so
     binary kernels may use any initializer. `threshold` and `gamma` accept a float (assignable,
     e.g. by `keras_binary.callbacks.HyperparameterScheduler`) or a schedule of the step.
+
+    A step whose gradients are not all finite is skipped (weights, momentum and `iterations`
+    unchanged) and counted in `optimizer.skipped_steps`: one NaN gradient would otherwise leave
+    the momentum NaN for good, and no weight would flip again.
 
     Args:
         threshold: The flip threshold tau (default 1e-8, the paper's): a float or a

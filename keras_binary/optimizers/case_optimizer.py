@@ -7,6 +7,7 @@ from typing import Any
 
 import keras
 
+from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
 from keras_binary.precision import get_precision, is_binary_variable
 from keras_binary.quantizers.loss_aware import is_loss_aware_scale, loss_aware_quantizer
 
@@ -73,7 +74,7 @@ class _CaseRouter:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class CaseOptimizer(keras.optimizers.MultiOptimizer):
+class CaseOptimizer(SkipNonFiniteSteps, keras.optimizers.MultiOptimizer):
     """Routes each variable to the optimizer whose predicate accepts it (Larq's API).
 
     Args:
@@ -85,9 +86,14 @@ class CaseOptimizer(keras.optimizers.MultiOptimizer):
             where Larq warns and leaves the variable untrained (freeze such variables with
             `trainable=False` on their layer instead).
 
+    A step in which any gradient is not finite is skipped as a whole (every variable and every
+    optimizer's state unchanged, `iterations` included) and counted in
+    `optimizer.skipped_steps`; the optimizers inside do not check again.
+
     >>> import keras
     >>> from keras_binary.optimizers import Bop
-    >>> from keras_binary.precision import is_binary_variable
+    >>> from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
+from keras_binary.precision import is_binary_variable
     >>> optimizer = CaseOptimizer((is_binary_variable, Bop()),
     ...                           default_optimizer=keras.optimizers.Adam(0.01))
     """
@@ -114,6 +120,9 @@ class CaseOptimizer(keras.optimizers.MultiOptimizer):
                 "Each optimizer may appear only once in a CaseOptimizer (one instance per "
                 "predicate, and the default separate); create a new instance instead."
             )
+        for optimizer in optimizers:  # the whole step is checked here, once
+            if isinstance(optimizer, SkipNonFiniteSteps):
+                optimizer.checks_finite_gradients = False
         super().__init__(
             _CaseRouter(pairs, default_optimizer),
             loss_scale_factor=loss_scale_factor,

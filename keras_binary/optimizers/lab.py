@@ -8,6 +8,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
 from keras_binary.quantizers.loss_aware import (
     is_loss_aware_scale,
     loss_aware_quantizer,
@@ -31,7 +32,7 @@ def _outside_traced_step() -> contextlib.AbstractContextManager:
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
-class LAB(keras.optimizers.Adam):
+class LAB(SkipNonFiniteSteps, keras.optimizers.Adam):
     """Adam for every variable, with LAB's proximal Newton step for loss-aware binarized kernels.
 
     For a kernel whose layer applies a `keras_binary.quantizers.LossAwareBinarizer` (the gradient
@@ -51,6 +52,9 @@ class LAB(keras.optimizers.Adam):
     these values on every backend, even where Keras builds the optimizer inside the first traced
     train step (TF without a distribution strategy). LAB2 is LAB with binarized
     activations: give the layers `input_quantizer="ste_sign"` as well.
+
+    A step whose gradients are not all finite is skipped (kernels, alpha, moments and
+    `iterations` unchanged) and counted in `optimizer.skipped_steps`.
 
     Args:
         learning_rate: The step size eta, a float or a

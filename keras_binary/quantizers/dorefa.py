@@ -26,7 +26,8 @@ def dorefa(
     - "weights": 2 q(tanh(x) / (2 max |tanh(x)|) + 1/2) - 1, with q the k-bit rounding whose
       gradient is the identity. With `gradient_through_max=True` (the default, as the DoReFa
       authors' code) the gradient also flows through max |tanh(x)|; False treats the max as a
-      constant, as Larq does. An all-zero tensor normalises to 0 (not 0 / 0), as in Larq.
+      constant, as Larq does. An all-zero kernel has no scale (max |tanh(x)| = 0):
+      it is divided by 1 instead, so it quantizes to q(1/2) and its gradient stays finite.
 
     Args:
         {{quantizer_input_arg}}
@@ -59,7 +60,9 @@ def dorefa(
         peak = ops.max(ops.abs(t))
         if not gradient_through_max:
             peak = ops.stop_gradient(peak)
-        normalized = ops.divide_no_nan(t, 2.0 * peak) + 0.5
+        # 0 / 0 would make every weight NaN; any divisor gives t / it = 0 for an all-zero kernel.
+        divisor = ops.where(ops.greater(peak, 0.0), peak, ops.ones_like(peak))
+        normalized = t / (2.0 * divisor) + 0.5
         q = with_pseudo_gradient(lambda v: _round_k_bit(v, k_bit), ops.ones_like)(normalized)
         return 2.0 * q - 1.0
     raise ValueError(f"DoReFa mode must be one of {MODES}, got {mode!r}")

@@ -253,3 +253,15 @@ def test_quantizing_a_keras_variable_directly():
         np.asarray(quantizers.MagnitudeAwareSign()(w)),
         np.abs(sample((4, 3))).mean(axis=0) * np_sign(sample((4, 3))),
     )
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("k_bit", [1, 2, 4])
+def test_dorefa_weights_all_zero_kernel_stays_finite(k_bit, compiled):
+    # A zeros-initialized kernel used to give 0 / 0 = NaN weights and gradients.
+    x = np.zeros((3, 4), "float32")
+    g = np.random.default_rng(5).normal(size=x.shape).astype("float32")
+    y, dx = vjp(quantizers.DoReFa(k_bit=k_bit, mode="weights"), x, g, compiled)
+    n = 2**k_bit - 1
+    np.testing.assert_allclose(y, np.full(x.shape, 2 * np.round(0.5 * n) / n - 1), atol=1e-6)
+    np.testing.assert_allclose(dx, g, rtol=1e-6)  # d/dx 2 (tanh(x) / 2 + 1/2) - 1 = 1 at x = 0

@@ -1,0 +1,127 @@
+"""`SkipNonFiniteSteps`: an optimizer step whose gradients are not all finite changes nothing.
+
+One NaN gradient would otherwise stay in the optimizer for good: Bop's momentum stays NaN and no
+weight flips again, LAB's kernels become NaN. As Keras's `LossScaleOptimizer` does, such a step
+is skipped: the model variables and every optimizer variable (slots, `iterations`) keep their
+values bit for bit, and `optimizer.skipped_steps` counts it.
+
+Example:
+
+>>> import numpy as np
+>>> import keras
+>>> from keras_binary.optimizers import Bop
+>>> from keras_binary.precision import set_precision
+>>> kernel = keras.Variable(np.ones((2, 2), "float32"))
+>>> set_precision(kernel, 1)  # what a binary layer does to its kernel
+>>> bop = Bop()
+>>> bop.apply([np.full((2, 2), np.nan, "float32")], [kernel])
+>>> int(bop.skipped_steps), int(bop.iterations)
+(1, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+def all_finite(grads: list[Any]) -> Any:
+    """A scalar bool tensor: True when no gradient holds a NaN or an infinity (None: skipped)."""
+    flags = [ops.all(ops.isfinite(getattr(g, "values", g))) for g in grads if g is not None]
+    return ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
+
+
+class SkipNonFiniteSteps:
+    """Mixin for a `keras.optimizers.Optimizer`: steps with non-finite gradients are skipped.
+
+    Put it before the Keras optimizer class in the bases. It adds the `skipped_steps` variable on
+    `build`; `apply` (hence `apply_gradients`, `stateless_apply` and `model.fit`) checks every
+    gradient and either makes the normal step or, if one is not finite, only counts it.
+    `iterations` does not advance on a skipped step, as with `LossScaleOptimizer`.
+    """
+
+    # False for an optimizer inside a `CaseOptimizer`, which checks all gradients at once.
+    checks_finite_gradients = True
+
+    def build(self, var_list: list[Any]) -> None:
+        super().build(var_list)
+        self._skipped_steps = self.add_variable(
+            shape=(), dtype="int", initializer="zeros", aggregation="only_first_replica",
+            name="skipped_steps",
+        )
+
+    @property
+    def skipped_steps(self) -> keras.Variable:
+        """The number of steps skipped because a gradient was NaN or infinite (int variable)."""
+        if not hasattr(self, "_skipped_steps"):
+            raise ValueError(
+                f"{self.name}.skipped_steps is created when the optimizer is built: make a step "
+                "or call optimizer.build(model.trainable_variables) first."
+            )
+        return self._skipped_steps
+
+    def apply(self, grads: list[Any], trainable_variables: Any = None) -> None:
+        grads = list(grads)
+        if not grads or not self.checks_finite_gradients:
+            return super().apply(grads, trainable_variables)
+        if trainable_variables is not None:
+            trainable_variables = list(trainable_variables)
+        if not self.built:  # variables must exist before the step is guarded
+            if trainable_variables is None:
+                return super().apply(grads, trainable_variables)  # raises Keras's error
+            self.build(trainable_variables)
+            self.built = True
+        if keras.backend.backend() == "tensorflow":
+            self._tf_apply_if_finite(grads, trainable_variables)
+        else:
+            self._select_apply_if_finite(grads, trainable_variables)
+        return None
+
+    def _skip(self) -> None:
+        self._skipped_steps.assign_add(1)  # returns nothing: both `cond` branches must match
+
+    def _select_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
+        """Makes the step, then puts the old values back where a gradient was not finite.
+
+        Branch-free (as Keras's JAX optimizer does for gradient accumulation): it works eagerly
+        and inside `stateless_apply`, where a `cond` with assignments in its branches cannot.
+        """
+        finite = all_finite(grads)
+        watched = list(trainable_variables or self._trainable_variables)
+        watched += [v for v in self.variables if v is not self._skipped_steps]
+        before = [v.value for v in watched]
+        super().apply(grads, trainable_variables)
+        for variable, old in zip(watched, before, strict=True):
+            variable.assign(ops.where(finite, variable.value, old))
+        self._skipped_steps.assign_add(ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
+
+    def _tf_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
+        """TensorFlow: a `cond` between the step and the count, as `LossScaleOptimizer` does,
+        taken in a cross-replica context under a distribution strategy that needs merge calls."""
+        import tensorflow as tf  # lazy: keras_binary must not import TF under other backends
+
+        def step(grads: list[Any], trainable_variables: Any) -> None:
+            super(SkipNonFiniteSteps, self).apply(grads, trainable_variables)
+
+        if tf.__internal__.distribute.strategy_supports_no_merge_call():
+            ops.cond(all_finite(grads), lambda: step(grads, trainable_variables), self._skip)
+            return
+
+        def cross_replica(distribution: Any, grads: list[Any], trainable_variables: Any) -> None:
+            # Gradients are all-reduced, so every replica finds the same flag: take the first.
+            finite = distribution.experimental_local_results(
+                distribution.extended.call_for_each_replica(all_finite, args=(grads,))
+            )[0]
+            ops.cond(
+                finite,
+                lambda: distribution.extended.call_for_each_replica(
+                    step, args=(grads, trainable_variables)
+                ),
+                self._skip,
+            )
+
+        tf.distribute.get_replica_context().merge_call(
+            cross_replica, args=(grads, trainable_variables)
+        )
