@@ -17,8 +17,6 @@ from typing import Any, TypeVar
 
 import matplotlib
 
-from keras_binary import atomic_io
-
 matplotlib.use("Agg")
 
 FULL_ENV = "KERAS_BINARY_GUIDES_FULL"
@@ -61,6 +59,8 @@ def save_figure(fig: Any, name: str) -> Path:
     if not name or "/" in name or name.endswith(".png"):
         raise ValueError(f"figure name must be a bare name like '01_curves', got {name!r}")
     path = output_dir() / FIGURES / f"{name}.png"
+    from keras_binary import atomic_io  # lazily: importing guide_utils stays this light
+
     with atomic_io.atomic_path(path) as temporary:
         fig.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
