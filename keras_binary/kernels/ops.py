@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_binary.kernels import reference
@@ -23,7 +22,7 @@ from keras_binary.kernels._cuda_library import (
     load_cuda_library,
 )
 from keras_binary.kernels._library import library_error, load_library
-from keras_binary.kernels.geometry import Conv2dGeometry
+from keras_binary.kernels.geometry import Conv2dGeometry, is_positive_int
 from keras_binary.kernels.targets import CONV2D_ATTRS
 
 _IMPLEMENTATIONS = ("auto", "kernel", "reference")
@@ -89,7 +88,7 @@ def kernel_info() -> dict:
 
 def set_num_threads(n: int) -> None:
     """Caps the threads one CPU kernel call uses (0 = the framework's whole CPU thread pool)."""
-    if not isinstance(n, int) or n < 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"num_threads must be an int >= 0, got {n!r}")
     load_library().kb_set_max_threads(n)
 
@@ -175,7 +174,7 @@ def pack_bits(x, implementation: str = "auto"):
 def unpack_bits(packed, k: int):
     """Packed int32 words -> float32 +-1 values, last axis of length ``k``."""
     packed = _check_dtype(packed, ("int32",), "packed input")
-    if not isinstance(k, int) or not 0 < k <= 32 * packed.shape[-1]:
+    if not is_positive_int(k) or k > 32 * packed.shape[-1]:
         raise ValueError(f"k={k!r} does not fit in {packed.shape[-1]} packed words")
     return reference.unpack_bits(packed, k)
 
@@ -203,8 +202,8 @@ def binary_matmul(packed_x, packed_w, k: int, scale=None, bias=None, output: str
     _check_output(output)
     x = _check_dtype(packed_x, ("int32",), "packed_x")
     w = _check_dtype(packed_w, ("int32",), "packed_w")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not is_positive_int(k):
+        raise ValueError(f"k must be a positive int (real bits per row), got {k!r}")
     k = int(k)
     words = -(-k // 32)
     if len(w.shape) != 2 or w.shape[1] != words or x.shape[-1] != words:
