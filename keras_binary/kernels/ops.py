@@ -159,7 +159,8 @@ def _gemm_like(op: str, x, w, leading_dims: list, scale, bias, output: str,
 def pack_bits(x, implementation: str = "auto"):
     """Packs the signs of float32 ``x`` along the last axis: [..., K] -> int32 [..., ceil(K/32)].
 
-    Bit j of word i is 1 where ``x[..., 32 * i + j] < 0``; padding bits are 0.
+    Bit j of word i is 1 where ``x[..., 32 * i + j] < 0``; padding bits are 0. On CPU a subnormal
+    counts as zero (bit 0), as in the backends' own float ops: their threads flush subnormals.
     """
     x = _check_dtype(x, ("float32",), "pack_bits input")
     k = x.shape[-1]
