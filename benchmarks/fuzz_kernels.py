@@ -2,7 +2,7 @@
 ``KB_FUZZ_PROFILE=large`` (random, 3000 examples per test, 1500 for the grouped layer test:
 10,500 generated cases per backend), each backend in its own process. Prints one JSON line per
 backend: cases per test, their total, the wall time and the result (the first failure's
-hypothesis report, which includes a blob to reproduce it, on failure).
+hypothesis report, which includes a blob to reproduce it, on failure); progress on stderr.
 
 Usage::
 
@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -38,12 +39,23 @@ def worker() -> dict:
         return {"backend": keras.backend.backend(), "result": "skipped: no CPU kernel route"}
     start = time.perf_counter()
     result = "passed"
+
+    def report_progress() -> None:  # cases so far, once a minute, on stderr
+        while True:
+            time.sleep(60)
+            print(f"{dict(test_fuzz.CASES)} after {time.perf_counter() - start:.0f} s",
+                  file=sys.stderr, flush=True)
+
+    threading.Thread(target=report_progress, daemon=True).start()
     for name in TESTS:
         try:
             getattr(test_fuzz, name)()
         except Exception:  # a falsified property: report it and stop
             result = f"FAILED {name}: {traceback.format_exc()[-3000:]}"
             break
+        finally:  # progress on stderr, which the parent passes through
+            print(f"{name}: {dict(test_fuzz.CASES)} after "
+                  f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return {"backend": keras.backend.backend(), "profile": test_fuzz.PROFILE,
             "isas": test_fuzz.ISAS, "cases": dict(test_fuzz.CASES),
             "total": sum(test_fuzz.CASES.values()),
@@ -66,11 +78,11 @@ def main() -> int:
         if args.examples:
             env["KB_FUZZ_EXAMPLES"] = str(args.examples)
         run = subprocess.run([sys.executable, __file__, "--worker"], env=env, cwd=ROOT,
-                             capture_output=True, text=True)
+                             stdout=subprocess.PIPE, text=True)
         lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
         if run.returncode or not lines:
-            print(json.dumps({"backend": backend, "result": f"worker exited {run.returncode}",
-                              "stderr": run.stderr[-3000:]}), flush=True)
+            print(json.dumps({"backend": backend, "result": f"worker exited {run.returncode}"}),
+                  flush=True)
             failed = True
             continue
         print(lines[-1], flush=True)
