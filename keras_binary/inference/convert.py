@@ -7,9 +7,12 @@ output channel: sign, magnitude-aware and XNOR scaling alike) becomes a
 bias and following BatchNorms fold into the per-channel output transform. Where only binary
 layers read the result, it is produced packed through an exact integer threshold, max pooling
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
-between binary layers. Every other layer is copied with its weights and stays float; one that
-quantizes its kernels (a first QuantConv2D, say) stores them quantized instead of re-quantizing
-latent kernels on every call (`keras_binary.inference.frozen`). A grouped QuantConv2D (up to
+between binary layers. Every other layer stays float and is the model's own layer object (the
+converted model shares it and its weights; nothing is serialized, so Lambda layers, function
+quantizers and custom layers convert); one that quantizes its kernels (a first QuantConv2D,
+say) is copied to store them quantized instead of re-quantizing latent kernels on every call
+(`keras_binary.inference.frozen`), or kept as is, with a warning, if its config cannot rebuild
+it. A grouped QuantConv2D (up to
 32 groups) runs one kernel call per group; its input or output stays float unless each group
 spans whole 32-bit words of channels (multiples of 32). Dropout and
 noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
@@ -40,7 +43,7 @@ from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import SAMPLE_AXES, BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
-from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
+from keras_binary.inference.frozen import copy_frozen_weights, frozen_copy, quantizes_kernels
 from keras_binary.inference.graph import LayerGraph, as_functional
 from keras_binary.inference.nan_rows import MarkNaNRows, NaNRows
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
@@ -56,7 +59,8 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
     Args:
         model: a model of keras_binary Quant* layers and ordinary Keras layers.
         warn: warn about layers with binary inputs and kernel that stay float, and why
-            (a layer with float inputs, such as a first layer, stays float silently).
+            (a layer with float inputs, such as a first layer, stays float silently), and
+            about quantized layers whose config cannot rebuild them (kept unfrozen).
 
     The returned model has ``jit_compile=True`` (on TensorFlow, whose CPU default is False,
     this runs the whole model as one XLA program); set it again after ``compile`` or
@@ -77,7 +81,7 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
               and patterns.why_input_not_binary(op, graph) is None):
             warnings.warn(f"convert: {op.name!r} stays float: {why_not_binary(op, graph)}",
                           stacklevel=2)
-    rewriter = _Rewriter(plans)
+    rewriter = _Rewriter(plans, warn)
     fast = keras.models.clone_model(functional, clone_function=lambda op: op,
                                     call_function=rewriter)
     # The kernels are XLA custom calls: compiled as one XLA program, TensorFlow runs them without
@@ -95,8 +99,9 @@ def _pack_signs(negative: np.ndarray) -> np.ndarray:
 class _Rewriter:
     """The ``call_function`` of `keras.models.clone_model` that builds the inference graph."""
 
-    def __init__(self, plans: dict[int, BinaryPlan]):
+    def __init__(self, plans: dict[int, BinaryPlan], warn: bool):
         self.plans = plans
+        self.warn = warn
         self.absorbed = {id(op) for plan in plans.values() for op in plan.chain}
         self.layouts: dict[int, tuple[int, int]] = {}  # packed tensor -> (positions, channels)
         self.nan_flags: dict[int, Any] = {}  # packed tensor -> NaN flags of the float input
@@ -117,14 +122,26 @@ class _Rewriter:
         if id(inputs) in self.layouts:  # packed input: Flatten or a sign activation
             return self._packed_passthrough(op, inputs)
         if isinstance(op, keras.Model):
-            return convert(op)(*args, **kwargs)
+            return convert(op, self.warn)(*args, **kwargs)
         if not isinstance(op, keras.layers.Layer):
             return op(*args, **kwargs)
         if patterns.is_max_pool_2d(op) and keras.backend.is_float_dtype(inputs.dtype):
             pool = SlicedMaxPooling2D(op.pool_size, op.strides, op.padding, name=op.name)
             return pool(inputs)
-        # A float layer; one with quantized kernels stores them quantized.
-        clone = op.__class__.from_config(frozen_config(op))
+        return self._float(op, *args, **kwargs)
+
+    def _float(self, op: Any, *args: Any, **kwargs: Any) -> Any:
+        """A float layer: the live layer itself (nothing is serialized or loaded), or, when it
+        quantizes kernels, a copy that stores them quantized."""
+        if not quantizes_kernels(op):
+            return op(*args, **kwargs)
+        try:
+            clone = frozen_copy(op)
+        except ValueError as error:
+            if self.warn:
+                warnings.warn(f"convert: {error}; it is kept as is and quantizes its kernel on "
+                              "every call", stacklevel=2)
+            return op(*args, **kwargs)
         outputs = clone(*args, **kwargs)
         copy_frozen_weights(op, clone)
         return outputs

@@ -7,20 +7,25 @@ the same outputs without the per-call quantization (a large cost for big float-k
 a sign over a first layer's 784x2048 kernel on every batch-1 call). Both functions take any
 layer: one that quantizes no kernel is copied unchanged.
 
+The copy is built from the live layer, not loaded: the config's callables (quantizers,
+activation, initializers, ...) are the layer's own objects, so a lambda or a plain function
+quantizer needs no (de)serialization.
+
 Example::
 
-    copy = type(layer).from_config(frozen_config(layer))
+    copy = frozen_copy(layer)
     copy.build(input_shape)
     copy_frozen_weights(layer, copy)
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
 
-from keras_binary.quantizers import NoOp, precision_of, serialize
+from keras_binary.quantizers import NoOp, precision_of
 
 
 def _quantized(layer: Any) -> list[tuple[str, str, str]]:
@@ -29,9 +34,14 @@ def _quantized(layer: Any) -> list[tuple[str, str, str]]:
             if getattr(layer, entry[0], None) is not None]
 
 
+def quantizes_kernels(layer: Any) -> bool:
+    """Whether ``layer`` quantizes a kernel on every call (a frozen copy would store it)."""
+    return bool(_quantized(layer))
+
+
 def frozen_config(layer: Any) -> dict[str, Any]:
     """`layer.get_config()` with each kernel quantizer (if any) an identity of the same
-    precision.
+    precision, to build the copy from (not to save: its callables are the live objects).
 
     Args:
         layer: A quantized layer.
@@ -39,12 +49,33 @@ def frozen_config(layer: Any) -> dict[str, Any]:
     Returns:
         Its config with identity (`NoOp`) kernel quantizers.
     """
-    config = layer.get_config()
+    with warnings.catch_warnings():
+        # Serializing a lambda quantizer warns; the serialized form is replaced right below.
+        warnings.simplefilter("ignore")
+        config = layer.get_config()
+    for key, value in config.items():
+        live = getattr(layer, key, None)
+        if isinstance(value, dict) and callable(live):
+            config[key] = live
     for quantizer_attr, _, constraint_attr in _quantized(layer):
         bits = precision_of(getattr(layer, quantizer_attr)) or 32
-        config[quantizer_attr] = serialize(NoOp(precision=bits))
+        config[quantizer_attr] = NoOp(precision=bits)
         config[constraint_attr] = None
     return config
+
+
+def frozen_copy(layer: Any) -> Any:
+    """A new, unbuilt layer like ``layer`` with its kernel quantizers frozen (then build it and
+    call `copy_frozen_weights`). Raises a one-line ValueError naming the layer when its config
+    does not rebuild it (e.g. a custom layer whose `__init__` arguments it leaves out)."""
+    try:
+        return type(layer).from_config(frozen_config(layer))
+    except Exception as error:  # user code (get_config, from_config, __init__) may raise anything
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r} cannot be copied from its config ({reason}); "
+            "give it a get_config() that from_config() rebuilds it from"
+        ) from None
 
 
 def copy_frozen_weights(layer: Any, copy: Any) -> None:

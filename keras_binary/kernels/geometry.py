@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+
+def is_positive_int(value) -> bool:
+    """True for a Python or numpy integer >= 1; False for bools (``True`` is not a size)."""
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            and value >= 1)
+
 
 def _pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        value = (value, value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) and v >= 1 for v in value):
+    value = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(value) != 2 or not all(is_positive_int(v) for v in value):
         raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value}")
-    return value
+    return tuple(int(v) for v in value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +82,7 @@ class Conv2dGeometry:
             raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
         if pad_value not in ("one", "zero"):
             raise ValueError(f"pad_value must be 'one' or 'zero', got {pad_value!r}")
-        if not isinstance(channels, int) or channels < 1:
+        if not is_positive_int(channels):
             raise ValueError(f"channels must be a positive int, got {channels!r}")
         in_h, in_w = input_hw
         if in_h is None or in_w is None:

@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_binary.kernels import reference
@@ -24,7 +23,7 @@ from keras_binary.kernels._cuda_library import (
 )
 from keras_binary.kernels._library import library_error, load_library
 from keras_binary.kernels.bits import packed_words
-from keras_binary.kernels.geometry import Conv2dGeometry
+from keras_binary.kernels.geometry import Conv2dGeometry, is_positive_int
 
 _IMPLEMENTATIONS = ("auto", "kernel", "reference")
 _OUTPUTS = ("float", "packed")
@@ -97,7 +96,7 @@ def set_num_threads(n: int) -> None:
 
     >>> set_num_threads(0)  # doctest: +SKIP
     """
-    if not isinstance(n, int) or n < 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"num_threads must be an int >= 0, got {n!r}")
     load_library().kb_set_max_threads(n)
 
@@ -168,7 +167,8 @@ def _gemm_like(op: str, x, w, leading_dims: list, scale, bias, output: str,
 def pack_bits(x, implementation: str = "auto"):
     """Packs the signs of float32 ``x`` along the last axis: [..., K] -> int32 [..., ceil(K/32)].
 
-    Bit j of word i is 1 where ``x[..., 32 * i + j] < 0``; padding bits are 0.
+    Bit j of word i is 1 where ``x[..., 32 * i + j] < 0``; padding bits are 0. On CPU a subnormal
+    counts as zero (bit 0), as in the backends' own float ops: their threads flush subnormals.
 
     Args:
         x: float32 tensor [..., K] with a static K.
@@ -211,7 +211,7 @@ def unpack_bits(packed, k: int):
     [[-1.0, 1.0, -1.0]]
     """
     packed = _check_dtype(packed, ("int32",), "packed input")
-    if not isinstance(k, int) or not 0 < k <= 32 * packed.shape[-1]:
+    if not is_positive_int(k) or k > 32 * packed.shape[-1]:
         raise ValueError(f"k={k!r} does not fit in {packed.shape[-1]} packed words")
     return reference.unpack_bits(packed, k)
 
@@ -265,8 +265,8 @@ def binary_matmul(packed_x, packed_w, k: int, scale=None, bias=None, output: str
     _check_output(output)
     x = _check_dtype(packed_x, ("int32",), "packed_x")
     w = _check_dtype(packed_w, ("int32",), "packed_w")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not is_positive_int(k):
+        raise ValueError(f"k must be a positive int (real bits per row), got {k!r}")
     k = int(k)
     words = packed_words(k)
     if len(w.shape) != 2 or w.shape[1] != words or x.shape[-1] != words:

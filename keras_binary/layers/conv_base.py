@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -73,6 +74,9 @@ class ConvMixin(QuantizerMixin):
         if isinstance(pad_values, bool) or not isinstance(pad_values, numbers.Real):
             raise TypeError(f"pad_values must be a number, got {pad_values!r}")
         self.pad_values = float(pad_values)
+        if not math.isfinite(self.pad_values):
+            raise ValueError(f"pad_values must be finite, got {pad_values!r}; the padded inputs "
+                             "are quantized values such as 0.0, 1.0 or -1.0")
         if self.pad_values != 0.0 and self.padding != "same":
             raise ValueError(
                 f"pad_values={pad_values!r} only applies to padding='same'; got "

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_binary.layers import QuantConv1D, QuantConv2D, QuantConv3D
+from keras_binary.layers import (
+    QuantConv1D,
+    QuantConv2D,
+    QuantConv3D,
+    QuantDepthwiseConv2D,
+    QuantSeparableConv2D,
+)
 from keras_binary.layers.conv_base import same_padding
 from keras_binary.precision import get_precision
 from tests.layers.helpers import (
@@ -141,3 +147,16 @@ def test_keras_lora_refused_with_kernel_quantizer():
     with pytest.raises(NotImplementedError, match="LoRA"):
         layer.build((None, 5, 5, 1))
     assert isinstance(layer, keras.layers.Conv2D)
+
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: QuantConv1D(2, 3, padding="same", pad_values=v),
+    lambda v: QuantConv2D(2, 3, padding="same", pad_values=v),
+    lambda v: QuantDepthwiseConv2D(3, padding="same", pad_values=v),
+    lambda v: QuantSeparableConv2D(2, 3, padding="same", pad_values=v),
+], ids=["conv1d", "conv2d", "depthwise", "separable"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), np.float32("-inf")])
+def test_non_finite_pad_values_are_refused(make, value):
+    with pytest.raises(ValueError, match=r"^pad_values must be finite, got"):
+        make(value)
