@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from keras_binary import kernels
 from keras_binary.inference import BinaryConv2DInference
-from keras_binary.kernels._library import cpu_supports, force_isa
+from keras_binary.kernels.testing import cpu_supports, force_isa
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
