@@ -3,9 +3,16 @@
 On an NVIDIA GPU, XLA lets float32 matmuls and convolutions run in TF32 (10-bit mantissa) by
 default. The tests compare the binary kernels and converted models with float models, which
 must compute in full float32 there, so JAX's default matmul precision becomes "highest".
+
+TensorFlow turns its oneDNN CPU ops on by default only on some x86 CPUs (not on an AVX2-only
+AMD EPYC, for example); without them its CPU convolutions refuse channels_first and dilated
+transposed convolutions, which the layer tests compare against. The tests turn oneDNN on so
+that they check the same float ops on every machine.
 """
 
 import os
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 if os.environ.get("KERAS_BACKEND") == "jax":
     import jax
