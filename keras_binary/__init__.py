@@ -13,7 +13,11 @@
 50816
 """
 
-from keras_binary import (
+from keras_binary._backend_check import require_backend
+
+require_backend()
+
+from keras_binary import (  # noqa: E402  (after the backend check, which imports keras)
     activations,
     callbacks,
     constraints,
@@ -24,7 +28,10 @@ from keras_binary import (
     precision,
     quantizers,
 )
-from keras_binary.summary import summary
+from keras_binary.summary import summary  # noqa: E402
+
+# Imported on first use: the inference converters are not needed to build or train a model.
+_LAZY_SUBPACKAGES = ("inference",)
 
 __version__ = "0.1.0"
 
@@ -32,6 +39,7 @@ __all__ = [
     "activations",
     "callbacks",
     "constraints",
+    "inference",
     "kernels",
     "layers",
     "metrics",
@@ -40,3 +48,15 @@ __all__ = [
     "quantizers",
     "summary",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"keras_binary.{name}")
+    raise AttributeError(f"module 'keras_binary' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
