@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -190,8 +191,19 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_framework_logs() -> None:
+    """Hides TensorFlow's and XLA's C++ INFO lines (the CPU-feature banner, "XLA service ...
+    initialized") in this process and its children; their warnings and errors still show.
+
+    Called by the command line before anything imports TensorFlow (the C++ logger reads the
+    variable once, at load); a level the user set is kept.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the zoo command line; returns the exit status."""
+    quiet_framework_logs()
     args = build_parser().parse_args(argv)
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
                 "export": _export, "bench": _bench, "demo": _demo}

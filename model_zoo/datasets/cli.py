@@ -52,6 +52,9 @@ def build_parser(prog: str = "python -m model_zoo.datasets") -> argparse.Argumen
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m model_zoo.datasets") -> int:
     """Run the command line; returns the exit status (0 ok, 1 a dataset failed)."""
+    from model_zoo.cli import quiet_framework_logs
+
+    quiet_framework_logs()
     args = build_parser(prog).parse_args(argv)
     if args.command == "status":
         for name in DATASETS:
