@@ -181,7 +181,8 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate, then popcount")
     common(demo)
     demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
-    demo.add_argument("--epochs", type=int, default=3)
+    demo.add_argument("--epochs", type=int,
+                      help="training epochs (default: the demo's short budget, demo.DEMO_EPOCHS)")
     demo.add_argument("--output-dir", help="keep the training run here (default: a temporary "
                       "directory, removed at the end); same rules as train --output-dir")
     demo.add_argument("--overwrite", action="store_true",

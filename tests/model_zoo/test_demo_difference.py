@@ -40,3 +40,21 @@ def test_explanation_names_the_near_threshold_cause_or_flags_another():
 @pytest.mark.parametrize("differing", [[0], [0, 1]])
 def test_explanation_is_one_line(differing):
     assert "\n" not in explain_difference(_model(), IMAGES, np.array(differing))
+
+
+def test_demo_trains_with_its_short_budget_recipe(monkeypatch, capsys):
+    from model_zoo import datasets, demo, training
+
+    calls = []
+    model = _model()
+    monkeypatch.setattr(datasets, "prepare", lambda *args, **kwargs: None)
+    monkeypatch.setattr(training, "train", lambda *args, **kwargs: calls.append(kwargs) or
+                        (model, None))
+    monkeypatch.setattr(training, "evaluate",
+                        lambda *args, **kwargs: {"accuracy": 0.5, "examples": 2})
+    assert demo.run_demo("mnist", popcount=False) == 0.5
+    assert calls[0]["epochs"] == demo.DEMO_EPOCHS
+    assert calls[0]["model_options"] == {"dropout_hidden": 0}
+    assert {key: calls[0][key] for key in demo.DEMO_RECIPE} == demo.DEMO_RECIPE
+    assert (f"for {demo.DEMO_EPOCHS} epochs (BinaryNet recipe, batch 200, Adam 0.003 -> 3e-05, "
+            "no hidden dropout)") in capsys.readouterr().out
