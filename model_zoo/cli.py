@@ -27,13 +27,12 @@ from typing import Any
 
 
 def _print_list() -> None:
-    from model_zoo.models import MODELS
+    # Recipes and the weights catalog are plain data: listing them loads no Keras backend.
     from model_zoo.recipes import RECIPES
-    from model_zoo.weights_registry import REGISTRY
+    from model_zoo.weights_catalog import REGISTRY
 
     print(f"{'model':<22}{'recipe data set':<17}{'optimizer':<11}pretrained weights")
-    for name in MODELS:
-        recipe = RECIPES[name]
+    for name, recipe in RECIPES.items():
         shipped = [
             f"{entry.weights} ({entry.test_accuracy:.2%})"
             for (model, _), entry in sorted(REGISTRY.items())

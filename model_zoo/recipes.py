@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-
-from model_zoo.losses import SparseSquaredHinge
+if TYPE_CHECKING:  # Keras is imported where a recipe is compiled, so reading recipes is cheap
+    import keras
 
 OPTIMIZERS = ("adam", "bop", "lab")
 
@@ -119,6 +118,8 @@ def get_recipe(model: str, dataset: str | None = None, **overrides: Any) -> Reci
 
 def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
     """The learning rate (a float or a `keras.optimizers.schedules` object) of `recipe`."""
+    import keras
+
     total = max(1, recipe.epochs * steps_per_epoch)
     if recipe.schedule == "exponential":
         if recipe.final_learning_rate <= 0:
@@ -139,6 +140,8 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
 
 
 def _bop_gamma(recipe: Recipe, steps_per_epoch: int) -> Any:
+    import keras
+
     boundaries = [e * steps_per_epoch for e in recipe.decay_epochs if e < recipe.epochs]
     if not boundaries:
         return recipe.bop_gamma
@@ -148,6 +151,8 @@ def _bop_gamma(recipe: Recipe, steps_per_epoch: int) -> Any:
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """The optimizer of `recipe`: Adam, Bop (binary weights) + Adam (the rest), or LAB."""
+    import keras
+
     learning_rate = learning_rate_schedule(recipe, steps_per_epoch)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate)
@@ -166,6 +171,10 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
 
 def make_loss(recipe: Recipe) -> keras.losses.Loss:
     """Squared hinge on integer labels (BinaryNet, LAB) or sparse categorical cross-entropy."""
+    import keras
+
+    from model_zoo.losses import SparseSquaredHinge
+
     if recipe.loss == "squared_hinge":
         return SparseSquaredHinge()
     if recipe.loss == "crossentropy":

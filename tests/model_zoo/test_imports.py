@@ -20,14 +20,16 @@ def test_zoo_imports_without_tensorflow_under_jax():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_cli_help_imports_no_keras():
+def test_cli_help_and_list_import_no_keras():
     code = ("import sys\nfrom model_zoo.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "main(['list'])\n"
             "assert 'keras' not in sys.modules, 'keras was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "keras-binary model zoo" in result.stdout
+    assert "binarynet_mlp_2048" in result.stdout and "mnist (98.86%)" in result.stdout
 
 
 def test_package_attributes_resolve_lazily():
