@@ -275,7 +275,8 @@ def test_bad_arguments_raise_clear_errors():
         QuantLSTM(4, use_cudnn=True)
     shared = ScaledSign()
     with pytest.raises(ValueError, match="separate instance"):
-        QuantLSTM(4, kernel_quantizer=shared, recurrent_quantizer=shared)
+        QuantLSTM(4, kernel_quantizer=shared, recurrent_quantizer=shared,
+                  kernel_constraint="weight_clip", recurrent_constraint="weight_clip")
     with pytest.raises(ValueError, match="recurrent_input_quantizer"):
         QuantLSTMCell(4, recurrent_input_quantizer="no_such_quantizer")
     with pytest.raises(ValueError, match="no_such_constraint"):
