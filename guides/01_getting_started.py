@@ -1,7 +1,8 @@
 """Guide 1: getting started -- a first binarized network on real MNIST.
 
 Run: python guides/01_getting_started.py (fast) or KERAS_BINARY_GUIDES_FULL=1 for the full run;
-python guides/render.py guides/01_getting_started.py writes 01_getting_started.md.
+python guides/render.py guides/01_getting_started.py writes guides/output/01_getting_started.md
+(--update: the committed 01_getting_started.md).
 """
 
 # %% [markdown]

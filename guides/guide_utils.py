@@ -3,7 +3,9 @@
 Guides run in a fast mode by default (small data slices, few epochs) so they finish in well
 under a minute on a 2-core CPU. Set ``KERAS_BINARY_GUIDES_FULL=1`` (or pass ``--full`` to
 ``guides/render.py``) for the full-length run. Figures go to ``<out>/figures/``, where ``<out>``
-is ``KERAS_BINARY_GUIDES_OUT`` or, by default, the ``guides/`` folder.
+is ``KERAS_BINARY_GUIDES_OUT`` or, by default, ``guides/output/`` (git-ignored), so running a
+guide leaves the committed renderings alone; ``KERAS_BINARY_GUIDES_UPDATE=1`` (or
+``guides/render.py --update``) writes into ``guides/`` itself to update them.
 
 >>> from guide_utils import fast_or_full
 >>> epochs = fast_or_full(2, 20)
@@ -21,7 +23,10 @@ matplotlib.use("Agg")
 
 FULL_ENV = "KERAS_BINARY_GUIDES_FULL"
 OUT_ENV = "KERAS_BINARY_GUIDES_OUT"
+UPDATE_ENV = "KERAS_BINARY_GUIDES_UPDATE"
 FIGURES = "figures"
+GUIDES_DIR = Path(__file__).resolve().parent
+DEFAULT_OUT = GUIDES_DIR / "output"
 
 T = TypeVar("T")
 
@@ -29,12 +34,16 @@ T = TypeVar("T")
 saved_figures: list[Path] = []
 
 
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "0").strip().lower()
+    if value not in ("0", "1", "", "false", "true"):
+        raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+    return value in ("1", "true")
+
+
 def full_mode() -> bool:
     """True when the full-length run was asked for (``KERAS_BINARY_GUIDES_FULL=1``)."""
-    value = os.environ.get(FULL_ENV, "0").strip().lower()
-    if value not in ("0", "1", "", "false", "true"):
-        raise ValueError(f"{FULL_ENV} must be 0 or 1, got {value!r}")
-    return value in ("1", "true")
+    return _flag(FULL_ENV)
 
 
 def fast_or_full(fast: T, full: T) -> T:
@@ -48,8 +57,10 @@ def mode_name() -> str:
 
 
 def output_dir() -> Path:
-    """The folder receiving the rendered Markdown and ``figures/`` (created if missing)."""
-    out = Path(os.environ.get(OUT_ENV) or Path(__file__).resolve().parent)
+    """The folder receiving the rendered Markdown and ``figures/`` (created if missing):
+    ``KERAS_BINARY_GUIDES_OUT``, else ``guides/`` with ``KERAS_BINARY_GUIDES_UPDATE=1``, else
+    ``guides/output/``."""
+    out = Path(os.environ.get(OUT_ENV) or (GUIDES_DIR if _flag(UPDATE_ENV) else DEFAULT_OUT))
     (out / FIGURES).mkdir(parents=True, exist_ok=True)
     return out
 

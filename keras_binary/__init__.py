@@ -13,7 +13,11 @@
 50816
 """
 
-from keras_binary import (
+from keras_binary._backend_check import require_backend
+
+require_backend()
+
+from keras_binary import (  # noqa: E402  (after the backend check, which imports keras)
     activations,
     callbacks,
     constraints,
@@ -26,11 +30,14 @@ from keras_binary import (
     quantizers,
     utils,
 )
-from keras_binary.docstrings import splice_modules
-from keras_binary.model_summary import summary
+from keras_binary.docstrings import splice_modules  # noqa: E402
+from keras_binary.model_summary import summary  # noqa: E402
 
 # Fill the shared argument and reference text into the top-level modules' docstrings.
 splice_modules(activations, callbacks, constraints, metrics, precision)
+
+# Imported on first use: the inference converters are not needed to build or train a model.
+_LAZY_SUBPACKAGES = ("inference",)
 
 __version__ = "0.1.0"
 
@@ -38,6 +45,7 @@ __all__ = [
     "activations",
     "callbacks",
     "constraints",
+    "inference",
     "kernels",
     "layers",
     "math",
@@ -48,3 +56,15 @@ __all__ = [
     "summary",
     "utils",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"keras_binary.{name}")
+    raise AttributeError(f"module 'keras_binary' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

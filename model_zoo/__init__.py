@@ -6,28 +6,32 @@
 True
 """
 
-from keras_binary.docstrings import splice_modules
-from model_zoo import datasets, losses, models
-from model_zoo.models import (
-    MODELS,
-    binary_alexnet,
-    binarynet_cnn,
-    binarynet_cnn_svhn,
-    binarynet_mlp,
-    binarynet_mlp_2048,
-    birealnet18,
-    birealnet34,
-    birealnet_cifar,
-    get_model,
-    lab_mlp,
-    xnornet,
-    xnornet_cifar,
-)
-from model_zoo.packed_weights import load_packed_weights, save_packed_weights
-from model_zoo.weights_registry import available_weights
+import importlib
 
-# Fill the shared reference text ({{ref_binarynet}}, ...) into the loss's docstring.
-splice_modules(losses)
+# Attribute -> the submodule that defines it. Imported on first use, so `python -m model_zoo
+# --help` (which runs this file first) does not import Keras and its backend.
+_SUBMODULES = ("datasets", "losses", "models")
+_ATTRIBUTES = {
+    **{name: "model_zoo.models" for name in (
+        "MODELS", "binary_alexnet", "binarynet_cnn", "binarynet_cnn_svhn", "binarynet_mlp",
+        "binarynet_mlp_2048", "birealnet18", "birealnet34", "birealnet_cifar", "get_model",
+        "lab_mlp", "xnornet", "xnornet_cifar")},
+    "load_packed_weights": "model_zoo.packed_weights",
+    "save_packed_weights": "model_zoo.packed_weights",
+    "available_weights": "model_zoo.weights_registry",
+}
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"model_zoo.{name}")
+    if name in _ATTRIBUTES:
+        return getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    raise AttributeError(f"module 'model_zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 __all__ = [
     "MODELS",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import math
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -34,13 +35,12 @@ INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
 
 
 def _print_list() -> None:
-    from model_zoo.models import MODELS
+    # Recipes and the weights catalog are plain data: listing them loads no Keras backend.
     from model_zoo.recipes import RECIPES
-    from model_zoo.weights_registry import REGISTRY
+    from model_zoo.weights_catalog import REGISTRY
 
     print(f"{'model':<22}{'recipe data set':<17}{'optimizer':<11}pretrained weights")
-    for name in MODELS:
-        recipe = RECIPES[name]
+    for name, recipe in RECIPES.items():
         shipped = [
             f"{entry.weights} ({entry.test_accuracy:.2%})"
             for (model, _), entry in sorted(REGISTRY.items())
@@ -250,7 +250,8 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="prepare MNIST, train or load, evaluate, then popcount")
     common(demo)
     demo.add_argument("--pretrained", action="store_true", help="load shipped weights")
-    demo.add_argument("--epochs", type=POSITIVE_INT, default=3)
+    demo.add_argument("--epochs", type=POSITIVE_INT,
+                      help="training epochs (default: the demo's short budget, demo.DEMO_EPOCHS)")
     demo.add_argument("--output-dir", help="keep the training run here (default: a temporary "
                       "directory, removed at the end); same rules as train --output-dir")
     demo.add_argument("--overwrite", action="store_true",
@@ -272,6 +273,16 @@ def _cli_message(error: Exception) -> str:
         "overwrite=True", "--overwrite")
 
 
+def quiet_framework_logs() -> None:
+    """Hides TensorFlow's and XLA's C++ INFO lines (the CPU-feature banner, "XLA service ...
+    initialized") in this process and its children; their warnings and errors still show.
+
+    Called by the command line before anything imports TensorFlow (the C++ logger reads the
+    variable once, at load); a level the user set is kept.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the zoo command line; returns the exit status.
 
@@ -286,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     >>> main(["list"])  # doctest: +SKIP
     """
+    quiet_framework_logs()
     args = build_parser().parse_args(argv)
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
                 "export": _export, "bench": _bench, "demo": _demo}

@@ -10,10 +10,13 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import keras
 from keras import ops
+
+from keras_binary.docstrings import splice_modules
 
 
 @keras.saving.register_keras_serializable(package="model_zoo")
@@ -46,3 +49,7 @@ class SparseSquaredHinge(keras.losses.Loss):
         labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
         targets = 2.0 * ops.one_hot(labels, num_classes, dtype=y_pred.dtype) - 1.0
         return ops.mean(ops.square(ops.relu(1.0 - targets * y_pred)), axis=-1)
+
+
+# Fill the shared reference text ({{ref_binarynet}}, ...) into this module's docstrings.
+splice_modules(sys.modules[__name__])

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-
-from model_zoo.losses import SparseSquaredHinge
+if TYPE_CHECKING:  # Keras is imported where a recipe is compiled, so reading recipes is cheap
+    import keras
 
 OPTIMIZERS = ("adam", "bop", "lab")
 
@@ -150,6 +149,8 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
     Returns:
         A float or a schedule.
     """
+    import keras
+
     total = max(1, recipe.epochs * steps_per_epoch)
     if recipe.schedule == "exponential":
         if recipe.final_learning_rate <= 0:
@@ -170,6 +171,8 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
 
 
 def _bop_gamma(recipe: Recipe, steps_per_epoch: int) -> Any:
+    import keras
+
     boundaries = [e * steps_per_epoch for e in recipe.decay_epochs if e < recipe.epochs]
     if not boundaries:
         return recipe.bop_gamma
@@ -187,6 +190,8 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
     Returns:
         The optimizer.
     """
+    import keras
+
     learning_rate = learning_rate_schedule(recipe, steps_per_epoch)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate)
@@ -212,6 +217,10 @@ def make_loss(recipe: Recipe) -> keras.losses.Loss:
     Returns:
         The `keras.losses.Loss`.
     """
+    import keras
+
+    from model_zoo.losses import SparseSquaredHinge
+
     if recipe.loss == "squared_hinge":
         return SparseSquaredHinge()
     if recipe.loss == "crossentropy":

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,8 +79,12 @@ def lab_mlp(variant: str, hidden_units: int = 2048) -> keras.Model:
     units = [hidden_units] * 3 + [10]
     for index, n in enumerate(units):
         if bop:  # BinaryNet: sign kernels and sign activations, no latent-weight clip
-            x = QuantDense(n, use_bias=False, name=f"dense_{index}", kernel_quantizer="ste_sign",
-                           input_quantizer="ste_sign" if index > 0 else None)(x)
+            with warnings.catch_warnings():  # Bop flips signs and keeps no latent weights to clip
+                warnings.filterwarnings("ignore", "QuantDense.*latent weights may grow")
+                layer = QuantDense(n, use_bias=False, name=f"dense_{index}",
+                                   kernel_quantizer="ste_sign",
+                                   input_quantizer="ste_sign" if index > 0 else None)
+            x = layer(x)
         else:
             x = keras.layers.Dense(n, use_bias=False, name=f"dense_{index}")(x)
         x = keras.layers.BatchNormalization(name=f"bn_{index}", **BN_KWARGS)(x)

@@ -58,6 +58,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
 def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None) -> tuple:
     from model_zoo import datasets
 
+    datasets.ensure_prepared(recipe.dataset, data_dir)
     spec = datasets.dataset_spec(recipe.dataset)
     test_split = "test" if "test" in spec.splits else "validation"
     common = {"data_dir": data_dir, "batch_size": recipe.batch_size, "limit": limit}
@@ -175,6 +176,7 @@ def train(
             train_data,
             validation_data=test_data,
             epochs=recipe.epochs,
+            shuffle=False,  # tf.data shuffles; Keras ignores (and warns about) True here
             callbacks=[*guard, *callbacks(output_dir), *extra_callbacks],
             verbose=verbose,
         )
@@ -197,7 +199,8 @@ def evaluate(
     batch_size: int = 500,
     limit: int | None = None,
 ) -> dict[str, float]:
-    """Test-set accuracy of a classifier `model` on `dataset` (inputs scaled to [-1, 1]).
+    """Test-set accuracy of a classifier `model` on `dataset` (inputs scaled to [-1, 1]); an
+    offline-available dataset (MNIST, Fashion-MNIST) is prepared on first use.
 
     Args:
         model: A trained classifier.
@@ -212,6 +215,7 @@ def evaluate(
     """
     from model_zoo import datasets
 
+    datasets.ensure_prepared(dataset, data_dir)
     spec = datasets.dataset_spec(dataset)
     split = "test" if "test" in spec.splits else "validation"
     data = datasets.load(dataset, split, data_dir=data_dir, batch_size=batch_size, limit=limit)

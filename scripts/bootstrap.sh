@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project's virtual environment (default .venv, or $KB_VENV) if it does not exist
-# and installs keras-binary with its test extras into it (builds the popcount kernel library).
+# and installs keras-binary with its test extras into it (builds the popcount kernel library),
+# only when the install is stale (see scripts/install_state.sh): a repeat run takes a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${KB_VENV:-.venv}"
@@ -18,5 +19,21 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
 fi
-echo "[bootstrap] installing keras-binary[test] into $VENV"
-"$VENV/bin/python" -m pip install --quiet -e ".[test]"
+source scripts/install_state.sh
+reason="$(install_reason "$VENV")"
+if [ -z "$reason" ]; then
+  echo "[bootstrap] $VENV is up to date (pyproject.toml, csrc/, CMake files unchanged)"
+  exit 0
+fi
+echo "[bootstrap] installing keras-binary[test] into $VENV because $reason (a few minutes)"
+# pip -v prints every step; pip_progress.awk turns that into a line per phase. The full log is
+# kept for a failed install.
+log="$VENV/bootstrap-install.log"
+if ! "$VENV/bin/python" -m pip install -v -e ".[test]" 2>&1 | tee "$log" \
+    | awk -f scripts/pip_progress.awk; then
+  tail -n 30 "$log" >&2
+  echo "[bootstrap] pip install failed; full log: $log" >&2
+  exit 1
+fi
+write_install_stamp "$VENV"
+echo "[bootstrap] installed"

@@ -104,3 +104,24 @@ def test_guide_runs_in_fast_mode(guide, tmp_path):
     assert embedded == expected
     for name in expected:
         assert (tmp_path / "figures" / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_guide_writes_to_the_output_folder_unless_asked_to_update(monkeypatch, tmp_path):
+    import guide_utils
+
+    monkeypatch.delenv("KERAS_BINARY_GUIDES_OUT", raising=False)
+    monkeypatch.delenv("KERAS_BINARY_GUIDES_UPDATE", raising=False)
+    assert guide_utils.output_dir() == GUIDES / "output"
+    assert "/guides/output/" in (ROOT / ".gitignore").read_text().splitlines()
+    monkeypatch.setenv("KERAS_BINARY_GUIDES_UPDATE", "1")
+    assert guide_utils.output_dir() == GUIDES
+    monkeypatch.setenv("KERAS_BINARY_GUIDES_OUT", str(tmp_path))
+    assert guide_utils.output_dir() == tmp_path
+
+
+def test_render_writes_to_the_output_folder_unless_asked_to_update(monkeypatch):
+    calls = []
+    monkeypatch.setattr(render, "render", lambda guide, out: calls.append(out) or out)
+    render.main(["guides/03_quantizers.py"])
+    render.main(["guides/03_quantizers.py", "--update"])
+    assert calls == [GUIDES / "output", GUIDES]

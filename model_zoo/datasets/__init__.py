@@ -20,7 +20,7 @@ from model_zoo.datasets.checksums import ChecksumMismatchError
 from model_zoo.datasets.cli import main
 from model_zoo.datasets.idx import IdxFormatError
 from model_zoo.datasets.images import load, load_numpy
-from model_zoo.datasets.prepare import prepare
+from model_zoo.datasets.prepare import ensure_prepared, prepare
 from model_zoo.datasets.raw_arrays import raw_arrays
 from model_zoo.datasets.slices import mnist_slice
 from model_zoo.datasets.text import TEXT_CORPORA, load_text_corpus
@@ -41,6 +41,7 @@ __all__ = [
     "load_text_corpus",
     "main",
     "mnist_slice",
+    "ensure_prepared",
     "prepare",
     "raw_arrays",
     "split_bounds",

@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m model_zoo.dat
 
     >>> main(["status"])  # doctest: +SKIP
     """
+    from model_zoo.cli import quiet_framework_logs
+
+    quiet_framework_logs()
     args = build_parser(prog).parse_args(argv)
     if args.command == "status":
         for name in DATASETS:

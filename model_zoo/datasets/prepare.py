@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -30,17 +32,20 @@ def _store_offline(name: str, data_dir: Path, cache_dir, install: bool | None) -
 
     spec = dataset_spec(name)
     splits = raw_arrays(name, cache_dir=cache_dir, install=install)
-    tfds.dataset_builders.store_as_tfds_dataset(
-        name=name,
-        version=spec.version,
-        features=tfds.builder(name).info.features,
-        split_datasets={
-            split: list(_examples(images, labels, split))
-            for split, (images, labels) in splits.items()
-        },
-        data_dir=os.fspath(data_dir),
-        description=f"{name} prepared offline by model_zoo.datasets from pinned sources.",
-    )
+    # tfds prints "Downloading and preparing dataset Unknown size ..." and "... downloaded and
+    # prepared" to stdout even though nothing is downloaded; prepare() says what happens instead.
+    with contextlib.redirect_stdout(io.StringIO()):
+        tfds.dataset_builders.store_as_tfds_dataset(
+            name=name,
+            version=spec.version,
+            features=tfds.builder(name).info.features,
+            split_datasets={
+                split: list(_examples(images, labels, split))
+                for split, (images, labels) in splits.items()
+            },
+            data_dir=os.fspath(data_dir),
+            description=f"{name} prepared offline by model_zoo.datasets from pinned sources.",
+        )
 
 
 def prepare(
@@ -78,7 +83,8 @@ def prepare(
     if is_prepared(name, data_dir):
         return spec.prepared_dir(data_dir)
     if spec.offline:
-        print(f"Preparing {name} offline into {data_dir} ...", file=sys.stderr)
+        print(f"Preparing {name} offline into {data_dir} (once; from pinned, checksummed "
+              "sources) ...", file=sys.stderr)
         _store_offline(name, data_dir, cache_dir, install)
     elif download:
         import tensorflow_datasets as tfds
@@ -91,3 +97,10 @@ def prepare(
             f"Preparing {name} finished but {spec.prepared_dir(data_dir)} is missing"
         )
     return spec.prepared_dir(data_dir)
+
+
+def ensure_prepared(name: str, data_dir: str | os.PathLike | None = None) -> None:
+    """Prepares ``name`` on first use when it has an offline source (printing a line when it
+    does); other datasets are left to the loader, whose error says how to get them."""
+    if dataset_spec(name).offline:
+        prepare(name, data_dir)

@@ -129,7 +129,7 @@ def test_binary_kernel_without_constraint_warns_once():
 
 
 def test_lora_and_keras_quantization_are_refused():
-    layer = QuantDense(3, kernel_quantizer="ste_sign", lora_rank=2)
+    layer = QuantDense(3, kernel_quantizer="ste_sign", lora_rank=2, **CLIP)
     with pytest.raises(NotImplementedError, match="LoRA"):
         layer.build((None, 4))
     with pytest.raises(NotImplementedError, match="quantization_config"):

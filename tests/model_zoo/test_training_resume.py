@@ -9,6 +9,7 @@ Final weights are not compared: the data order of the resumed epochs is not repl
 from __future__ import annotations
 
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -55,7 +56,11 @@ def test_interrupted_run_resumes_at_the_next_epoch_from_the_same_state(run, tmp_
     datasets.prepare("mnist")
     args = {**COMMON, **RUNS[run]}
     full = StateAtEpochBegin()
-    train(**args, output_dir=tmp_path / "full", extra_callbacks=[full])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(**args, output_dir=tmp_path / "full", extra_callbacks=[full])
+    # The tf.data pipeline shuffles; fit's own shuffle=True would be ignored with a warning.
+    assert not [w for w in caught if "shuffle" in str(w.message)]
     uninterrupted = full.states
     tmp_path = tmp_path / "interrupted"
     with pytest.raises(Interrupt):

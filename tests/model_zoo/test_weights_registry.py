@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from model_zoo import weights_registry
+from model_zoo import weights_catalog, weights_registry
 from model_zoo.models import get_model
 from model_zoo.packed_weights import save_packed_weights
 from model_zoo.weights_registry import (
@@ -21,7 +21,9 @@ from model_zoo.weights_registry import (
 def shipped(tmp_path, monkeypatch):
     """A registered file for a small MLP in a temporary weights dir."""
     monkeypatch.setattr(weights_registry, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(weights_registry, "REGISTRY", {})
+    registry = {}  # one empty registry for the catalog and the loader that re-exports it
+    monkeypatch.setattr(weights_catalog, "REGISTRY", registry)
+    monkeypatch.setattr(weights_registry, "REGISTRY", registry)
     model = get_model("binarynet_mlp_2048", input_shape=(4, 4, 1))
     rng = np.random.default_rng(0)
     for variable in model.weights:

