@@ -92,8 +92,7 @@ class CaseOptimizer(SkipNonFiniteSteps, keras.optimizers.MultiOptimizer):
 
     >>> import keras
     >>> from keras_binary.optimizers import Bop
-    >>> from keras_binary.optimizers.finite_steps import SkipNonFiniteSteps
-from keras_binary.precision import is_binary_variable
+    >>> from keras_binary.precision import is_binary_variable
     >>> optimizer = CaseOptimizer((is_binary_variable, Bop()),
     ...                           default_optimizer=keras.optimizers.Adam(0.01))
     """

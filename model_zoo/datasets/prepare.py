@@ -101,6 +101,12 @@ def prepare(
 
 def ensure_prepared(name: str, data_dir: str | os.PathLike | None = None) -> None:
     """Prepares ``name`` on first use when it has an offline source (printing a line when it
-    does); other datasets are left to the loader, whose error says how to get them."""
+    does); other datasets are left to the loader, whose error says how to get them.
+
+    Args:
+        name: A dataset name of `model_zoo.datasets`.
+        data_dir: tfds data directory; None takes `$KERAS_BINARY_DATA_DIR`, else
+            `~/tensorflow_datasets`.
+    """
     if dataset_spec(name).offline:
         prepare(name, data_dir)
