@@ -32,7 +32,7 @@ DEMO_MODEL = "binarynet_mlp_2048"
 # The demo's short training budget (about 3 min of training on 2 idle cores): the BinaryNet
 # recipe with the shipped weights' short-budget changes (Adam 3e-3 decays to 3e-5, not 3e-7, so
 # the late epochs still learn; no hidden dropout), no input dropout either (it slows a run this
-# short: 97.7% against 97.0% after 3 of 6 epochs) and batches of 200 (fewer, cheaper steps).
+# short: 97.7% against 97.0% after 3 of 6 epochs, 97.8% at the end) and batches of 200.
 DEMO_EPOCHS = 6
 DEMO_RECIPE = {"batch_size": 200, "final_learning_rate": 3e-5}
 DEMO_MODEL_OPTIONS = {"dropout_hidden": 0, "dropout_input": 0}
