@@ -12,6 +12,7 @@ Usage: KERAS_BACKEND=jax python scripts/docstring_coverage.py [--all] [--list]
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import sys
@@ -54,6 +55,9 @@ def all_modules() -> list[ModuleType]:
         for info in pkgutil.walk_packages(package.__path__, package_name + "."):
             if any(part.startswith("_") for part in info.name.split(".")):
                 continue
+            spec = importlib.util.find_spec(info.name)
+            if spec is None or not str(spec.origin).endswith(".py"):
+                continue  # the kernel libraries (.so) sit in the package but are not modules
             modules.append(importlib.import_module(info.name))
     return modules
 
