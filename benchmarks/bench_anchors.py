@@ -165,10 +165,11 @@ def time_ort(session: Any, batch: int, repeats: int, warmup: int = 10) -> float:
 
 
 def set_threads(threads: int) -> None:
-    """Gives XLA/TensorFlow and the popcount kernels ``threads`` threads (before Keras loads)."""
+    """Gives XLA and TensorFlow ``threads`` threads (before Keras loads; the popcount kernels
+    get theirs in `keras_rows`, ONNX Runtime in `ort_session`)."""
+    multi = "true" if threads > 1 else "false"
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               f" --xla_cpu_multi_thread_eigen={threads > 1}"
-                               f" intra_op_parallelism_threads={threads}").strip()
+                               f" --xla_cpu_multi_thread_eigen={multi}").strip()
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
