@@ -35,10 +35,15 @@ OPTIMIZERS = {
 }
 
 
-def step_ms(name: str, hidden: int, steps: int, batch: int) -> float:
+def compiled(name: str, hidden: int, jit_compile: bool | str) -> keras.Model:
     quantizer, make = OPTIMIZERS[name]
     model = binarynet_mlp(hidden, quantizer)
-    model.compile(optimizer=make(), loss="squared_hinge")
+    model.compile(optimizer=make(), loss="squared_hinge", jit_compile=jit_compile)
+    return model
+
+
+def step_ms(name: str, hidden: int, steps: int, batch: int, jit_compile: bool | str) -> float:
+    model = compiled(name, hidden, jit_compile)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch * steps, 784)).astype("float32")
     y = np.sign(rng.normal(size=(batch * steps, 10))).astype("float32")
@@ -48,11 +53,10 @@ def step_ms(name: str, hidden: int, steps: int, batch: int) -> float:
     return 1000 * (time.perf_counter() - start) / steps
 
 
-def mnist_epoch_s(name: str, hidden: int, batch: int, x: np.ndarray, y: np.ndarray) -> float:
+def mnist_epoch_s(name: str, hidden: int, batch: int, x: np.ndarray, y: np.ndarray,
+                  jit_compile: bool | str) -> float:
     """Seconds of one ``model.fit`` epoch over (x, y) after a two-batch compile run."""
-    quantizer, make = OPTIMIZERS[name]
-    model = binarynet_mlp(hidden, quantizer)
-    model.compile(optimizer=make(), loss="squared_hinge")
+    model = compiled(name, hidden, jit_compile)
     model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, verbose=0)  # compile
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0)
@@ -66,19 +70,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--mnist", action="store_true",
                         help="one epoch of real MNIST (prepared offline) instead of --steps")
+    parser.add_argument("--jit-compile", choices=("xla", "auto"), default="xla",
+                        help="xla: jit_compile=True (the zoo's setting); auto: Keras's default")
     args = parser.parse_args()
-    print(f"backend {keras.backend.backend()}, MLP 784-{args.hidden}x3-10, batch {args.batch}")
+    jit = True if args.jit_compile == "xla" else "auto"
+    print(f"backend {keras.backend.backend()}, MLP 784-{args.hidden}x3-10, batch {args.batch}, "
+          f"jit_compile={jit}")
     if args.mnist:
         from model_zoo.datasets import load_numpy
 
         x, labels = load_numpy("mnist", "train", flatten=True)
         y = 2.0 * np.eye(10, dtype="float32")[labels] - 1.0
         for name in OPTIMIZERS:
-            seconds = mnist_epoch_s(name, args.hidden, args.batch, x, y)
+            seconds = mnist_epoch_s(name, args.hidden, args.batch, x, y, jit)
             print(f"{name:>9}: {seconds:8.1f} s/epoch (real MNIST, {len(x)} images)")
         return
     for name in OPTIMIZERS:
-        print(f"{name:>9}: {step_ms(name, args.hidden, args.steps, args.batch):8.1f} ms/step")
+        print(f"{name:>9}: {step_ms(name, args.hidden, args.steps, args.batch, jit):8.1f} ms/step")
 
 
 if __name__ == "__main__":

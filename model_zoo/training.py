@@ -36,6 +36,17 @@ from model_zoo.run_directory import (
 )
 
 
+def training_jit_compile() -> bool | str:
+    """`jit_compile` for training: XLA on JAX and TensorFlow, Keras's default on PyTorch.
+
+    Keras's "auto" turns XLA off on CPU-only TensorFlow; without it a BinaryNet MLP step costs
+    about 1.7x the CPU time there (the quantizer, constraint and optimizer passes stay unfused;
+    `benchmarks/bench_optimizers.py`). PyTorch's "auto" is eager, which `torch.compile` would
+    change, so it is left to Keras.
+    """
+    return "auto" if keras.backend.backend() == "torch" else True
+
+
 def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
     """Compiles `model` with the recipe's optimizer, loss and accuracy.
 
@@ -51,6 +62,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
         optimizer=make_optimizer(recipe, steps),
         loss=make_loss(recipe),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        jit_compile=training_jit_compile(),
     )
     return model
 

@@ -64,3 +64,14 @@ def test_overrides_and_optimizers():
 def test_bad_recipes_are_refused(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         get_recipe(*args, **kwargs)
+
+
+def test_zoo_training_compiles_with_xla_on_jax_and_tensorflow():
+    # Keras's "auto" is no XLA on CPU-only TensorFlow; the zoo asks for it explicitly there.
+    from model_zoo.models import get_model
+    from model_zoo.training import compile_model
+
+    recipe = get_recipe("lab_mlp", "mnist", epochs=1)
+    model = compile_model(get_model("lab_mlp", hidden_units=16), recipe, steps=10)
+    expected = keras.backend.backend() in ("jax", "tensorflow")
+    assert bool(model.jit_compile) is expected
