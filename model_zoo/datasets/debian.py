@@ -70,9 +70,11 @@ def ensure_debian_files(package: str, path: str | os.PathLike, install: bool | N
     print(
         f"Installing Debian package {package} with apt-get (running as root) ...", file=sys.stderr
     )
+    # Another apt-get (a parallel test worker, the system's updater) may hold dpkg's lock: wait.
+    apt = ["apt-get", "-o", f"DPkg::Lock::Timeout={APT_TIMEOUT_S}"]
     attempts = (
-        [["apt-get", "install", "-y", package]],
-        [["apt-get", "update"], ["apt-get", "install", "-y", package]],
+        [[*apt, "install", "-y", package]],
+        [[*apt, "update"], [*apt, "install", "-y", package]],
     )
     for commands in attempts:
         for command in commands:

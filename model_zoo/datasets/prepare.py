@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from model_zoo.datasets.catalog import dataset_spec, is_prepared, not_prepared_error
@@ -82,21 +83,44 @@ def prepare(
     data_dir = resolve_data_dir(data_dir)
     if is_prepared(name, data_dir):
         return spec.prepared_dir(data_dir)
+    if not spec.offline and not download:
+        raise not_prepared_error(name, data_dir)
+    with _preparation_lock(data_dir, name):
+        if not is_prepared(name, data_dir):  # another process may have prepared it meanwhile
+            _prepare_unlocked(name, data_dir, cache_dir, install)
+    return spec.prepared_dir(data_dir)
+
+
+@contextlib.contextmanager
+def _preparation_lock(data_dir: Path, name: str) -> Iterator[None]:
+    """Holds an exclusive lock on `data_dir`/.`name`.prepare.lock, so that processes preparing
+    the same dataset at once (training workers, parallel test runs) take turns."""
+    import fcntl
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / f".{name}.prepare.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _prepare_unlocked(name: str, data_dir: Path, cache_dir: str | os.PathLike | None,
+                      install: bool | None) -> None:
+    spec = dataset_spec(name)
     if spec.offline:
         print(f"Preparing {name} offline into {data_dir} (once; from pinned, checksummed "
               "sources) ...", file=sys.stderr)
         _store_offline(name, data_dir, cache_dir, install)
-    elif download:
+    else:
         import tensorflow_datasets as tfds
 
         tfds.builder(name, data_dir=os.fspath(data_dir)).download_and_prepare()
-    else:
-        raise not_prepared_error(name, data_dir)
     if not is_prepared(name, data_dir):
         raise RuntimeError(
             f"Preparing {name} finished but {spec.prepared_dir(data_dir)} is missing"
         )
-    return spec.prepared_dir(data_dir)
 
 
 def ensure_prepared(name: str, data_dir: str | os.PathLike | None = None) -> None:
