@@ -97,6 +97,18 @@ def _check_representable(layer: Any) -> None:
             "Engine's binary convolution pads with 0 or 1 only; train it with pad_values=0 "
             "or pad_values=1."
         )
+    spatial = tuple(layer.input.shape[1:3])
+    window = tuple((k - 1) * d + 1 for k, d in zip(layer.kernel_size, layer.dilation_rate,
+                                                     strict=True))
+    if (layer.padding == "same" and layer.pad_values == 0.0 and None not in spatial
+            and any(size < extent for size, extent in zip(spatial, window, strict=True))):
+        # Measured: LCE 0.16's zero-padding correction gives wrong outputs there (2x2 input,
+        # 3x3 kernel: 97% of them off), while pad_values=1 and inputs >= the kernel match.
+        raise ValueError(
+            f"Layer {layer.name!r} zero-pads a {spatial[0]}x{spatial[1]} input for a "
+            f"{window[0]}x{window[1]} kernel, which Larq Compute Engine 0.16 computes wrongly "
+            "(inputs smaller than the kernel); use a larger input size or pad_values=1."
+        )
 
 
 def lce_binary_layers(model: keras.Model) -> list[str]:
