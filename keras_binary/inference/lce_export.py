@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -39,41 +40,31 @@ from keras_binary.inference.graph import (
     is_sign,
     why_input_not_binary,
 )
+from keras_binary.inference.lce_flatbuffer import import_lce, operators
 from keras_binary.layers import QuantConv2D, QuantDense
-from keras_binary.layers.base import QuantizerMixin
 from keras_binary.math import sign
+from keras_binary.quantizers import precision_of
 
 __all__ = ["DenseAsConv1x1", "export_lce", "lce_binary_layers"]
 
+# LCE's own ops (LceBconv2d, LceQuantize, ...); every other custom op has no runtime kernel.
+LCE_OP_PREFIX = "Lce"
 # LCE's binary convolution pads its +-1 inputs with 0 (a correction term) or with +1 (a 1 bit).
 LCE_PAD_VALUES = (0.0, 1.0)
 
 
-def import_lce() -> Any:
-    """Larq Compute Engine, imported on first use (an optional extra)."""
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            f"Larq Compute Engine converts TensorFlow graphs, but the Keras backend is "
-            f"{keras.backend.backend()!r}: run the export with KERAS_BACKEND=tensorflow (a model "
-            "trained under another backend loads there)."
-        )
-    try:
-        import larq_compute_engine
-    except ImportError as error:
-        raise ImportError(
-            f"Larq Compute Engine is not installed ({error}); install keras-binary[lce] "
-            "(its wheels cover Python 3.10-3.12)."
-        ) from None
-    return larq_compute_engine
-
-
 def _binarizes_inputs_and_kernel(layer: Any, graph: LayerGraph) -> bool:
-    """Whether `layer` reads +-1 inputs and quantizes its kernel to +-alpha per channel."""
-    if not isinstance(layer, QuantizerMixin) or not hasattr(layer, "input_quantizer"):
+    """Whether `layer` reads +-1 inputs and quantizes a kernel to 1 bit (a recurrent layer:
+    its cell does)."""
+    if isinstance(layer, (QuantDense, QuantConv2D)):
+        return why_input_not_binary(layer, graph) is None and binary_kernel(layer) is not None
+    quantized = layer if hasattr(layer, "quantized_kernels") else getattr(layer, "cell", None)
+    if not hasattr(quantized, "quantized_kernels") or not hasattr(quantized, "input_quantizer"):
         return False
-    if why_input_not_binary(layer, graph) is not None:
-        return False
-    return binary_kernel(layer) is not None
+    return is_sign(quantized.input_quantizer) and any(
+        precision_of(getattr(quantized, attr, None)) == 1
+        for attr, _, _ in quantized.quantized_kernels
+    )
 
 
 def _check_representable(layer: Any) -> None:
@@ -116,7 +107,9 @@ def lce_binary_layers(model: keras.Model) -> list[str]:
 
     They are the QuantConv2D/QuantDense layers whose inputs are binarized by a sign (their
     input quantizer, or a sign activation before them) and whose quantized kernel is
-    ``alpha * +-1`` per output channel (sign, magnitude-aware and XNOR scaling alike).
+    ``alpha * +-1`` per output channel (sign, magnitude-aware and XNOR scaling alike). Any
+    other layer with sign-binarized inputs and a 1-bit kernel (depthwise, separable, 1D/3D,
+    transposed, recurrent) is refused: LCE has no binary op for it.
 
     Args:
         model: A built keras-binary model (Sequential or functional).
@@ -252,6 +245,42 @@ def _export_signature(model: keras.Model) -> list[keras.InputSpec]:
     return specs
 
 
+def _layer_names(model: keras.Model) -> list[str]:
+    names = []
+    for op in as_functional(model).operations:
+        names.append(op.name)
+        if isinstance(op, keras.Model):
+            names.extend(_layer_names(op))
+    return names
+
+
+def _layer_of(tensor_name: str, layer_names: list[str]) -> str | None:
+    """The layer whose name scope (``model_1/<layer>_1/Op``) a converted tensor's name holds."""
+    for scope in tensor_name.split("/"):
+        matches = [name for name in layer_names
+                   if scope == name or re.fullmatch(re.escape(name) + r"_\d+", scope)]
+        if matches:
+            return max(matches, key=len)
+    return None
+
+
+def _check_runtime_ops(flatbuffer: bytes, model: keras.Model) -> None:
+    """Raises ValueError naming the layer when the converter left a custom op that neither
+    TFLite nor LCE implements (it converts such ops without error; the runtime then fails)."""
+    unknown = [op for op in operators(flatbuffer)
+               if op.custom and not op.name.startswith(LCE_OP_PREFIX)]
+    if not unknown:
+        return
+    names = _layer_names(model)
+    layers = sorted({_layer_of(tensor, names) or "?" for op in unknown for tensor in op.outputs})
+    ops = sorted({op.name for op in unknown})
+    raise ValueError(
+        f"Layer(s) {', '.join(map(repr, layers))} of model {model.name!r} need ops that neither "
+        f"TFLite nor Larq Compute Engine implements ({', '.join(ops)}); "
+        "replace them with layers made of TFLite builtin ops, or leave them out of the export."
+    )
+
+
 def export_lce(model: keras.Model, path: str | os.PathLike, overwrite: bool = True) -> Path:
     """Writes `model` as a Larq Compute Engine flatbuffer (``.tflite``) to `path`.
 
@@ -271,8 +300,8 @@ def export_lce(model: keras.Model, path: str | os.PathLike, overwrite: bool = Tr
     Raises:
         RuntimeError: the Keras backend is not TensorFlow (set KERAS_BACKEND=tensorflow).
         ImportError: Larq Compute Engine is not installed (``pip install keras-binary[lce]``).
-        ValueError: a layer LCE cannot represent, or an unknown input size (the message names
-            it and the fix).
+        ValueError: a layer LCE cannot represent (or one the converter leaves as an op no
+            runtime implements), or an unknown input size (the message names it and the fix).
         FileExistsError: `path` exists and `overwrite` is False.
 
     Example::
@@ -300,5 +329,6 @@ def export_lce(model: keras.Model, path: str | os.PathLike, overwrite: bool = Tr
         saved_model = os.path.join(folder, "saved_model")
         archive.write_out(saved_model, verbose=False)
         flatbuffer = lce.convert_saved_model(saved_model)
+    _check_runtime_ops(flatbuffer, graph_model)
     write_bytes(path, flatbuffer, overwrite=overwrite)
     return path

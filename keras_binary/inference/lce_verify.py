@@ -1,10 +1,9 @@
 """Checking an exported Larq Compute Engine flatbuffer: its op histogram and its outputs in
 LCE's interpreter.
 
-`lce_op_histogram` parses the flatbuffer with the TFLite schema that LCE ships (the one its
-converter writes), so custom ops read by their names (``LceBconv2d``). `lce_predict` runs LCE's
-own interpreter on x86 too, where its binary kernels are the reference implementations: right
-outputs, no speed claim.
+`lce_op_histogram` counts the ops (custom ones by their names, ``LceBconv2d``). `lce_predict`
+runs LCE's own interpreter on x86 too, where its binary kernels are the reference
+implementations: right outputs, no speed claim.
 
 LCE 0.16's interpreter extension was built against NumPy 1, whose dtype struct kept the item
 size where NumPy 2 keeps the dtype flags: under NumPy 2 it reads float32 arrays as 0 bytes
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_binary.inference.lce_export import import_lce
+from keras_binary.inference.lce_flatbuffer import flatbuffer_bytes, import_lce, operators
 
 __all__ = ["LCE_BINARY_OPS", "lce_op_histogram", "lce_predict"]
 
@@ -39,13 +38,6 @@ LCE_BINARY_OPS = ("LceBconv2d", "LceBMaxPool2d")
 # CPython; NumPy 1 read `elsize` as an int at byte 32.
 _NUMPY2_FLAGS_OFFSET = 32
 _NUMPY2_ELSIZE_OFFSET = 40
-
-
-def _flatbuffer_bytes(flatbuffer: bytes | str | os.PathLike) -> bytes:
-    if isinstance(flatbuffer, (bytes, bytearray)):
-        return bytes(flatbuffer)
-    with open(flatbuffer, "rb") as handle:
-        return handle.read()
 
 
 def lce_op_histogram(flatbuffer: bytes | str | os.PathLike) -> dict[str, int]:
@@ -62,23 +54,7 @@ def lce_op_histogram(flatbuffer: bytes | str | os.PathLike) -> dict[str, int]:
 
         lce_op_histogram(export_lce(model, "m.tflite"))["LceBconv2d"]
     """
-    import_lce()
-    from larq_compute_engine.mlir.python import tflite_schema as schema
-
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(_flatbuffer_bytes(flatbuffer), 0))
-    builtin_names = {code: name for name, code in vars(schema.BuiltinOperator).items()
-                     if not name.startswith("_")}
-    counts: Counter = Counter()
-    for subgraph in model.subgraphs or ():
-        for op in subgraph.operators or ():
-            code = model.operatorCodes[op.opcodeIndex]
-            # Codes below 127 live in the deprecated byte field (schema version 3a).
-            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-            if builtin == schema.BuiltinOperator.CUSTOM:
-                counts[code.customCode.decode()] += 1
-            else:
-                counts[builtin_names.get(builtin, f"BUILTIN_{builtin}")] += 1
-    return dict(counts.most_common())
+    return dict(Counter(op.name for op in operators(flatbuffer)).most_common())
 
 
 @contextlib.contextmanager
@@ -126,7 +102,7 @@ def lce_predict(
         np.abs(lce_predict("m.tflite", x) - model.predict(x)).max()
     """
     lce = import_lce()
-    interpreter = lce.testing.Interpreter(_flatbuffer_bytes(flatbuffer), num_threads=num_threads)
+    interpreter = lce.testing.Interpreter(flatbuffer_bytes(flatbuffer), num_threads=num_threads)
     inputs = [np.asarray(a, np.float32) for a in (x if isinstance(x, (list, tuple)) else [x])]
     if len({len(a) for a in inputs}) != 1:
         raise ValueError(

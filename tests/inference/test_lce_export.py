@@ -23,7 +23,13 @@ from keras_binary.inference import (
 )
 from keras_binary.inference import lce_export as lce_export_module
 from keras_binary.inference.lce_export import DenseAsConv1x1
-from keras_binary.layers import QuantConv1D, QuantConv2D, QuantDense
+from keras_binary.layers import (
+    QuantConv1D,
+    QuantConv2D,
+    QuantDense,
+    QuantDepthwiseConv2D,
+    QuantLSTM,
+)
 from keras_binary.quantizers import SteSign
 from model_zoo.models import get_model
 
@@ -158,12 +164,34 @@ def test_zero_padding_an_input_smaller_than_the_kernel_is_refused():
     assert lce_binary_layers(padded_with_one) == lce_binary_layers(large_enough) == ["bconv"]
 
 
-def test_binary_layer_without_an_lce_binary_op_is_refused_naming_the_layer():
-    model = keras.Sequential([keras.Input((8, 4)), QuantConv1D(
-        8, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
-        kernel_constraint="weight_clip", name="bconv1d")])
-    with pytest.raises(ValueError, match=r"'bconv1d' \(QuantConv1D\).*QuantConv2D/QuantDense"):
+@pytest.mark.parametrize("make_layer, shape", [
+    (lambda: QuantConv1D(8, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                         kernel_constraint="weight_clip", name="unsupported"), (8, 4)),
+    (lambda: QuantDepthwiseConv2D(3, input_quantizer="ste_sign", depthwise_quantizer="ste_sign",
+                                  depthwise_constraint="weight_clip", name="unsupported"),
+     (6, 6, 4)),
+    (lambda: QuantLSTM(4, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                       kernel_constraint="weight_clip", name="unsupported"), (5, 4)),
+])
+def test_binary_layer_without_an_lce_binary_op_is_refused_naming_the_layer(make_layer, shape):
+    layer = make_layer()
+    model = keras.Sequential([keras.Input(shape), layer])
+    kind = type(layer).__name__
+    with pytest.raises(ValueError, match=rf"'unsupported' \({kind}\).*QuantConv2D/QuantDense"):
         lce_binary_layers(model)
+
+
+@needs_lce
+def test_layer_converted_to_ops_no_runtime_implements_is_refused_naming_it(tmp_path):
+    """LCE's converter writes TensorFlow ops without a TFLite kernel as custom ops, silently;
+    the file would fail on the device."""
+    inputs = keras.Input((8, 8, 2))
+    spectrum = keras.layers.Lambda(
+        lambda x: keras.ops.real(keras.ops.fft2((x[..., 0], x[..., 1]))[0]), name="spectrum")
+    outputs = spectrum(inputs)
+    with pytest.raises(ValueError, match=r"Layer\(s\) 'spectrum' .*\(Complex, FFT2D\)"):
+        export_lce(keras.Model(inputs, outputs), tmp_path / "m.tflite")
+    assert not (tmp_path / "m.tflite").exists()
 
 
 def test_binary_layers_are_those_with_sign_inputs_and_one_bit_kernels():
