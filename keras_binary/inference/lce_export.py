@@ -231,10 +231,10 @@ def _lce_graph(model: keras.Model) -> keras.Model:
 
 
 def _export_signature(model: keras.Model) -> list[keras.InputSpec]:
-    """Input specs with the batch fixed to 1; other dimensions must be known."""
+    """Input specs with an unknown batch fixed to 1; other dimensions must be known."""
     specs = []
     for tensor in model.inputs:
-        shape = (1, *tensor.shape[1:])
+        shape = (tensor.shape[0] or 1, *tensor.shape[1:])
         if None in shape:
             raise ValueError(
                 f"Input {tensor.name!r} of model {model.name!r} has shape {tuple(tensor.shape)}; "
@@ -287,7 +287,8 @@ def export_lce(model: keras.Model, path: str | os.PathLike, overwrite: bool = Tr
     The model is the trained Keras model itself (not `convert`'s output). Binary layers (see
     `lce_binary_layers`) become `LceBconv2d`; a max pooling between a binary layer's output
     and a sign becomes `LceBMaxPool2d`; every other layer becomes its float TFLite op. Inputs
-    and outputs stay float32, with a batch of 1 (the flatbuffer's fixed shape).
+    and outputs stay float32; an unknown batch size is fixed to 1 (the flatbuffer's shapes are
+    fixed), a batch size the model's inputs declare is kept.
 
     Args:
         model: A built keras-binary model with known input sizes (Sequential or functional).

@@ -83,14 +83,14 @@ def _numpy1_float32_itemsize() -> Iterator[None]:
 def lce_predict(
     flatbuffer: bytes | str | os.PathLike, x: Any, num_threads: int = 1
 ) -> np.ndarray | list[np.ndarray]:
-    """Runs a flatbuffer in Larq Compute Engine's interpreter, one sample at a time.
+    """Runs a flatbuffer in Larq Compute Engine's interpreter, one batch at a time.
 
     On x86 LCE's binary kernels are its reference implementations: use this to check outputs,
     not speed (LCE's optimized kernels are ARM's).
 
     Args:
-        flatbuffer: The flatbuffer's bytes or its path (float32 inputs and outputs, batch 1,
-            as `export_lce` writes them).
+        flatbuffer: The flatbuffer's bytes or its path (float32 inputs and outputs, as
+            `export_lce` writes them; its fixed batch size, usually 1, sets the step).
         x: A float array of samples (first axis), or a list of them for several inputs.
         num_threads: Interpreter threads.
 
@@ -109,9 +109,15 @@ def lce_predict(
             f"lce_predict got inputs with {[len(a) for a in inputs]} samples; give every input "
             "the same number of samples (first axis)."
         )
+    batch = interpreter.input_shapes[0][0]
+    if len(inputs[0]) % batch:
+        raise ValueError(
+            f"lce_predict got {len(inputs[0])} samples for a flatbuffer with a batch of {batch}; "
+            f"give a multiple of {batch} samples."
+        )
     rows = []
-    for index in range(len(inputs[0])):
-        sample = [np.ascontiguousarray(a[index:index + 1]) for a in inputs]
+    for start in range(0, len(inputs[0]), batch):
+        sample = [np.ascontiguousarray(a[start:start + batch]) for a in inputs]
         with _numpy1_float32_itemsize():
             outputs = interpreter.interpreter.predict(sample)
         rows.append([np.array(out, copy=True) for out in outputs])

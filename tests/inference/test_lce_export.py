@@ -271,3 +271,14 @@ def test_lce_zero_padding_bug_is_still_there(pad_values, size, tmp_path, monkeyp
     x = np.random.default_rng(1).uniform(-1, 1, (2, size, size, 64)).astype("float32")
     error = np.abs(lce_predict(path, x) - keras.ops.convert_to_numpy(model(x))).max()
     assert (error > 1) == (pad_values == 0.0 and size < 3), error
+
+
+@needs_lce
+def test_a_declared_batch_size_is_kept_and_predict_steps_by_it(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5, 5, 3), batch_size=2), _binary_conv(pad_values=1.0)])
+    path = export_lce(model, tmp_path / "m.tflite")
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 5, 5, 3)).astype("float32")
+    _assert_lce_matches_keras(lce_predict(path, x), keras.ops.convert_to_numpy(model(x)))
+    with pytest.raises(ValueError, match="3 samples for a flatbuffer with a batch of 2"):
+        lce_predict(path, x[:3])
