@@ -152,6 +152,11 @@ except ValueError as error:
     print(error)
 
 # %% [markdown]
+# One behaviour differs by design: Keras's `sign(NaN)` is NaN, so a NaN input turns the
+# affected outputs NaN, while LCE packs each binary convolution's inputs into bits and gives
+# finite outputs. Check the inputs for non-finite values on the device before running the
+# model.
+#
 # ## On the device
 #
 # Copy the `.tflite` file to the device. On a 64-bit ARM Linux board, LCE's

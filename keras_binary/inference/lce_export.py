@@ -290,6 +290,10 @@ def export_lce(model: keras.Model, path: str | os.PathLike, overwrite: bool = Tr
     and outputs stay float32; an unknown batch size is fixed to 1 (the flatbuffer's shapes are
     fixed), a batch size the model's inputs declare is kept.
 
+    NaN is the one behaviour that differs: Keras's `sign(NaN)` is NaN, but LCE packs every
+    input of a binary convolution into a bit, so a NaN input yields finite outputs there.
+    Check inputs for non-finite values before feeding them to the flatbuffer on the device.
+
     Args:
         model: A built keras-binary model with known input sizes (Sequential or functional).
         path: Where to write the flatbuffer.

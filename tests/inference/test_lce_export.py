@@ -282,3 +282,15 @@ def test_a_declared_batch_size_is_kept_and_predict_steps_by_it(tmp_path):
     _assert_lce_matches_keras(lce_predict(path, x), keras.ops.convert_to_numpy(model(x)))
     with pytest.raises(ValueError, match="3 samples for a flatbuffer with a batch of 2"):
         lce_predict(path, x[:3])
+
+
+@needs_lce
+def test_lce_gives_finite_outputs_where_keras_gives_nan_as_documented(tmp_path):
+    """export_lce's docstring and guide 8 say so: LCE packs a NaN input into a bit."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4, 4, 8)), _binary_conv(pad_values=1.0)])
+    path = export_lce(model, tmp_path / "m.tflite")
+    x = np.ones((1, 4, 4, 8), "float32")
+    x[0, 0, 0, 0] = np.nan
+    assert np.isnan(keras.ops.convert_to_numpy(model(x))).any()
+    assert np.isfinite(lce_predict(path, x)).all()
