@@ -1,4 +1,5 @@
-"""Binary inference: convert a trained model to packed weights and popcount kernels.
+"""Binary inference: convert a trained model to packed weights and popcount kernels, or export
+it to Larq Compute Engine (`export_lce`) for ARM devices.
 
 Example:
 
@@ -15,6 +16,8 @@ Example:
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.convert import convert
+from keras_binary.inference.lce_export import export_lce, lce_binary_layers
+from keras_binary.inference.lce_verify import lce_op_histogram, lce_predict
 from keras_binary.inference.packed_io import (
     PackedFileError,
     export_packed,
@@ -33,7 +36,11 @@ __all__ = [
     "SlicedMaxPooling2D",
     "compare_speed",
     "convert",
+    "export_lce",
     "export_packed",
+    "lce_binary_layers",
+    "lce_op_histogram",
+    "lce_predict",
     "load_packed",
     "read_packed",
     "time_predict",
