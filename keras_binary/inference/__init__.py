@@ -15,6 +15,8 @@ Example:
 from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.convert import convert
+from keras_binary.inference.onnx_export import export_onnx
+from keras_binary.inference.onnx_runtime import onnx_session, ort_library_path, register_ops
 from keras_binary.inference.packed_io import (
     PackedFileError,
     export_packed,
@@ -33,8 +35,12 @@ __all__ = [
     "SlicedMaxPooling2D",
     "compare_speed",
     "convert",
+    "export_onnx",
     "export_packed",
     "load_packed",
+    "onnx_session",
+    "ort_library_path",
     "read_packed",
+    "register_ops",
     "time_predict",
 ]
