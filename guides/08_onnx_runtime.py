@@ -57,15 +57,19 @@ print(f"ONNX file: {os.path.getsize(path) / 1e6:.2f} MB; float32 weights of the 
 # ## Run it in ONNX Runtime
 #
 # `onnx_session` registers the custom-op library (`inference.register_ops` does it on a
-# `SessionOptions` of your own) and opens a CPU session. The outputs equal the converted Keras
-# model's: the binary layers run the same kernels, and only the float layers' rounding may differ.
+# `SessionOptions` of your own) and opens a CPU session. The binary layers run the same kernels
+# as the Keras path, bit for bit; the float first layer is ONNX Runtime's own matrix product,
+# whose float rounding differs from XLA's in the last bits. Where a hidden value lies that close
+# to zero its sign (the next binary layer's input bit) can flip, and that image's scores move by
+# one bit's weight; the classification and the accuracy stay the same.
 
 # %%
 session = inference.onnx_session(path)
 name = session.get_inputs()[0].name
 ort_scores = session.run(None, {name: x_test})[0]
 keras_scores = np.asarray(fast.predict(x_test, batch_size=250, verbose=0))
-print("largest score difference:", float(np.abs(ort_scores - keras_scores).max()))
+close = np.isclose(ort_scores, keras_scores, rtol=1e-5, atol=1e-5).all(axis=-1)
+print(f"images with the same scores (to 1e-5): {close.mean():.2%}")
 print("same top class:", f"{(ort_scores.argmax(-1) == keras_scores.argmax(-1)).mean():.2%}")
 print(f"test accuracy: ONNX Runtime {(ort_scores.argmax(-1) == y_test).mean():.4f}, "
       f"Keras {(keras_scores.argmax(-1) == y_test).mean():.4f} ({n_test} images)")
