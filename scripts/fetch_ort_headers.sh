@@ -5,7 +5,7 @@
 # root: apt runs on a private state folder and dpkg-deb only unpacks. Prints the include folder.
 # Usage: scripts/fetch_ort_headers.sh [DEST]   (default build/ort-headers)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${0%/*}/.."
 DEST="${1:-build/ort-headers}"
 SUITE="${KB_ORT_HEADERS_SUITE:-trixie}"
 INCLUDE="$DEST/usr/include/onnxruntime"

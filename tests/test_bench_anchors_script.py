@@ -38,7 +38,8 @@ def test_exported_row_times_the_converted_model_in_ort_with_custom_ops():
         pytest.skip("ORT custom-op library not built")
     inputs = keras.Input(bench_anchors.IMAGE)
     outputs = QuantConv2D(8, 3, strides=8, input_quantizer="ste_sign",
-                          kernel_quantizer="ste_sign", use_bias=False)(inputs)
+                          kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
+                          use_bias=False)(inputs)
     fast = inference.convert(keras.Model(inputs, outputs), warn=False)
     rows = bench_anchors.exported_rows(fast, [1, 2], repeats=1, threads=1)
     (ms,) = rows.values()
