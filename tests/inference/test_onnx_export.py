@@ -123,9 +123,9 @@ def test_pretrained_model_classifies_like_keras(dataset, tmp_path):
     assert ort_accuracy == pytest.approx((expected.argmax(-1) == labels).mean(), abs=0.004)
 
 
-def test_packed_outputs_are_bit_exact(tmp_path):
+def test_packed_outputs_are_bit_exact(convnet, tmp_path):
     """A model whose output is a binary layer's packed words: integers, compared exactly."""
-    _, fast, x, _, _ = models.converted(models.binarynet_convnet())
+    _, fast, x, _, _ = convnet
     packed = keras.Model(fast.inputs, fast.get_layer(fast.layers[3].name).output)
     assert keras.backend.standardize_dtype(packed.outputs[0].dtype) == "int32"
     got = run_ort(packed, x, tmp_path / "p.onnx")
