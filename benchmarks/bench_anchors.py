@@ -8,7 +8,10 @@ Times, in one process under the current Keras backend and with the same number o
   with random He-initialized weights and calibrated on random images: its speed is that of a
   trained ResNet-18, its outputs are not.
 * Bi-Real Net 18 from the zoo (random weights, trained-like BatchNorm statistics), as its
-  float Keras model and converted to the popcount kernels (``inference.convert``).
+  float Keras model, converted to the popcount kernels (``inference.convert``), and that
+  converted model exported to ONNX (``inference.export_onnx``) and run in the same ONNX Runtime
+  with the binary custom ops (the row is left out, with a note, when the custom-op library is
+  not built).
 
 Each row: 10 warm-up calls (0.5 s at least for Keras, `inference.speed.time_predict`), then the
 median of ``--repeats`` calls, batch 1 and 32, 224x224x3 inputs. ``onnxruntime`` and ``onnx``
@@ -151,17 +154,42 @@ def op_histogram(path: Path) -> dict[str, int]:
     return dict(collections.Counter(node.op_type for node in model.graph.node).most_common())
 
 
-def time_ort(session: Any, batch: int, repeats: int, warmup: int = 10) -> float:
-    """Median ms of ``session.run`` on one random NCHW batch."""
-    x = np.random.default_rng(batch).uniform(-1, 1, (batch, 3, 224, 224)).astype(np.float32)
+def time_ort(session: Any, batch: int, repeats: int, warmup: int = 10,
+             layout: str = "NCHW") -> float:
+    """Median ms of ``session.run`` on one random batch of 224x224x3 images in ``layout``."""
+    shape = (batch, 3, 224, 224) if layout == "NCHW" else (batch, *IMAGE)
+    x = np.random.default_rng(batch).uniform(-1, 1, shape).astype(np.float32)
+    feed = {session.get_inputs()[0].name: x}
     for _ in range(warmup):
-        session.run(None, {"image": x})
+        session.run(None, feed)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        session.run(None, {"image": x})
+        session.run(None, feed)
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
+
+
+def exported_rows(converted: Any, batches: list[int], repeats: int,
+                  threads: int) -> dict[str, dict[int, float]]:
+    """The converted Bi-Real-18 exported to ONNX, in ONNX Runtime with the binary custom ops;
+    empty (with a note) when the custom-op library is not built."""
+    import onnxruntime as ort
+
+    from keras_binary import inference
+
+    try:
+        inference.ort_library_path()
+    except FileNotFoundError as error:
+        print(f"note: no exported Bi-Real-18 row: {str(error).splitlines()[0]}")
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = inference.export_onnx(converted, Path(tmp) / "bireal18.onnx")
+        options = inference.register_ops(ort.SessionOptions())
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        return {"Bi-Real-18 exported (ORT custom ops)": {
+            b: time_ort(session, b, repeats, layout="NHWC") for b in batches}}
 
 
 def set_threads(threads: int) -> None:
@@ -175,7 +203,7 @@ def set_threads(threads: int) -> None:
 
 
 def keras_rows(batches: list[int], repeats: int, threads: int) -> dict[str, dict[int, float]]:
-    """Bi-Real Net 18 float and converted, ms per batch."""
+    """Bi-Real Net 18 float, converted and exported to ORT, ms per batch."""
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
     import keras
     from bench_inference import trained_like_statistics
@@ -195,6 +223,7 @@ def keras_rows(batches: list[int], repeats: int, threads: int) -> dict[str, dict
         x = np.random.default_rng(batch).uniform(-1, 1, (batch, *IMAGE)).astype(np.float32)
         for label, net in zip(rows, (model, converted), strict=True):
             rows[label][batch], _ = time_predict(net, x, repeats)
+    rows.update(exported_rows(converted, batches, repeats, threads))
     return rows
 
 

@@ -35,6 +35,10 @@ struct WorkState {
 
 void ParallelFor(const Scheduler& sched, int64_t items, const std::function<void(int64_t)>& fn) {
   if (items <= 0) return;
+  if (sched.parallel_for && sched.num_threads > 1 && items > 1) {
+    sched.parallel_for(items, fn);
+    return;
+  }
   const int64_t helpers =
       sched.schedule ? std::min<int64_t>(std::max(sched.num_threads, 1), items) - 1 : 0;
   if (helpers <= 0) {

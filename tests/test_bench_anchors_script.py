@@ -24,3 +24,24 @@ def test_resnet18_graph_is_resnet18_and_quantizes_to_qlinear_ops(tmp_path):
     assert logits.shape == (2, 10) and np.isfinite(logits).all()
     ran = bench_anchors.op_histogram(tmp_path / "int8_optimized.onnx")
     assert ran.get("QLinearConv", 0) == 20, ran
+
+
+def test_exported_row_times_the_converted_model_in_ort_with_custom_ops():
+    import keras
+
+    from keras_binary import inference
+    from keras_binary.layers import QuantConv2D
+
+    try:
+        inference.ort_library_path()
+    except FileNotFoundError:
+        pytest.skip("ORT custom-op library not built")
+    inputs = keras.Input(bench_anchors.IMAGE)
+    outputs = QuantConv2D(8, 3, strides=8, input_quantizer="ste_sign",
+                          kernel_quantizer="ste_sign", kernel_constraint="weight_clip",
+                          use_bias=False)(inputs)
+    fast = inference.convert(keras.Model(inputs, outputs), warn=False)
+    rows = bench_anchors.exported_rows(fast, [1, 2], repeats=1, threads=1)
+    (ms,) = rows.values()
+    assert list(rows) == ["Bi-Real-18 exported (ORT custom ops)"]
+    assert sorted(ms) == [1, 2] and min(ms.values()) > 0

@@ -25,7 +25,7 @@ import render  # noqa: E402
 GUIDE_SCRIPTS = sorted(GUIDES.glob("[0-9][0-9]_*.py"))
 # Guides that export to Larq Compute Engine: its converter reads TensorFlow graphs, and its
 # wheels (the lce extra) stop at Python 3.12.
-LCE_GUIDES = {"08_deploying_with_lce"}
+LCE_GUIDES = {"09_deploying_with_lce"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TIMEOUT_S = 420
 

@@ -18,6 +18,8 @@ from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.convert import convert
 from keras_binary.inference.lce_export import export_lce, lce_binary_layers
 from keras_binary.inference.lce_verify import lce_op_histogram, lce_predict
+from keras_binary.inference.onnx_export import export_onnx
+from keras_binary.inference.onnx_runtime import onnx_session, ort_library_path, register_ops
 from keras_binary.inference.packed_io import (
     PackedFileError,
     export_packed,
@@ -36,12 +38,16 @@ __all__ = [
     "SlicedMaxPooling2D",
     "compare_speed",
     "convert",
+    "export_onnx",
     "export_lce",
     "export_packed",
     "lce_binary_layers",
     "lce_op_histogram",
     "lce_predict",
     "load_packed",
+    "onnx_session",
+    "ort_library_path",
     "read_packed",
+    "register_ops",
     "time_predict",
 ]

@@ -286,7 +286,7 @@ def test_a_declared_batch_size_is_kept_and_predict_steps_by_it(tmp_path):
 
 @needs_lce
 def test_lce_gives_finite_outputs_where_keras_gives_nan_as_documented(tmp_path):
-    """export_lce's docstring and guide 8 say so: LCE packs a NaN input into a bit."""
+    """export_lce's docstring and guide 9 say so: LCE packs a NaN input into a bit."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4, 4, 8)), _binary_conv(pad_values=1.0)])
     path = export_lce(model, tmp_path / "m.tflite")

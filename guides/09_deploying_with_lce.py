@@ -1,7 +1,7 @@
-"""Guide 8: exporting trained BNNs to Larq Compute Engine for ARM phones and boards.
+"""Guide 9: exporting trained BNNs to Larq Compute Engine for ARM phones and boards.
 
 Needs KERAS_BACKEND=tensorflow and the lce extra (pip install keras-binary[lce]).
-Run: KERAS_BACKEND=tensorflow python guides/08_deploying_with_lce.py; render.py renders it.
+Run: KERAS_BACKEND=tensorflow python guides/09_deploying_with_lce.py; render.py renders it.
 """
 
 # %% [markdown]

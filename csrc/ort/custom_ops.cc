@@ -1,0 +1,370 @@
+// ONNX Runtime custom ops of domain "ai.keras_binary", on the same kernels as the XLA handlers
+// (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed], BinaryConv2d[Packed] and
+// PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
+// does not link libonnxruntime: RegisterCustomOps takes the API from the loading runtime, which
+// must offer at least the headers' API version. The GEMMs run on ORT's intra-op threads
+// (KernelContext_ParallelFor, API 17+).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "gemm_driver.h"
+#include "kb_common.h"
+#include "row_sources.h"
+#include "threading.h"
+
+#define ORT_API_MANUAL_INIT
+#include "onnxruntime_cxx_api.h"
+#undef ORT_API_MANUAL_INIT
+
+namespace kb_ort {
+namespace {
+
+using kb::CeilDiv;
+
+constexpr const char* kDomain = "ai.keras_binary";
+constexpr ONNXTensorElementDataType kF32 = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+constexpr ONNXTensorElementDataType kS32 = ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+
+// A kernel error: the op's name and the problem, raised as ORT_INVALID_ARGUMENT.
+struct OpError {
+  std::string message;
+};
+
+std::string ShapeStr(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+struct Input {
+  std::vector<int64_t> dims;
+  const void* data;
+  int64_t count() const {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    return n;
+  }
+};
+
+Input GetInput(Ort::KernelContext& ctx, size_t index) {
+  Ort::ConstValue v = ctx.GetInput(index);
+  return Input{v.GetTensorTypeAndShapeInfo().GetShape(), v.GetTensorRawData()};
+}
+
+// Work split for ORT's pool: as many items as the machine has cores (capped like the XLA path
+// by SetMaxThreads); ORT runs them on however many intra-op threads the session has.
+kb::Scheduler MakeScheduler(OrtKernelContext* ctx) {
+  kb::Scheduler s;
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (kb::MaxThreads() > 0 && kb::MaxThreads() < threads) threads = kb::MaxThreads();
+  s.num_threads = std::max(threads, 1);
+  s.parallel_for = [ctx](int64_t items, const std::function<void(int64_t)>& fn) {
+    auto run = [](void* data, size_t i) {
+      (*static_cast<const std::function<void(int64_t)>*>(data))(static_cast<int64_t>(i));
+    };
+    Ort::ThrowOnError(Ort::GetApi().KernelContext_ParallelFor(
+        ctx, run, static_cast<size_t>(items), 0,
+        const_cast<void*>(static_cast<const void*>(&fn))));
+  };
+  return s;
+}
+
+void CheckEpilogue(const char* op, int64_t n, const Input& scale, const Input& bias) {
+  if (scale.count() != n || bias.count() != n)
+    throw OpError{std::string(op) + ": scale and bias must have one value per output channel (" +
+                  std::to_string(n) + ")"};
+}
+
+kb::OutputTransform MakeTransform(int64_t n, int64_t k, const Input& scale, const Input& bias) {
+  kb::OutputTransform t;
+  t.n = n;
+  t.k = k;
+  t.scale = static_cast<const float*>(scale.data);
+  t.bias = static_cast<const float*>(bias.data);
+  return t;
+}
+
+// Points the transform at the output tensor, float [.., n] or packed int32 [.., ceil(n / 32)].
+template <bool kPacked>
+void SetOutput(Ort::KernelContext& ctx, std::vector<int64_t> dims, int64_t n,
+               kb::OutputTransform* t) {
+  dims.push_back(kPacked ? CeilDiv(n, 32) : n);
+  Ort::UnownedValue out = ctx.GetOutput(0, dims);
+  if (kPacked) {
+    t->out_packed = reinterpret_cast<uint32_t*>(out.GetTensorMutableData<int32_t>());
+  } else {
+    t->out_float = out.GetTensorMutableData<float>();
+  }
+}
+
+// PackBits: float [..., K] -> int32 [..., ceil(K / 32)], bit 1 where x < 0.
+struct PackBitsKernel {
+  static constexpr const char* kName = "PackBits";
+  static constexpr std::array<ONNXTensorElementDataType, 1> kInputs{kF32};
+  static constexpr ONNXTensorElementDataType kOutput = kS32;
+  explicit PackBitsKernel(Ort::ConstKernelInfo) {}
+  void Compute(Ort::KernelContext& ctx) const {
+    Input x = GetInput(ctx, 0);
+    if (x.dims.empty()) throw OpError{"PackBits: the input must have rank >= 1"};
+    const int64_t k = x.dims.back();
+    std::vector<int64_t> od(x.dims.begin(), x.dims.end() - 1);
+    od.push_back(CeilDiv(k, 32));
+    Ort::UnownedValue out = ctx.GetOutput(0, od);
+    const int64_t rows = k == 0 ? 0 : x.count() / k;
+    if (rows > 0)
+      kb::PackRows(static_cast<const float*>(x.data), rows, k,
+                   reinterpret_cast<uint32_t*>(out.GetTensorMutableData<int32_t>()));
+  }
+};
+
+// BinaryMatmul(x int32 [..., kw], w int32 [N, kw], scale [N], bias [N]), attribute k (bits):
+// y = (k - 2 * popcount(x ^ w)) * scale + bias, float [..., N] or its packed signs.
+template <bool kPacked>
+struct BinaryMatmulKernel {
+  static constexpr const char* kName = kPacked ? "BinaryMatmulPacked" : "BinaryMatmul";
+  static constexpr std::array<ONNXTensorElementDataType, 4> kInputs{kS32, kS32, kF32, kF32};
+  static constexpr ONNXTensorElementDataType kOutput = kPacked ? kS32 : kF32;
+  int64_t k;
+  explicit BinaryMatmulKernel(Ort::ConstKernelInfo info)
+      : k(info.GetAttribute<int64_t>("k")) {}
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
+    Input x = GetInput(ctx, 0), w = GetInput(ctx, 1), scale = GetInput(ctx, 2),
+          bias = GetInput(ctx, 3);
+    const int64_t kw = CeilDiv(k, 32);
+    if (k < 1 || x.dims.empty() || w.dims.size() != 2 || x.dims.back() != kw || w.dims[1] != kw)
+      throw OpError{std::string(kName) + ": packed shapes " + ShapeStr(x.dims) + " and " +
+                    ShapeStr(w.dims) + " do not hold k=" + std::to_string(k) + " bits per row"};
+    const int64_t n = w.dims[0];
+    CheckEpilogue(kName, n, scale, bias);
+    kb::OutputTransform t = MakeTransform(n, k, scale, bias);
+    SetOutput<kPacked>(ctx, std::vector<int64_t>(x.dims.begin(), x.dims.end() - 1), n, &t);
+    const int64_t rows = x.count() / kw;
+    if (rows == 0) return;
+    kb::RowLayout layout{1, kw, k};
+    kb::MatrixRows source(static_cast<const uint32_t*>(x.data), layout);
+    kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t,
+                      MakeScheduler(raw));
+  }
+};
+
+// BinaryConv2d(x int32 [B, H, W, words], w int32 [Cout, kh, kw, words], scale, bias) with
+// attributes channels, strides, dilations, explicit pads (TensorFlow's "same" split) and
+// zero_padding (1: padded pixels are 0, else +1); NHWC output, float or packed.
+template <bool kPacked>
+struct BinaryConv2dKernel {
+  static constexpr const char* kName = kPacked ? "BinaryConv2dPacked" : "BinaryConv2d";
+  static constexpr std::array<ONNXTensorElementDataType, 4> kInputs{kS32, kS32, kF32, kF32};
+  static constexpr ONNXTensorElementDataType kOutput = kPacked ? kS32 : kF32;
+  int64_t channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_bottom, pad_left,
+      pad_right, zero_padding;
+  explicit BinaryConv2dKernel(Ort::ConstKernelInfo info)
+      : channels(info.GetAttribute<int64_t>("channels")),
+        stride_h(info.GetAttribute<int64_t>("stride_h")),
+        stride_w(info.GetAttribute<int64_t>("stride_w")),
+        dilation_h(info.GetAttribute<int64_t>("dilation_h")),
+        dilation_w(info.GetAttribute<int64_t>("dilation_w")),
+        pad_top(info.GetAttribute<int64_t>("pad_top")),
+        pad_bottom(info.GetAttribute<int64_t>("pad_bottom")),
+        pad_left(info.GetAttribute<int64_t>("pad_left")),
+        pad_right(info.GetAttribute<int64_t>("pad_right")),
+        zero_padding(info.GetAttribute<int64_t>("zero_padding")) {
+    if (stride_h < 1 || stride_w < 1 || dilation_h < 1 || dilation_w < 1 || pad_top < 0 ||
+        pad_bottom < 0 || pad_left < 0 || pad_right < 0 || channels < 1)
+      throw OpError{std::string(kName) +
+                    ": channels, strides and dilations must be >= 1 and pads >= 0"};
+  }
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
+    Input x = GetInput(ctx, 0), w = GetInput(ctx, 1), scale = GetInput(ctx, 2),
+          bias = GetInput(ctx, 3);
+    const int64_t words = CeilDiv(channels, 32);
+    if (x.dims.size() != 4 || w.dims.size() != 4 || x.dims[3] != words || w.dims[3] != words)
+      throw OpError{std::string(kName) + ": packed input " + ShapeStr(x.dims) + " and kernel " +
+                    ShapeStr(w.dims) + " do not hold " + std::to_string(channels) +
+                    " channels (rank 4 NHWC expected)"};
+    const int64_t span_h = (w.dims[1] - 1) * dilation_h + 1;
+    const int64_t span_w = (w.dims[2] - 1) * dilation_w + 1;
+    const int64_t out_h = (x.dims[1] + pad_top + pad_bottom - span_h) / stride_h + 1;
+    const int64_t out_w = (x.dims[2] + pad_left + pad_right - span_w) / stride_w + 1;
+    if (x.dims[1] + pad_top + pad_bottom < span_h || x.dims[2] + pad_left + pad_right < span_w)
+      throw OpError{std::string(kName) + ": input " + ShapeStr(x.dims) +
+                    " is smaller than the kernel " + ShapeStr(w.dims)};
+    const int64_t n = w.dims[0];
+    CheckEpilogue(kName, n, scale, bias);
+    kb::ConvGeometry g{x.dims[0], x.dims[1], x.dims[2], words, channels, w.dims[1], w.dims[2],
+                       n, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
+                       out_h, out_w, zero_padding != 0};
+    kb::OutputTransform t = MakeTransform(n, g.k_h * g.k_w * channels, scale, bias);
+    SetOutput<kPacked>(ctx, {g.batch, out_h, out_w}, n, &t);
+    if (g.Rows() == 0) return;
+    const uint32_t* kernel = static_cast<const uint32_t*>(w.data);
+    kb::ConvPatches patches(static_cast<const uint32_t*>(x.data), kernel, g);
+    kb::RunBinaryGemm(patches, g.Rows(), kernel, g.Layout(), t, MakeScheduler(raw));
+  }
+};
+
+// PackedMaxPool2d(x int32 [B, H, W, words], or_mask int32 [words]): per window, the AND of the
+// packed sign bits (max of a value negative only where all are), or the OR on or_mask's
+// channels (a decreasing map follows); taps in the explicit pads are skipped (never win).
+struct PackedMaxPool2dKernel {
+  static constexpr const char* kName = "PackedMaxPool2d";
+  static constexpr std::array<ONNXTensorElementDataType, 2> kInputs{kS32, kS32};
+  static constexpr ONNXTensorElementDataType kOutput = kS32;
+  int64_t pool_h, pool_w, stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right;
+  explicit PackedMaxPool2dKernel(Ort::ConstKernelInfo info)
+      : pool_h(info.GetAttribute<int64_t>("pool_h")),
+        pool_w(info.GetAttribute<int64_t>("pool_w")),
+        stride_h(info.GetAttribute<int64_t>("stride_h")),
+        stride_w(info.GetAttribute<int64_t>("stride_w")),
+        pad_top(info.GetAttribute<int64_t>("pad_top")),
+        pad_bottom(info.GetAttribute<int64_t>("pad_bottom")),
+        pad_left(info.GetAttribute<int64_t>("pad_left")),
+        pad_right(info.GetAttribute<int64_t>("pad_right")) {
+    if (pool_h < 1 || pool_w < 1 || stride_h < 1 || stride_w < 1)
+      throw OpError{"PackedMaxPool2d: pool sizes and strides must be >= 1"};
+  }
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
+    Input x = GetInput(ctx, 0), mask = GetInput(ctx, 1);
+    if (x.dims.size() != 4 || mask.count() != x.dims[3])
+      throw OpError{"PackedMaxPool2d: input " + ShapeStr(x.dims) + " and or_mask " +
+                    ShapeStr(mask.dims) + " must be [B, H, W, words] and [words]"};
+    const int64_t batch = x.dims[0], in_h = x.dims[1], in_w = x.dims[2], words = x.dims[3];
+    if (in_h + pad_top + pad_bottom < pool_h || in_w + pad_left + pad_right < pool_w)
+      throw OpError{"PackedMaxPool2d: input " + ShapeStr(x.dims) + " is smaller than the pool"};
+    const int64_t out_h = (in_h + pad_top + pad_bottom - pool_h) / stride_h + 1;
+    const int64_t out_w = (in_w + pad_left + pad_right - pool_w) / stride_w + 1;
+    Ort::UnownedValue out = ctx.GetOutput(0, {batch, out_h, out_w, words});
+    const uint32_t* in = static_cast<const uint32_t*>(x.data);
+    const uint32_t* or_mask = static_cast<const uint32_t*>(mask.data);
+    uint32_t* dst = reinterpret_cast<uint32_t*>(out.GetTensorMutableData<int32_t>());
+    kb::ParallelFor(MakeScheduler(raw), batch * out_h, [&](int64_t row) {
+      const int64_t b = row / out_h, oy = row % out_h;
+      std::vector<uint32_t> every(words), some(words);
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        std::fill(every.begin(), every.end(), 0xffffffffu);
+        std::fill(some.begin(), some.end(), 0u);
+        for (int64_t i = 0; i < pool_h; ++i) {
+          const int64_t y = oy * stride_h - pad_top + i;
+          if (y < 0 || y >= in_h) continue;
+          for (int64_t j = 0; j < pool_w; ++j) {
+            const int64_t xx = ox * stride_w - pad_left + j;
+            if (xx < 0 || xx >= in_w) continue;
+            const uint32_t* p = in + ((b * in_h + y) * in_w + xx) * words;
+            for (int64_t c = 0; c < words; ++c) {
+              every[c] &= p[c];
+              some[c] |= p[c];
+            }
+          }
+        }
+        uint32_t* o = dst + ((b * out_h + oy) * out_w + ox) * words;
+        for (int64_t c = 0; c < words; ++c)
+          o[c] = (every[c] & ~or_mask[c]) | (some[c] & or_mask[c]);
+      }
+    });
+  }
+};
+
+template <typename K>
+void Run(const K& kernel, Ort::KernelContext& ctx, OrtKernelContext* raw) {
+  if constexpr (std::is_same_v<K, PackBitsKernel>) {
+    (void)raw;
+    kernel.Compute(ctx);
+  } else {
+    kernel.Compute(ctx, raw);
+  }
+}
+
+OrtStatusPtr MakeStatus(const std::string& message) {
+  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, message.c_str());
+}
+
+// Runs f, turning the C++ errors of the kernels and of ORT's C++ wrapper into a status.
+template <typename F>
+OrtStatusPtr Guard(F&& f) {
+  try {
+    f();
+    return nullptr;
+  } catch (const OpError& e) {
+    return MakeStatus(e.message);
+  } catch (const Ort::Exception& e) {
+    return Ort::GetApi().CreateStatus(e.GetOrtErrorCode(), e.what());
+  } catch (const std::exception& e) {
+    return Ort::GetApi().CreateStatus(ORT_FAIL, e.what());
+  }
+}
+
+template <typename K>
+struct KernelHolder {
+  K kernel;
+  OrtStatusPtr ComputeV2(OrtKernelContext* raw) {
+    return Guard([&] {
+      if (*kb::IsaError()) throw OpError{kb::IsaError()};
+      Ort::KernelContext ctx(raw);
+      Run(kernel, ctx, raw);
+    });
+  }
+};
+
+template <typename K>
+struct Op : Ort::CustomOpBase<Op<K>, KernelHolder<K>, true> {
+  OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** out) const {
+    return Guard([&] { *out = new KernelHolder<K>{K(Ort::ConstKernelInfo(info))}; });
+  }
+  const char* GetName() const { return K::kName; }
+  size_t GetInputTypeCount() const { return K::kInputs.size(); }
+  ONNXTensorElementDataType GetInputType(size_t i) const { return K::kInputs[i]; }
+  size_t GetOutputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return K::kOutput; }
+};
+
+struct Ops {
+  Op<PackBitsKernel> pack_bits;
+  Op<BinaryMatmulKernel<false>> matmul;
+  Op<BinaryMatmulKernel<true>> matmul_packed;
+  Op<BinaryConv2dKernel<false>> conv;
+  Op<BinaryConv2dKernel<true>> conv_packed;
+  Op<PackedMaxPool2dKernel> max_pool;
+};
+
+}  // namespace
+}  // namespace kb_ort
+
+#define KB_EXPORT extern "C" __attribute__((visibility("default")))
+
+// The entry point ORT calls for SessionOptions.register_custom_ops_library. The domain and its
+// ops live as long as the process (sessions may outlive any one SessionOptions).
+KB_EXPORT OrtStatus* ORT_API_CALL RegisterCustomOps(OrtSessionOptions* options,
+                                                    const OrtApiBase* api_base) {
+  const OrtApi* api = api_base->GetApi(ORT_API_VERSION);
+  if (api == nullptr) {
+    const std::string message =
+        std::string("keras_binary ORT ops need onnxruntime with C API ") +
+        std::to_string(ORT_API_VERSION) + " or newer; this runtime is " +
+        api_base->GetVersionString() + ": upgrade onnxruntime";
+    return api_base->GetApi(1)->CreateStatus(ORT_FAIL, message.c_str());
+  }
+  Ort::InitApi(api);
+  if (*kb::IsaError()) return api->CreateStatus(ORT_FAIL, kb::IsaError());
+  static kb_ort::Ops* ops = nullptr;
+  static OrtCustomOpDomain* domain = nullptr;
+  static OrtStatus* init_error = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    ops = new kb_ort::Ops();
+    init_error = api->CreateCustomOpDomain(kb_ort::kDomain, &domain);
+    const OrtCustomOp* all[] = {&ops->pack_bits, &ops->matmul,      &ops->matmul_packed,
+                                &ops->conv,      &ops->conv_packed, &ops->max_pool};
+    for (const OrtCustomOp* op : all) {
+      if (init_error == nullptr) init_error = api->CustomOpDomain_Add(domain, op);
+    }
+  });
+  if (init_error != nullptr)
+    return api->CreateStatus(api->GetErrorCode(init_error), api->GetErrorMessage(init_error));
+  return api->AddCustomOpDomain(options, domain);
+}
