@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from keras_binary.distributed import COORDINATOR, NUM_WORKERS, WORKER_INDEX, WORKER_TIMEOUT
 
@@ -87,6 +88,7 @@ def launch(
     grace_s: float = 30.0,
     worker_timeout_s: int | None = None,
     env: Mapping[str, str] | None = None,
+    log_dir: str | os.PathLike | None = None,
 ) -> int:
     """Runs `command` as `num_workers` local workers until all end; returns the exit status.
 
@@ -97,6 +99,8 @@ def launch(
         grace_s: After a worker fails, how long the others may take to stop by themselves.
         worker_timeout_s: The workers' ``KERAS_BINARY_WORKER_TIMEOUT``; None keeps the default.
         env: The workers' environment; None takes this process's.
+        log_dir: Write worker ``i``'s output to ``log_dir/worker-i.log``; None: to this
+            process's output.
 
     Returns:
         0 when every worker exits with 0; else the first failing worker's status (a signal's
@@ -117,11 +121,20 @@ def launch(
     base.update({NUM_WORKERS: str(num_workers), COORDINATOR: f"{HOST}:{port}"})
     if worker_timeout_s is not None:
         base[WORKER_TIMEOUT] = str(worker_timeout_s)
+    logs = []
+    if log_dir is not None:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        logs = [open(Path(log_dir) / f"worker-{index}.log", "wb")  # noqa: SIM115
+                for index in range(num_workers)]
     processes = [
         subprocess.Popen(list(command), env={**base, WORKER_INDEX: str(index)},
+                         stdout=logs[index] if logs else None,
+                         stderr=subprocess.STDOUT if logs else None,
                          start_new_session=True)  # its own group: killed with its children
         for index in range(num_workers)
     ]
+    for log in logs:
+        log.close()  # each worker holds its own copy of the descriptor
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         while True:
@@ -163,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="kill all workers after this many seconds")
     parser.add_argument("--grace", type=float, default=30.0,
                         help="after a worker fails, seconds the others get to stop by themselves")
+    parser.add_argument("--log-dir", help="write worker I's output to LOG_DIR/worker-I.log")
     parser.add_argument("--worker-timeout", type=int,
                         help="the workers' wait for a silent peer (KERAS_BINARY_WORKER_TIMEOUT)")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -172,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, command = parser.parse_args(argv[:split]), argv[split + 1:]
     try:
         return launch(args.num_workers, command, timeout_s=args.timeout, grace_s=args.grace,
-                      worker_timeout_s=args.worker_timeout)
+                      worker_timeout_s=args.worker_timeout, log_dir=args.log_dir)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -80,15 +80,18 @@ def test_a_failed_worker_stops_the_others_with_one_line(tmp_path, capsys):
     script = ("import os, sys, time\n"
               f"index = int(os.environ['{WORKER_INDEX}'])\n"
               "open(sys.argv[1] + str(index), 'w').write(os.environ['" + COORDINATOR + "'])\n"
+              "print('worker', index, flush=True)\n"
               "time.sleep(0 if index == 1 else 600)\n"
               "sys.exit(3 if index == 1 else 0)\n")
-    status = launch(3, [sys.executable, "-c", script, os.fspath(tmp_path / "worker-")],
-                    timeout_s=LAUNCH_TIMEOUT_S, grace_s=0.5)
+    status = launch(3, [sys.executable, "-c", script, os.fspath(tmp_path / "w-")],
+                    timeout_s=LAUNCH_TIMEOUT_S, grace_s=0.5, log_dir=tmp_path / "logs")
     assert status == 3
     assert capsys.readouterr().err.strip() == (
         "launch: worker 1 of 3 failed (exit status 3); stopping the others")
-    addresses = {(tmp_path / f"worker-{i}").read_text() for i in range(3)}
+    addresses = {(tmp_path / f"w-{i}").read_text() for i in range(3)}
     assert len(addresses) == 1 and addresses.pop().startswith("127.0.0.1:")
+    for index in range(3):
+        assert (tmp_path / "logs" / f"worker-{index}.log").read_text() == f"worker {index}\n"
 
 
 def test_workers_still_running_at_the_timeout_are_killed(capsys):
