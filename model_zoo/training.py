@@ -200,8 +200,9 @@ def train(
     if cluster is not None:
         _check_cluster(cluster, recipe, seed)
     chief = cluster is None or cluster.is_chief
-    # The chief settles the run directory before the workers meet (`connect` waits for all),
-    # so the others resume from what it kept.
+    # The chief settles the run directory before the workers first meet (in `connect` on JAX,
+    # when the model's variables are first synchronized on TensorFlow), so the others resume
+    # from what it kept.
     done = open_run_directory(output_dir, run, overwrite=overwrite) if chief else 0
     if done and verbose:
         print(f"resuming the interrupted run in {output_dir} after epoch {done}")
