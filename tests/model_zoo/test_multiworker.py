@@ -17,6 +17,8 @@ from keras_binary.distributed import (
     WORKER_INDEX,
     WORKER_TIMEOUT,
     Cluster,
+    WorkerLostError,
+    peer_lost,
 )
 from model_zoo.cli import main
 from model_zoo.launch import launch
@@ -125,3 +127,11 @@ def test_worker_flags_are_checked_before_any_work(flags, message, tmp_path, caps
     assert main(["train", "lab_mlp", "--output-dir", os.fspath(tmp_path), *flags]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run.json").exists()
+
+
+def test_a_lost_peer_is_told_apart_from_other_errors():
+    tf = pytest.importorskip("tensorflow")
+    assert peer_lost(tf.errors.UnavailableError(None, None, "task 1 stopped sending heartbeats"))
+    assert peer_lost(tf.errors.DeadlineExceededError(None, None, "collective timed out"))
+    assert not peer_lost(ValueError("a bad argument"))
+    assert issubclass(WorkerLostError, OSError)  # the command line prints it as one line
