@@ -51,9 +51,10 @@ print(cluster)
 print("chief:", cluster.is_chief, "| TensorFlow's worker addresses:", cluster.worker_addresses())
 
 # %% [markdown]
-# In your own training script the pattern is: join, then build, compile and fit inside the
-# returned scope, on a batched `tf.data` dataset of *global* batches that every worker builds
-# the same way (same seed):
+# In your own training script the pattern is: join first (TensorFlow wants its strategy
+# before any other op), then load the data, build, compile and fit inside the returned
+# scope, on a batched `tf.data` dataset of *global* batches that every worker builds the
+# same way (same seed):
 #
 # ```python
 # from keras_binary.distributed import Cluster, connect, shard_by_example
@@ -115,11 +116,11 @@ from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB
 from model_zoo.datasets import load_numpy
 
-x, y = load_numpy("mnist", "train", limit=int(sys.argv[2]), flatten=True)
-data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1024, seed=1).batch(
-    64, drop_remainder=True)
-cluster = Cluster.from_env()
+cluster = Cluster.from_env()  # connect first: TensorFlow wants it before any other op
 with connect(cluster) if cluster else contextlib.nullcontext():
+    x, y = load_numpy("mnist", "train", limit=int(sys.argv[2]), flatten=True)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1024, seed=1).batch(
+        64, drop_remainder=True)
     keras.utils.set_random_seed(1)
     model = keras.Sequential([
         keras.Input((784,)),
