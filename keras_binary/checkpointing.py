@@ -125,9 +125,15 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     complete backup. When `fit` finishes, `backup_dir` is deleted (renamed away first, so a kill
     during the deletion leaves no half-deleted backup).
 
+    With `restore_dir`, `fit` resumes from the newest backup there instead: the other workers
+    of a multi-process run (`keras_binary.distributed`) resume from the chief's backups while
+    writing their own to a scratch folder (saving is a collective operation on JAX, so every
+    worker must save).
+
     Args:
         backup_dir: the folder of the backups (only this callback should write there).
         delete_checkpoint: delete `backup_dir` when `fit` finishes.
+        restore_dir: the folder to resume from; None is `backup_dir`.
 
     Raises:
         BackupError: at `fit`'s start, when the newest backup is damaged (e.g. left by Keras's
@@ -138,10 +144,12 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     >>> backup = AtomicBackupAndRestore("/tmp/run/backup")
     """
 
-    def __init__(self, backup_dir: str | os.PathLike, delete_checkpoint: bool = True) -> None:
+    def __init__(self, backup_dir: str | os.PathLike, delete_checkpoint: bool = True,
+                 restore_dir: str | os.PathLike | None = None) -> None:
         super().__init__()
         self.backup_dir = Path(backup_dir)
         self.delete_checkpoint = delete_checkpoint
+        self.restore_dir = self.backup_dir if restore_dir is None else Path(restore_dir)
 
     def _keras_callback(self, folder: Path) -> keras.callbacks.BackupAndRestore:
         callback = keras.callbacks.BackupAndRestore(os.fspath(folder), delete_checkpoint=False)
@@ -157,7 +165,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             # then leaves it, so the run counts as interrupted, never as finished.
             self.backup_dir.mkdir(parents=True)
             atomic_io.fsync_path(self.backup_dir.parent)
-        latest = latest_backup(self.backup_dir)
+        latest = latest_backup(self.restore_dir)
         if latest is None:
             return
         folder = latest[1]
@@ -167,7 +175,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             reason = str(error).splitlines()[0] if str(error) else "unreadable"
             raise BackupError(
                 f"the backup in {folder} cannot be restored ({type(error).__name__}: {reason}): "
-                f"it is damaged or of another model; delete {self.backup_dir} to train afresh",
+                f"it is damaged or of another model; delete {self.restore_dir} to train afresh",
                 reason=reason,
             ) from error
         self._restore_seed_states(folder / RANDOM_STATE)
@@ -181,7 +189,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             if len(names) != len(states):
                 raise BackupError(
                     f"{path} holds {len(names)} random states but the model has {len(states)}: "
-                    f"the backup belongs to another model; delete {self.backup_dir} to train "
+                    f"the backup belongs to another model; delete {self.restore_dir} to train "
                     "afresh", reason="it belongs to another model"
                 )
             for index, variable in enumerate(states):

@@ -17,6 +17,12 @@ finished one (`--overwrite` deletes that run's checkpoint, backup and logs and s
 Output paths are checked before any work starts. Errors print one line naming the problem and
 the fix (exit status 2); Ctrl-C prints one line (exit status 130) and a later `train` with the
 same arguments resumes after the last finished epoch.
+
+`train` runs as one worker of a multi-process run with `--num-workers N --worker-index I
+--coordinator HOST:PORT` (or the variables of `keras_binary.distributed`), every worker with
+the same other arguments (a `--seed` is required); only worker 0 writes the run directory, then
+evaluates and exports. `python -m model_zoo.launch N -- python -m model_zoo train ...` starts N
+such workers on this machine.
 """
 
 from __future__ import annotations
@@ -65,10 +71,26 @@ def _check_output_file(path: str, overwrite: bool) -> None:
         pass
 
 
-def _train(args: argparse.Namespace) -> int:
-    from model_zoo.training import evaluate, train
+def _cluster(args: argparse.Namespace) -> Any:
+    """The `Cluster` of the worker flags, else of the environment, else None (one process)."""
+    from keras_binary.distributed import DEFAULT_TIMEOUT_S, Cluster
 
-    if args.export:
+    if args.num_workers is None:
+        if args.worker_index is not None or args.coordinator is not None:
+            raise ValueError("--worker-index and --coordinator need --num-workers")
+        return Cluster.from_env()
+    if args.coordinator is None:
+        raise ValueError("--num-workers needs --coordinator HOST:PORT (the chief's address)")
+    return Cluster(args.num_workers, args.worker_index or 0, args.coordinator,
+                   args.worker_timeout or DEFAULT_TIMEOUT_S)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from model_zoo.training import evaluate, load_checkpoint, train
+
+    cluster = _cluster(args)
+    chief = cluster is None or cluster.is_chief
+    if args.export and chief:
         _check_output_file(args.export, args.overwrite)
 
     model, _ = train(
@@ -77,7 +99,13 @@ def _train(args: argparse.Namespace) -> int:
         final_learning_rate=args.final_learning_rate,
         model_options=_model_options(args.model_option), output_dir=args.output_dir,
         data_dir=args.data_dir, limit=args.limit, seed=args.seed, overwrite=args.overwrite,
+        cluster=cluster,
     )
+    if not chief:
+        print(f"worker {cluster.worker_index} of {cluster.num_workers} done")
+        return 0
+    if cluster is not None:
+        model = load_checkpoint(args.model, args.output_dir, _model_options(args.model_option))
     dataset = args.dataset or _recipe_dataset(args.model)
     result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
     print(f"{args.model} on {dataset}: test accuracy {result['accuracy']:.4f} "
@@ -227,6 +255,16 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true",
                        help="replace an existing --export file and start afresh in an "
                             "--output-dir holding another or a finished run (deletes it)")
+    workers = train.add_argument_group(
+        "multi-process training", "run as one of N workers (default: $KERAS_BINARY_NUM_WORKERS, "
+        "$KERAS_BINARY_WORKER_INDEX, $KERAS_BINARY_COORDINATOR; see keras_binary.distributed)")
+    workers.add_argument("--num-workers", type=POSITIVE_INT, help="number of worker processes")
+    workers.add_argument("--worker-index", type=int,
+                         help="this worker's index, 0 (the chief, which writes) to N-1")
+    workers.add_argument("--coordinator", metavar="HOST:PORT",
+                         help="the chief's address (TensorFlow: worker I listens on PORT+I)")
+    workers.add_argument("--worker-timeout", type=POSITIVE_INT, metavar="SECONDS",
+                         help="how long to wait for the others to join or answer")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a zoo model")
     evaluate.add_argument("model")

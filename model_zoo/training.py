@@ -10,13 +10,21 @@ replayed, so even with a `seed` the final weights differ from an uninterrupted r
 reshuffles from the seed and the number of passes the dataset object has made in this process,
 and Keras starts more than one pass per epoch (its own detail), which a fresh process cannot
 reproduce without reading the data again.
+
+With a `keras_binary.distributed.Cluster`, `train` runs as one worker of a multi-process run:
+every worker builds the same model and data (a seed is required), each trains on its slice of
+every global batch, only the chief (worker 0) writes the checkpoint, backup and logs, and every
+worker resumes from the chief's backup. The last, smaller batch of each split is dropped so that
+all batches split evenly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
+import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +34,7 @@ import keras
 
 from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
+from keras_binary.distributed import Cluster, WorkerLostError, connect, peer_lost, shard_by_example
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
 from model_zoo.run_directory import (
@@ -67,31 +76,53 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
     return model
 
 
-def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None) -> tuple:
+def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None,
+              sharded: bool = False) -> tuple:
     from model_zoo import datasets
 
     datasets.ensure_prepared(recipe.dataset, data_dir)
     spec = datasets.dataset_spec(recipe.dataset)
     test_split = "test" if "test" in spec.splits else "validation"
-    common = {"data_dir": data_dir, "batch_size": recipe.batch_size, "limit": limit}
+    common = {"data_dir": data_dir, "batch_size": recipe.batch_size, "limit": limit,
+              "drop_remainder": sharded}
     train = datasets.load(recipe.dataset, "train", shuffle=True, seed=seed,
                           augment=recipe.augment, **common)
     test = datasets.load(recipe.dataset, test_split, **common)
+    if sharded:
+        return shard_by_example(train), shard_by_example(test)
     return train, test
 
 
-def callbacks(output_dir: str | os.PathLike) -> list[keras.callbacks.Callback]:
+def _check_cluster(cluster: Cluster, recipe: Recipe, seed: int | None) -> None:
+    if seed is None:
+        raise ValueError("multi-worker training needs a seed (CLI: --seed): every worker must "
+                         "draw the same initial weights and shuffle the data the same way")
+    if recipe.batch_size % cluster.num_workers:
+        raise ValueError(f"the batch size {recipe.batch_size} does not split evenly between "
+                         f"{cluster.num_workers} workers: choose a multiple of "
+                         f"{cluster.num_workers} (CLI: --batch-size)")
+
+
+def callbacks(
+    output_dir: str | os.PathLike, worker_dir: str | os.PathLike | None = None,
+) -> list[keras.callbacks.Callback]:
     """Checkpoint (.keras, each epoch), backup (resume), both written atomically, and, when the
     `tensorboard` package is installed, TensorBoard logs under `output_dir`.
 
     Args:
         output_dir: The run directory.
+        worker_dir: For the other workers of a multi-process run: a scratch folder that
+            receives their checkpoint and backup (on JAX saving is collective, so every worker
+            saves), while they resume from the chief's backup in `output_dir`; no logs.
 
     Returns:
         The callbacks, in the order `fit` needs them.
     """
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if worker_dir is not None:
+        worker_dir = Path(worker_dir)
+        return [AtomicModelCheckpoint(worker_dir / CHECKPOINT),
+                AtomicBackupAndRestore(worker_dir / BACKUP, restore_dir=output_dir / BACKUP)]
     result = [
         AtomicModelCheckpoint(output_dir / CHECKPOINT),
         AtomicBackupAndRestore(output_dir / BACKUP),
@@ -122,6 +153,7 @@ def train(
     overwrite: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     stop_on_non_finite: bool = True,
+    cluster: Cluster | None = None,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Trains zoo model `model_name` on `dataset` with its recipe (overridden by the arguments).
 
@@ -137,6 +169,9 @@ def train(
     With `stop_on_non_finite` (default), training stops as soon as a layer's weights, BatchNorm
     statistics or optimizer state hold a NaN or an infinity
     (`keras_binary.callbacks.TerminateOnNonFinite`), and a ValueError names the layer.
+
+    With `cluster`, this process is one worker of a multi-process run (see the module
+    docstring); the batch size is the global one and must split evenly between the workers.
 
     Args:
         model_name: Zoo model name.
@@ -157,12 +192,14 @@ def train(
         extra_callbacks: More callbacks for `fit`.
         stop_on_non_finite: Whether to stop (ValueError naming the layer) once weights,
             statistics or optimizer state go NaN or infinite.
+        cluster: This worker's place in a multi-process run; None trains in this process only.
 
     Returns:
         `(model, history)`.
 
     Raises:
         FileExistsError: `output_dir` holds another or a finished run and `overwrite` is False.
+        WorkerLostError: another worker of `cluster` died or stopped answering.
     """
     recipe = get_recipe(model_name, dataset, epochs=epochs, batch_size=batch_size,
                         optimizer=optimizer, learning_rate=learning_rate,
@@ -172,35 +209,76 @@ def train(
            "seed": seed}
     if model_options:  # only when given, so runs started before this option still resume
         run["model_options"] = model_options
-    done = open_run_directory(output_dir, run, overwrite=overwrite)
+    if cluster is not None:
+        _check_cluster(cluster, recipe, seed)
+    chief = cluster is None or cluster.is_chief
+    # The chief settles the run directory before the workers first meet (in `connect` on JAX,
+    # when the model's variables are first synchronized on TensorFlow), so the others resume
+    # from what it kept.
+    done = open_run_directory(output_dir, run, overwrite=overwrite) if chief else 0
     if done and verbose:
         print(f"resuming the interrupted run in {output_dir} after epoch {done}")
+    scope = connect(cluster) if cluster is not None else contextlib.nullcontext()
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    train_data, test_data = _datasets(recipe, data_dir, limit, seed)
+    train_data, test_data = _datasets(recipe, data_dir, limit, seed, sharded=cluster is not None)
     steps = int(train_data.cardinality())
     if steps < 1:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
-    model = compile_model(get_model(model_name, **model_options), recipe, steps)
     guard = [TerminateOnNonFinite(verbose=0)] if stop_on_non_finite else []
+    # The other workers save into a scratch folder of their own, deleted at the end.
+    scratch = contextlib.nullcontext() if chief else tempfile.TemporaryDirectory(prefix="worker-")
     try:
-        history = model.fit(
-            train_data,
-            validation_data=test_data,
-            epochs=recipe.epochs,
-            shuffle=False,  # tf.data shuffles; Keras ignores (and warns about) True here
-            callbacks=[*guard, *callbacks(output_dir), *extra_callbacks],
-            verbose=verbose,
-        )
+        with scope, scratch as worker_dir:
+            model = compile_model(get_model(model_name, **model_options), recipe, steps)
+            history = model.fit(
+                train_data,
+                validation_data=test_data,
+                epochs=recipe.epochs,
+                shuffle=False,  # tf.data shuffles; Keras ignores (and warns about) True here
+                callbacks=[*guard, *callbacks(output_dir, worker_dir), *extra_callbacks],
+                verbose=verbose if chief else 0,
+            )
     except BackupError as error:
         raise BackupError(
             f"{Path(output_dir) / BACKUP} cannot be resumed ({error.reason}): pass "
             "overwrite=True (CLI: --overwrite) to delete this run and start afresh, or choose "
             "another output directory", reason=error.reason,
         ) from error
+    except Exception as error:
+        if cluster is None or not peer_lost(error):
+            raise
+        raise WorkerLostError(
+            f"worker {cluster.worker_index} of {cluster.num_workers}: another worker died or "
+            f"stopped answering ({type(error).__name__}); start all workers again with the same "
+            "arguments to resume from the chief's last backup"
+        ) from error
     if guard and guard[0].message is not None:
         raise ValueError(f"{guard[0].message}; lower the learning rate or check the data")
     return model, history
+
+
+def load_checkpoint(
+    model_name: str, output_dir: str | os.PathLike,
+    model_options: Mapping[str, Any] | None = None,
+) -> keras.Model:
+    """Zoo model `model_name` in this process alone, with the weights of the run's checkpoint.
+
+    After a multi-worker `train`, the trained model's variables span all workers' devices; the
+    chief evaluates and exports this single-process copy instead.
+
+    Args:
+        model_name: Zoo model name.
+        output_dir: The run directory holding ``checkpoint.keras``.
+        model_options: Keyword arguments of the model's builder.
+
+    Returns:
+        The model, weights loaded.
+    """
+    keras.distribution.set_distribution(None)  # a JAX `connect` set DataParallel
+    model = get_model(model_name, **dict(model_options or {}))
+    model.load_weights(Path(output_dir) / CHECKPOINT)
+    return model
 
 
 def evaluate(

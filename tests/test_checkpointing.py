@@ -112,3 +112,19 @@ def test_zoo_train_on_a_damaged_backup_says_to_pass_overwrite(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{tmp_path / 'backup'} cannot be resumed" in err
     assert "pass --overwrite to delete this run and start afresh" in err
+
+
+def test_backup_with_restore_dir_resumes_from_there_and_writes_only_its_own(tmp_path):
+    x, y = _data()
+    keras.utils.set_random_seed(1)
+    chief = tmp_path / "chief"
+    with pytest.raises(Stop):
+        _model().fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0,
+                     callbacks=[AtomicBackupAndRestore(chief), StopAfterEpoch(0)])
+    stored = sorted(p.name for p in chief.iterdir())
+    scratch = tmp_path / "worker"
+    history = _model().fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0,
+                           callbacks=[AtomicBackupAndRestore(scratch, restore_dir=chief)])
+    assert history.epoch == [1, 2]  # resumed from the chief's first epoch
+    assert sorted(p.name for p in chief.iterdir()) == stored  # the chief's backup untouched
+    assert not scratch.exists()  # its own backups were written, then deleted at the end

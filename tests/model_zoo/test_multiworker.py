@@ -1,0 +1,137 @@
+"""Two worker processes on 127.0.0.1 train like one process on the same global batch, through a
+kill of one worker and a resume of all from the chief's backup; a dead worker ends the run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary.distributed import (
+    COORDINATOR,
+    NUM_WORKERS,
+    WORKER_INDEX,
+    WORKER_TIMEOUT,
+    Cluster,
+    WorkerLostError,
+    peer_lost,
+)
+from model_zoo.cli import main
+from model_zoo.launch import launch
+from tests.model_zoo import multiworker_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH_TIMEOUT_S = 400  # a bound on each launch: a hang fails the test instead of CI
+PEER_TIMEOUT_S = 20
+SIGKILL_STATUS = 128 + 9
+
+distributed_backends = pytest.mark.skipif(
+    keras.backend.backend() not in ("jax", "tensorflow"),
+    reason="multi-process training runs on JAX and TensorFlow",
+)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": os.pathsep.join(
+        filter(None, [os.fspath(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+def _launch(command: list[str]) -> int:
+    return launch(2, command, timeout_s=LAUNCH_TIMEOUT_S, grace_s=PEER_TIMEOUT_S,
+                  worker_timeout_s=PEER_TIMEOUT_S, env=_env())
+
+
+@distributed_backends
+def test_two_workers_match_one_process_through_kills_and_resumes(tmp_path, capsys):
+    multiworker_worker.main(os.fspath(tmp_path / "one"))  # the reference, in this process
+    run = tmp_path / "two"
+    command = [sys.executable, "-m", "tests.model_zoo.multiworker_worker", os.fspath(run)]
+    for kind in multiworker_worker.KINDS:  # each launch: worker 1 dies in `kind`'s 2nd epoch
+        assert _launch(command) == SIGKILL_STATUS
+        assert "launch: worker 1 of 2 failed (killed by SIGKILL)" in capsys.readouterr().err
+        assert (run / kind / "backup" / "epoch-00001").is_dir()  # the chief's first epoch
+    assert _launch(command) == 0  # the last kind resumes and ends
+    for kind in multiworker_worker.KINDS:
+        assert not (run / kind / "backup").exists()  # finished
+        one, two = np.load(tmp_path / "one" / kind / "weights.npz"), np.load(
+            run / kind / "weights.npz")
+        assert len(one.files) >= 3
+        for name in one.files:
+            np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{kind}: {name}")
+
+
+@distributed_backends
+def test_zoo_train_runs_as_two_workers_and_only_the_chief_writes(tmp_path, capfd):
+    run = tmp_path / "run"
+    status = _launch([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--dataset",
+                      "mnist", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+                      "--seed", "1", "--output-dir", os.fspath(run)])
+    out = capfd.readouterr().out
+    assert status == 0
+    assert "worker 1 of 2 done" in out and "lab_mlp on mnist: test accuracy" in out
+    assert sorted(p.name for p in run.iterdir() if p.name != "logs") == [
+        "checkpoint.keras", "run.json"]
+
+
+def test_a_failed_worker_stops_the_others_with_one_line(tmp_path, capsys):
+    script = ("import os, sys, time\n"
+              f"index = int(os.environ['{WORKER_INDEX}'])\n"
+              "open(sys.argv[1] + str(index), 'w').write(os.environ['" + COORDINATOR + "'])\n"
+              "print('worker', index, flush=True)\n"
+              "time.sleep(0 if index == 1 else 600)\n"
+              "sys.exit(3 if index == 1 else 0)\n")
+    status = launch(3, [sys.executable, "-c", script, os.fspath(tmp_path / "w-")],
+                    timeout_s=LAUNCH_TIMEOUT_S, grace_s=0.5, log_dir=tmp_path / "logs")
+    assert status == 3
+    assert capsys.readouterr().err.strip() == (
+        "launch: worker 1 of 3 failed (exit status 3); stopping the others")
+    addresses = {(tmp_path / f"w-{i}").read_text() for i in range(3)}
+    assert len(addresses) == 1 and addresses.pop().startswith("127.0.0.1:")
+    for index in range(3):
+        assert (tmp_path / "logs" / f"worker-{index}.log").read_text() == f"worker {index}\n"
+
+
+def test_workers_still_running_at_the_timeout_are_killed(capsys):
+    status = launch(2, [sys.executable, "-c", "import time; time.sleep(600)"], timeout_s=0.5)
+    assert status == 124
+    assert "still running after 0.5 s; killed them" in capsys.readouterr().err
+
+
+def test_cluster_comes_from_the_environment_and_bad_values_are_named():
+    assert Cluster.from_env({}) is None
+    cluster = Cluster.from_env({NUM_WORKERS: "2", WORKER_INDEX: "1", COORDINATOR: "h:7000",
+                                WORKER_TIMEOUT: "9"})
+    assert cluster == Cluster(2, 1, "h:7000", 9) and not cluster.is_chief
+    assert cluster.worker_addresses() == ["h:7000", "h:7001"]
+    with pytest.raises(ValueError, match="KERAS_BINARY_COORDINATOR is not"):
+        Cluster.from_env({NUM_WORKERS: "2"})
+    with pytest.raises(ValueError, match="worker_index must be in 0..1"):
+        Cluster(2, 2, "h:7000")
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        Cluster(2, 0, "h")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--num-workers", "2"], "--num-workers needs --coordinator HOST:PORT"),
+    (["--worker-index", "1"], "--worker-index and --coordinator need --num-workers"),
+    (["--num-workers", "2", "--coordinator", "127.0.0.1:1"], "needs a seed (CLI: --seed)"),
+    (["--num-workers", "3", "--coordinator", "127.0.0.1:1", "--seed", "1"],
+     "does not split evenly between 3 workers"),
+])
+def test_worker_flags_are_checked_before_any_work(flags, message, tmp_path, capsys):
+    assert main(["train", "lab_mlp", "--output-dir", os.fspath(tmp_path), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_a_lost_peer_is_told_apart_from_other_errors():
+    tf = pytest.importorskip("tensorflow")
+    assert peer_lost(tf.errors.UnavailableError(None, None, "task 1 stopped sending heartbeats"))
+    assert peer_lost(tf.errors.DeadlineExceededError(None, None, "collective timed out"))
+    assert not peer_lost(ValueError("a bad argument"))
+    assert issubclass(WorkerLostError, OSError)  # the command line prints it as one line
