@@ -46,14 +46,22 @@ from model_zoo.run_directory import (
 
 
 def training_jit_compile() -> bool | str:
-    """`jit_compile` for training: XLA on JAX and TensorFlow, Keras's default on PyTorch.
+    """`jit_compile` for training: XLA on JAX and on single-replica TensorFlow, else Keras's.
 
     Keras's "auto" turns XLA off on CPU-only TensorFlow; without it a BinaryNet MLP step costs
     about 1.7x the CPU time there (the quantizer, constraint and optimizer passes stay unfused;
-    `benchmarks/bench_optimizers.py`). PyTorch's "auto" is eager, which `torch.compile` would
-    change, so it is left to Keras.
+    `benchmarks/bench_optimizers.py`). XLA cannot compile TensorFlow's cross-replica collectives
+    on CPU, so a distribution strategy with several replicas keeps "auto"; so does PyTorch, whose
+    "auto" is eager.
     """
-    return "auto" if keras.backend.backend() == "torch" else True
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return True if tf.distribute.get_strategy().num_replicas_in_sync == 1 else "auto"
+    return "auto"
 
 
 def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
