@@ -27,9 +27,16 @@ import keras
 from keras import ops
 
 
+def _dense_values(grad: Any) -> Any:
+    """The values of a sparse gradient (TF's `IndexedSlices.values`), else the gradient itself;
+    a torch tensor's `values` is a method, not values."""
+    values = getattr(grad, "values", None)
+    return grad if values is None or callable(values) else values
+
+
 def all_finite(grads: list[Any]) -> Any:
     """A scalar bool tensor: True when no gradient holds a NaN or an infinity (None: skipped)."""
-    flags = [ops.all(ops.isfinite(getattr(g, "values", g))) for g in grads if g is not None]
+    flags = [ops.all(ops.isfinite(_dense_values(g))) for g in grads if g is not None]
     return ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
 
 
