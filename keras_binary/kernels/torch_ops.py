@@ -42,9 +42,10 @@ def kernel_error() -> str:
     return library_error() or ""
 
 
-@functools.cache
+@torch.compiler.assume_constant_result
 def conv_attr_order() -> tuple[str, ...]:
-    """The conv2d attribute names in the order ``kb_c_binary_conv2d`` reads them."""
+    """The conv2d attribute names in the order ``kb_c_binary_conv2d`` reads them (a constant to
+    ``torch.compile``)."""
     return tuple(_lib().kb_conv2d_attr_names().decode().split(","))
 
 
