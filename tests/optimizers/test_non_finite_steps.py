@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_binary.optimizers import LAB, Bop
+from tests.backend_options import JIT_COMPILE
 from tests.optimizers.helpers import binary_model, bop_adam, data
 
 KINDS = ("bop", "lab", "case")
@@ -116,7 +117,7 @@ def test_fit_skips_the_batch_with_a_nan_sample_and_continues_normally(kind):
     model, optimizer = make(kind)
     twin, twin_optimizer = make(kind)
     for m, opt in ((model, optimizer), (twin, twin_optimizer)):
-        m.compile(optimizer=opt, loss="mse", jit_compile=True)
+        m.compile(optimizer=opt, loss="mse", jit_compile=JIT_COMPILE)
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
 
     before = state(model, optimizer)
