@@ -98,7 +98,8 @@ class SkipNonFiniteSteps:
         finite = all_finite(grads)
         watched = list(trainable_variables or self._trainable_variables)
         watched += [v for v in self.variables if v is not self._skipped_steps]
-        before = [v.value for v in watched]
+        # Copies: torch assigns a variable in place, so its `value` would follow the step.
+        before = [ops.copy(v.value) for v in watched]
         super().apply(grads, trainable_variables)
         for variable, old in zip(watched, before, strict=True):
             variable.assign(ops.where(finite, variable.value, old))

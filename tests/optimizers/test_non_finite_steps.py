@@ -38,6 +38,11 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> list:
         with tf.GradientTape() as tape:
             loss = keras.ops.mean(keras.ops.square(model(x) - y))
         return tape.gradient(loss, variables)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        loss = keras.ops.mean(keras.ops.square(model(x) - keras.ops.convert_to_tensor(y)))
+        return list(torch.autograd.grad(loss, [v.value for v in variables]))
     import jax
 
     def loss_fn(values):
