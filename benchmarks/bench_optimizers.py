@@ -5,6 +5,9 @@ BENCHMARKS.md is measured), compile excluded. Run once per backend:
 
     KERAS_BACKEND=jax python benchmarks/bench_optimizers.py --hidden 2048 --steps 30
     KERAS_BACKEND=tensorflow python benchmarks/bench_optimizers.py --mnist
+    KERAS_BACKEND=torch python benchmarks/bench_optimizers.py --hidden 2048 --steps 30
+
+(Under torch, Keras trains eagerly: its default, as ``model.compile`` leaves it here.)
 """
 
 import argparse

@@ -1,21 +1,22 @@
 """Turns a missing Keras backend into a one-line error naming the extra to install.
 
-`pip install keras-binary` installs Keras but no backend (a user wants one of the two large
-wheels, not both), so `import keras` would fail inside Keras with `No module named 'jax'`.
+`pip install keras-binary` installs Keras but no backend (a user wants one of the three large
+wheels, not all), so `import keras` would fail inside Keras with `No module named 'jax'`.
 """
 
 from __future__ import annotations
 
 # The module Keras failed to import -> the backend it belongs to.
 _BACKEND_OF_MODULE = {"jax": "jax", "jaxlib": "jax", "tensorflow": "tensorflow", "torch": "torch"}
-_OTHER = {"jax": "tensorflow", "tensorflow": "jax"}
+# The backend suggested instead of a missing one.
+_OTHER = {"jax": "tensorflow", "tensorflow": "jax", "torch": "jax"}
 
 
 def missing_backend_message(module: str, backend: str) -> str:
     """The one-line fix for a Keras `backend` whose `module` is not installed."""
     if backend not in _OTHER:
-        return (f"keras-binary supports the jax and tensorflow Keras backends, not {backend}: "
-                "pip install 'keras-binary[jax]' and set KERAS_BACKEND=jax.")
+        return (f"keras-binary supports the jax, tensorflow and torch Keras backends, not "
+                f"{backend}: pip install 'keras-binary[jax]' and set KERAS_BACKEND=jax.")
     other = _OTHER[backend]
     return (f"The Keras backend {backend} is not installed (no module {module!r}): pip install "
             f"'keras-binary[{backend}]' (or 'keras-binary[{other}]' with KERAS_BACKEND={other}).")

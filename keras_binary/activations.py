@@ -65,6 +65,7 @@ def leaky_tanh(x: Any, alpha: float = 0.2) -> Any:
     >>> np.asarray(leaky_tanh(np.array([3.0, 0.5], "float32"), alpha=0.5)).tolist()
     [2.0, 0.5]
     """
+    x = ops.convert_to_tensor(x)  # numpy minus a torch tensor is no tensor
     clipped = hard_tanh(x)
     return clipped + alpha * (x - clipped)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 from keras import ops
 
 __all__ = ["heaviside", "sign"]
@@ -43,7 +44,10 @@ def sign(x: Any) -> Any:
     [-1.0, 1.0, 1.0]
     """
     x = ops.convert_to_tensor(x)
-    return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
+    signs = ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
+    if keras.backend.backend() == "torch":  # torch.sign(NaN) is 0, which would give +1
+        signs = ops.where(ops.isnan(x), x, signs)
+    return signs
 
 
 def heaviside(x: Any) -> Any:

@@ -85,12 +85,15 @@ def latency_table(model: keras.Model, fast: keras.Model, inputs: Any, batch_size
 
 
 def kernel_route() -> str:
-    """How the converted model's binary layers run here (XLA custom call or float fallback)."""
+    """How the converted model's binary layers run here (XLA custom call, torch custom op or
+    float fallback)."""
     from keras_binary import kernels
 
     info = kernels.kernel_info()
     if info["available"]:
-        return f"XLA custom call ({info['isa']}, {keras.backend.backend()} backend)"
+        backend = keras.backend.backend()
+        kind = "torch custom op" if backend == "torch" else "XLA custom call"
+        return f"{kind} ({info['isa']}, {backend} backend)"
     return f"float fallback ({info['error']})"
 
 

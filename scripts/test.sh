@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs the test suite once per Keras backend (TensorFlow, then JAX). Extra arguments go to pytest.
+# Runs the test suite once per Keras backend (TensorFlow, JAX, then PyTorch). Extra arguments go to pytest.
 # Usage: bash scripts/test.sh [pytest args]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh || { echo "[test] installation failed" >&2; exit 1; }
 VENV="${KB_VENV:-.venv}"
 status=0
-for backend in tensorflow jax; do
+for backend in tensorflow jax torch; do
   echo "[test] ===== KERAS_BACKEND=$backend ====="
   KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest -q --durations=10 "$@"
   rc=$?

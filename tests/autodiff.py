@@ -35,4 +35,17 @@ def vjp(fn: Callable, x: np.ndarray, upstream: np.ndarray, compiled: bool) -> tu
             run = jax.jit(run)
         y, dx = run(x, upstream)
         return np.asarray(y), np.asarray(dx)
+    if backend == "torch":
+        import torch
+
+        # "compiled" traces fn with TorchDynamo and AOTAutograd (forward and backward graphs, as
+        # torch.compile does) but runs the graphs eagerly: Inductor's C++ codegen would cost
+        # seconds per test and checks nothing of this project.
+        if compiled:
+            torch.compiler.reset()  # a fresh trace per call, not a recompile of the last one
+            fn = torch.compile(fn, backend="aot_eager")
+        x = torch.tensor(x, requires_grad=True)
+        y = fn(x)
+        (dx,) = torch.autograd.grad(y, x, grad_outputs=torch.as_tensor(upstream))
+        return keras.ops.convert_to_numpy(y), keras.ops.convert_to_numpy(dx)
     raise NotImplementedError(f"no gradient helper for backend {backend!r}")

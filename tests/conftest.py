@@ -19,3 +19,15 @@ if os.environ.get("KERAS_BACKEND") == "jax":
 
     if jax.default_backend() == "gpu":
         jax.config.update("jax_default_matmul_precision", "highest")
+
+if os.environ.get("KERAS_BACKEND") == "torch":
+    import torch
+
+    # The tests read results with np.asarray, which torch refuses for a tensor that requires
+    # grad; read such tensors as keras.ops.convert_to_numpy does (detached). Tests only.
+    _tensor_array = torch.Tensor.__array__
+
+    def _detached_array(self, *args, **kwargs):
+        return _tensor_array(self.detach(), *args, **kwargs)
+
+    torch.Tensor.__array__ = _detached_array

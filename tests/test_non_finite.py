@@ -7,6 +7,7 @@ import numpy as np
 from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.layers import QuantDense
 from keras_binary.non_finite import first_non_finite
+from tests.backend_options import JIT_COMPILE
 from tests.optimizers.helpers import binary_model, bop_adam, data
 
 
@@ -29,7 +30,7 @@ def test_nan_input_sample_gives_nan_loss_and_terminate_on_nan_fires():
         QuantDense(1, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
                    kernel_constraint="weight_clip", name="binary_2"),
     ])
-    model.compile(optimizer=bop_adam(), loss="mse", jit_compile=True)
+    model.compile(optimizer=bop_adam(), loss="mse", jit_compile=JIT_COMPILE)
     history = model.fit(with_nan_sample(x, 20), y, batch_size=8, epochs=3, shuffle=False,
                         verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert model.stop_training
@@ -39,7 +40,7 @@ def test_nan_input_sample_gives_nan_loss_and_terminate_on_nan_fires():
 def test_terminate_on_non_finite_names_the_batch_norm_layer_in_fit():
     x, y = data(n=32)
     model = binary_model()  # binary -> bn -> head
-    model.compile(optimizer=bop_adam(), loss="mse", jit_compile=True)
+    model.compile(optimizer=bop_adam(), loss="mse", jit_compile=JIT_COMPILE)
     stop = TerminateOnNonFinite(verbose=0)
     history = model.fit(with_nan_sample(x, 12), y, batch_size=8, epochs=3, shuffle=False,
                         verbose=0, callbacks=[stop])

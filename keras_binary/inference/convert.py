@@ -64,7 +64,9 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
 
     The returned model has ``jit_compile=True`` (on TensorFlow, whose CPU default is False,
     this runs the whole model as one XLA program); set it again after ``compile`` or
-    loading (``fast.jit_compile = True``).
+    loading (``fast.jit_compile = True``). Under PyTorch it keeps Keras's default, eager: there
+    ``jit_compile`` means ``torch.compile``, minutes of code generation per input shape on a CPU
+    (the kernels trace into it too; turn it on for long-running serving).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"convert expects a keras.Model, got {type(model).__name__}")
@@ -85,8 +87,9 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
     fast = keras.models.clone_model(functional, clone_function=lambda op: op,
                                     call_function=rewriter)
     # The kernels are XLA custom calls: compiled as one XLA program, TensorFlow runs them without
-    # its per-op dispatch (Keras leaves XLA off on CPU-only TensorFlow by default).
-    fast.jit_compile = True
+    # its per-op dispatch (Keras leaves XLA off on CPU-only TensorFlow by default). Under torch
+    # they are custom ops that run eagerly; torch.compile would cost minutes per input shape.
+    fast.jit_compile = keras.backend.backend() != "torch"
     return fast
 
 

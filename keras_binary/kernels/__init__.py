@@ -1,7 +1,8 @@
-"""Binary inference kernels: bit packing, binary GEMM and conv2d as XLA custom calls.
+"""Binary inference kernels: bit packing, binary GEMM and conv2d as compiled custom ops.
 
-The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX and through an
-``XlaCallModule`` op on TensorFlow; under JAX on an NVIDIA GPU the CUDA library
+The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX, through an
+``XlaCallModule`` op on TensorFlow and through ``torch.library`` custom ops (its plain C entry
+points) on PyTorch; under JAX on an NVIDIA GPU the CUDA library
 (``csrc/cuda/``, 1-bit tensor cores) serves the same targets. Elsewhere (or with
 ``implementation="reference"``) the exact float reference in
 :mod:`keras_binary.kernels.reference` runs instead.

@@ -20,7 +20,8 @@ def is_positive_int(value) -> bool:
 
 
 def _pair(value, name: str) -> tuple[int, int]:
-    value = (value, value) if np.ndim(value) == 0 else tuple(value)
+    # Not np.ndim: torch.compile cannot trace it on a tuple of shape ints.
+    value = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else (value, value)
     if len(value) != 2 or not all(is_positive_int(v) for v in value):
         raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value}")
     return tuple(int(v) for v in value)

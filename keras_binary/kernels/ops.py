@@ -35,9 +35,30 @@ def _jax_platform() -> str:
     return jax.default_backend()
 
 
+def _torch_platform() -> str:
+    # Where Keras puts new tensors under torch ("cpu", "cuda", ...): the default device, or
+    # the one a `keras.device` scope chose.
+    return ops.zeros(()).device.type
+
+
+def _platform(backend: str) -> str:
+    if backend == "jax":
+        return _jax_platform()
+    if backend == "torch":
+        return _torch_platform()
+    return "cpu"
+
+
 def _kernel_error() -> str | None:
     """Why the kernels cannot run under the current backend/platform, or None."""
     backend = keras.backend.backend()
+    if backend == "torch":
+        platform = _torch_platform()
+        if platform == "cpu":
+            from keras_binary.kernels import torch_ops
+
+            return torch_ops.kernel_error() or None
+        return f"no binary kernels for torch device {platform!r} (only the CPU under torch)"
     if backend == "jax":
         platform = _jax_platform()
         if platform == "cpu":
@@ -47,7 +68,7 @@ def _kernel_error() -> str | None:
         return f"no binary kernels for JAX platform {platform!r} (only CPU and NVIDIA GPUs)"
     if backend == "tensorflow":
         return library_error()
-    return f"no kernel route for the {backend!r} backend (only 'jax' and 'tensorflow')"
+    return f"no kernel route for the {backend!r} backend (only 'jax', 'tensorflow' and 'torch')"
 
 
 def kernel_available() -> bool:
@@ -59,11 +80,11 @@ def kernel_info() -> dict:
     """Backend, platform ("cpu" or "gpu"), library path, FFI API version, the CPU ISA or the
     GPU GEMM path, and the reason if the kernels are unavailable."""
     backend = keras.backend.backend()
-    platform = _jax_platform() if backend == "jax" else "cpu"
+    platform = _platform(backend)
     error = _kernel_error()
     info = {"backend": backend, "platform": platform, "available": error is None,
             "error": error}
-    if platform == "gpu":
+    if backend == "jax" and platform == "gpu":
         if cuda_library_error() is None:
             import jax
 
@@ -75,7 +96,7 @@ def kernel_info() -> dict:
                 ffi_api=f"{lib.kb_cuda_ffi_api_major()}.{lib.kb_cuda_ffi_api_minor()}",
                 cuda_runtime=lib.kb_cuda_runtime_version(),
             )
-    elif library_error() is None:
+    elif platform == "cpu" and library_error() is None:
         lib = load_library()
         info.update(
             library=lib.path,
@@ -116,11 +137,16 @@ def _use_kernel(implementation: str) -> bool:
 
 def _call(name: str, args: list, out_dims: list, out_dtype: str, **attrs: int):
     """Runs a kernel target; out_dims items are ints or (arg index, axis) of a dynamic dim."""
-    if keras.backend.backend() == "jax":
+    backend = keras.backend.backend()
+    if backend in ("jax", "torch"):
+        shape = tuple(d if isinstance(d, int) else args[d[0]].shape[d[1]] for d in out_dims)
+        if backend == "torch":
+            from keras_binary.kernels import torch_ops
+
+            return torch_ops.call(name, args, shape, **attrs)
         from keras_binary.kernels import jax_ffi
 
-        shape = [d if isinstance(d, int) else args[d[0]].shape[d[1]] for d in out_dims]
-        return jax_ffi.call(name, tuple(shape), out_dtype, *args, **attrs)
+        return jax_ffi.call(name, shape, out_dtype, *args, **attrs)
     from keras_binary.kernels import tf_xla
 
     return tf_xla.call(name, args, out_dims, out_dtype, **attrs)

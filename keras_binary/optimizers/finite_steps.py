@@ -27,9 +27,16 @@ import keras
 from keras import ops
 
 
+def _dense_values(grad: Any) -> Any:
+    """The values of a sparse gradient (TF's `IndexedSlices.values`), else the gradient itself;
+    a torch tensor's `values` is a method, not values."""
+    values = getattr(grad, "values", None)
+    return grad if values is None or callable(values) else values
+
+
 def all_finite(grads: list[Any]) -> Any:
     """A scalar bool tensor: True when no gradient holds a NaN or an infinity (None: skipped)."""
-    flags = [ops.all(ops.isfinite(getattr(g, "values", g))) for g in grads if g is not None]
+    flags = [ops.all(ops.isfinite(_dense_values(g))) for g in grads if g is not None]
     return ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
 
 
@@ -91,7 +98,8 @@ class SkipNonFiniteSteps:
         finite = all_finite(grads)
         watched = list(trainable_variables or self._trainable_variables)
         watched += [v for v in self.variables if v is not self._skipped_steps]
-        before = [v.value for v in watched]
+        # Copies: torch assigns a variable in place, so its `value` would follow the step.
+        before = [ops.copy(v.value) for v in watched]
         super().apply(grads, trainable_variables)
         for variable, old in zip(watched, before, strict=True):
             variable.assign(ops.where(finite, variable.value, old))

@@ -64,7 +64,8 @@ def _scaled_codes(w: Any, alpha: Any, ternary: bool = False) -> Any:
 
         return alpha * codes, grad
 
-    return forward(w, alpha)
+    # Tensors, not numpy scalars: torch's custom gradient saves its inputs for the backward pass.
+    return forward(ops.convert_to_tensor(w), ops.convert_to_tensor(alpha))
 
 
 def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
@@ -88,9 +89,9 @@ def grouped_scale(w: Any, d: Any, groups: int = 1) -> Any:
     0.75
     """
     if groups == 1:
-        return ops.sum(d * ops.abs(w)) / ops.sum(d)
+        return ops.sum(ops.multiply(d, ops.abs(w))) / ops.sum(d)
     blocks = (-1, groups, w.shape[-1] // groups)
-    dw = ops.reshape(d * ops.abs(w), blocks)
+    dw = ops.reshape(ops.multiply(d, ops.abs(w)), blocks)
     return ops.sum(dw, axis=(0, 2)) / ops.sum(ops.reshape(d, blocks), axis=(0, 2))
 
 

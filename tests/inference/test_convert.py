@@ -21,7 +21,8 @@ def test_exact_dense_outputs_equal_integer_preactivations():
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(expected, np.round(expected))  # integer pre-activations
     assert _types(fast) == ["InputLayer", "BinaryDenseInference"]
-    assert fast.jit_compile  # one XLA program, on TensorFlow too
+    # One XLA program, on TensorFlow too; eager custom ops under torch.
+    assert fast.jit_compile == (keras.backend.backend() != "torch")
 
 
 @pytest.mark.parametrize("pad_values,strides,padding", [
@@ -134,3 +135,18 @@ def test_shared_layer_and_non_model_are_refused():
         inference.convert(model)
     with pytest.raises(TypeError, match="keras.Model"):
         inference.convert(layer)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch.compile is PyTorch's")
+def test_converted_model_under_torch_compile():
+    import torch
+
+    _, fast, x, expected, got = converted(models.exact_conv(0.0, 2))
+    torch.compiler.reset()
+    # aot_eager: TorchDynamo and AOTAutograd trace the kernels' custom ops as torch.compile does,
+    # without Inductor's minutes of C++ codegen on a small CPU.
+    compiled = torch.compile(fast, backend="aot_eager")
+    with torch.no_grad():
+        y = compiled(torch.tensor(x))
+    np.testing.assert_array_equal(np.asarray(y), got)
+    np.testing.assert_array_equal(np.asarray(y), expected)

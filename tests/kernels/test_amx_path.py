@@ -21,7 +21,7 @@ from tests.kernels.test_gemm_blocking import check_matmul
 
 BACKEND = keras.backend.backend()
 pytestmark = pytest.mark.skipif(
-    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    BACKEND not in ("jax", "tensorflow", "torch") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
 MIN_ROWS, MIN_CHANNELS = gemm_path_limit("amx_min_rows"), gemm_path_limit("amx_min_channels")

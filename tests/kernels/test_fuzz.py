@@ -30,7 +30,7 @@ from keras_binary.kernels.testing import cpu_supports, force_isa
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
-ON_CPU = (BACKEND in ("jax", "tensorflow") and kernels.kernel_available()
+ON_CPU = (BACKEND in ("jax", "tensorflow", "torch") and kernels.kernel_available()
           and kernels.kernel_info()["platform"] == "cpu")
 pytestmark = pytest.mark.skipif(not ON_CPU, reason="needs the CPU kernel route")
 

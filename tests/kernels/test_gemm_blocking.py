@@ -20,7 +20,7 @@ from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
 pytestmark = pytest.mark.skipif(
-    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    BACKEND not in ("jax", "tensorflow", "torch") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route (its ISA paths)",
 )
 ISAS = ["portable", "avx2", "avx512", "amx"]

@@ -17,7 +17,7 @@ from tests.kernels import numpy_reference as npr
 BACKEND = keras.backend.backend()
 # The CPU library's ISA dispatch and loader (on a GPU, JAX runs the CUDA library instead).
 needs_kernels = pytest.mark.skipif(
-    BACKEND not in ("jax", "tensorflow") or kernels.kernel_info()["platform"] != "cpu",
+    BACKEND not in ("jax", "tensorflow", "torch") or kernels.kernel_info()["platform"] != "cpu",
     reason="needs the CPU kernel route",
 )
 

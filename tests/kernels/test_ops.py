@@ -9,7 +9,8 @@ from tests.kernels import checks
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
-pytestmark = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="no kernel route")
+pytestmark = pytest.mark.skipif(BACKEND not in ("jax", "tensorflow", "torch"),
+                                reason="no kernel route")
 
 
 def to_np(x):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.backend_options import JIT_COMPILE
 from tests.optimizers.helpers import data, model_for, optimizer_for
 
 
@@ -15,11 +16,11 @@ def fit(model, x, y, epochs):
 def test_save_load_continue_equals_uninterrupted(kind, tmp_path):
     x, y = data(n=16)
     reference = model_for(kind)
-    reference.compile(optimizer=optimizer_for(kind), loss="mse", jit_compile=True)
+    reference.compile(optimizer=optimizer_for(kind), loss="mse", jit_compile=JIT_COMPILE)
     fit(reference, x, y, epochs=2)
 
     first = model_for(kind)
-    first.compile(optimizer=optimizer_for(kind), loss="mse", jit_compile=True)
+    first.compile(optimizer=optimizer_for(kind), loss="mse", jit_compile=JIT_COMPILE)
     fit(first, x, y, epochs=1)
     path = tmp_path / f"{kind}.keras"
     first.save(path)

@@ -12,6 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.skipif(keras.backend.backend() == "torch",
+                    reason="Keras's torch backend has no data-parallel path over CPU devices")
 @pytest.mark.parametrize("kind", ["bop", "lab"])
 def test_two_devices_match_one(kind, tmp_path):
     out = tmp_path / "weights.npz"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_binary.optimizers import LAB, Bop
+from tests.backend_options import JIT_COMPILE
 from tests.optimizers.helpers import binary_model, bop_adam, data
 
 KINDS = ("bop", "lab", "case")
@@ -37,6 +38,11 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> list:
         with tf.GradientTape() as tape:
             loss = keras.ops.mean(keras.ops.square(model(x) - y))
         return tape.gradient(loss, variables)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        loss = keras.ops.mean(keras.ops.square(model(x) - keras.ops.convert_to_tensor(y)))
+        return list(torch.autograd.grad(loss, [v.value for v in variables]))
     import jax
 
     def loss_fn(values):
@@ -116,7 +122,7 @@ def test_fit_skips_the_batch_with_a_nan_sample_and_continues_normally(kind):
     model, optimizer = make(kind)
     twin, twin_optimizer = make(kind)
     for m, opt in ((model, optimizer), (twin, twin_optimizer)):
-        m.compile(optimizer=opt, loss="mse", jit_compile=True)
+        m.compile(optimizer=opt, loss="mse", jit_compile=JIT_COMPILE)
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
 
     before = state(model, optimizer)
