@@ -241,8 +241,11 @@ def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
                "mnist", "--epochs", "12", "--limit", "200", "--seed", "1", "--output-dir",
                str(run)]
     root = Path(__file__).resolve().parents[2]
+    # A terminal's Ctrl-C: SIGINT at its default, which pytest-xdist's workers ignore and pass
+    # on to their children (Python then installs no KeyboardInterrupt handler).
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         while not any((run / "backup").glob("epoch-*")) and process.poll() is None:
             time.sleep(0.05)  # polls for the first epoch's backup
