@@ -25,12 +25,12 @@ from keras_binary import quantizers
 print("backend:", keras.backend.backend())
 
 # %% [markdown]
-# ## Gradients on either backend
+# ## Gradients on every backend
 #
 # Keras 3 has no backend-neutral `grad` function, so this is the one place where the code
-# depends on the backend: `jax.vjp` on JAX, `tf.GradientTape` on TensorFlow. With an upstream
-# gradient of ones, the vector-Jacobian product of an elementwise quantizer is its derivative
-# at every point of the sweep.
+# depends on the backend: `jax.vjp` on JAX, `torch.autograd` on PyTorch, `tf.GradientTape` on
+# TensorFlow. With an upstream gradient of ones, the vector-Jacobian product of an elementwise
+# quantizer is its derivative at every point of the sweep.
 
 
 # %%
@@ -41,6 +41,13 @@ def forward_and_gradient(fn, x):
 
         y, pullback = jax.vjp(fn, x)
         return np.asarray(y), np.asarray(pullback(np.ones_like(x))[0])
+    if keras.backend.backend() == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        y = fn(x)
+        (gradient,) = torch.autograd.grad(y.sum(), x)
+        return y.detach().cpu().numpy(), gradient.cpu().numpy()
     import tensorflow as tf
 
     x = tf.constant(x)

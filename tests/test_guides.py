@@ -26,6 +26,7 @@ GUIDE_SCRIPTS = sorted(GUIDES.glob("[0-9][0-9]_*.py"))
 # Guides that export to Larq Compute Engine: its converter reads TensorFlow graphs, and its
 # wheels (the lce extra) stop at Python 3.12.
 LCE_GUIDES = {"09_deploying_with_lce"}
+MULTI_WORKER_GUIDES = {"10_many_machines"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TIMEOUT_S = 420
 
@@ -96,6 +97,11 @@ def test_guide_runs_in_fast_mode(guide, tmp_path):
             pytest.skip("exports to Larq Compute Engine: runs on KERAS_BACKEND=tensorflow")
         if importlib.util.find_spec("larq_compute_engine") is None:
             pytest.skip("larq-compute-engine is not installed (the lce extra)")
+    if guide.stem in MULTI_WORKER_GUIDES:
+        import keras
+
+        if keras.backend.backend() == "torch":
+            pytest.skip("multi-worker training runs on KERAS_BACKEND=jax or tensorflow")
     env = dict(os.environ)
     env.pop("KERAS_BINARY_GUIDES_FULL", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
