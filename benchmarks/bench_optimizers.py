@@ -7,7 +7,9 @@ BENCHMARKS.md is measured), compile excluded. Run once per backend:
     KERAS_BACKEND=tensorflow python benchmarks/bench_optimizers.py --mnist
     KERAS_BACKEND=torch python benchmarks/bench_optimizers.py --hidden 2048 --steps 30
 
-(Under torch, Keras trains eagerly: its default, as ``model.compile`` leaves it here.)
+Models compile with ``jit_compile=True`` on JAX and TensorFlow, as the zoo trains them
+(``--jit-compile auto`` takes Keras's default instead: no XLA on CPU-only TensorFlow); under
+torch Keras trains eagerly, its default.
 """
 
 import argparse
@@ -76,7 +78,9 @@ def main() -> None:
     parser.add_argument("--jit-compile", choices=("xla", "auto"), default="xla",
                         help="xla: jit_compile=True (the zoo's setting); auto: Keras's default")
     args = parser.parse_args()
-    jit = True if args.jit_compile == "xla" else "auto"
+    # XLA exists on JAX and TensorFlow; PyTorch's jit_compile=True would mean torch.compile.
+    xla = args.jit_compile == "xla" and keras.backend.backend() != "torch"
+    jit = True if xla else "auto"
     print(f"backend {keras.backend.backend()}, MLP 784-{args.hidden}x3-10, batch {args.batch}, "
           f"jit_compile={jit}")
     if args.mnist:
