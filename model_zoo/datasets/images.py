@@ -111,15 +111,21 @@ def load(
         dataset = dataset.take(limit)
     if shuffle:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    # Without augmentation or resizing the preprocessing is elementwise, so it runs once per
+    # batch: a hundredth of the op dispatches, which otherwise cost ~10% of a 2-core MLP step.
+    batched = batch_size is not None and not augment and image_size is None
+    if batched:
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     preprocess = functools.partial(
         tf_preprocess,
         value_range=value_range,
         flatten=flatten,
         augment=augment,
         image_size=image_size,
+        batched=batched,
     )
     dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    if batch_size is not None:
+    if batch_size is not None and not batched:
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)
 

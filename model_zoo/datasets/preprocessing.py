@@ -111,8 +111,10 @@ def tf_preprocess(
     flatten: bool = False,
     augment: bool = False,
     image_size: int | None = None,
+    batched: bool = False,
 ):
-    """uint8 ``(image, label)`` -> ``(float32 image, int32 label)`` for one example.
+    """uint8 ``(image, label)`` -> ``(float32 image, int32 label)`` for one example, or for a
+    batch of them with ``batched=True`` (elementwise work only: no augmentation or resizing).
 
     Args:
         image: uint8 image tensor.
@@ -121,12 +123,16 @@ def tf_preprocess(
         flatten: Whether to flatten the image.
         augment: Whether to crop and flip randomly.
         image_size: Side to resize and crop to, or None.
+        batched: Whether `image` and `label` hold a batch.
 
     Returns:
         `(image, label)`.
     """
     import tensorflow as tf
 
+    if batched and (augment or image_size is not None):
+        raise ValueError("augmentation and resizing work on one example at a time: preprocess "
+                         "before batching (batched=False)")
     scale, offset = rescale_factors(value_range)
     if image_size is not None:
         image = tf_resize_crop(image, image_size, random=augment)
@@ -134,5 +140,5 @@ def tf_preprocess(
         image = tf_crop_flip(image)
     image = tf.cast(image, tf.float32) * scale + offset
     if flatten:
-        image = tf.reshape(image, [-1])
+        image = tf.reshape(image, [tf.shape(image)[0], -1] if batched else [-1])
     return image, tf.cast(label, tf.int32)

@@ -143,3 +143,16 @@ def test_evaluate_prepares_an_offline_dataset_on_first_use(mnist_tarball, tmp_pa
     assert "Subsequent calls will reuse" not in first.out + first.err
     evaluate(model, "mnist", data_dir=tmp_path, limit=50)
     assert "Preparing" not in capsys.readouterr().err
+
+
+def test_batched_load_gives_the_same_examples_as_per_example_preprocessing(mnist_data_dir):
+    # Batched, `load` preprocesses whole batches; unbatched, one example at a time.
+    common = {"limit": 700, "flatten": True}
+    examples = list(load("mnist", "test", mnist_data_dir, **common).as_numpy_iterator())
+    batches = list(load("mnist", "test", mnist_data_dir, batch_size=256,
+                        **common).as_numpy_iterator())
+    assert [len(images) for images, _ in batches] == [256, 256, 188]
+    np.testing.assert_array_equal(np.concatenate([images for images, _ in batches]),
+                                  np.stack([image for image, _ in examples]))
+    np.testing.assert_array_equal(np.concatenate([labels for _, labels in batches]),
+                                  np.array([label for _, label in examples]))

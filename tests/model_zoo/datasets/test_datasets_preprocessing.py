@@ -60,3 +60,21 @@ def test_preprocess_flattens_and_casts():
     assert out.shape == (16,) and str(out.dtype) == "<dtype: 'float32'>"
     np.testing.assert_array_equal(out.numpy(), np.ones(16, np.float32))
     assert int(label) == 7 and str(label.dtype) == "<dtype: 'int32'>"
+
+
+def test_batched_preprocess_matches_one_example_at_a_time():
+    images = np.random.default_rng(0).integers(0, 256, (5, 6, 6, 1)).astype(np.uint8)
+    labels = np.arange(5, dtype=np.int64)
+    batch, batch_labels = tf_preprocess(images, labels, flatten=True, batched=True)
+    for index in range(5):
+        one, label = tf_preprocess(images[index], labels[index], flatten=True)
+        np.testing.assert_array_equal(batch.numpy()[index], one.numpy())
+        assert int(batch_labels[index]) == int(label)
+    assert batch.shape == (5, 36)
+
+
+@pytest.mark.parametrize("kwargs", [{"augment": True}, {"image_size": 8}])
+def test_batched_preprocess_refuses_per_example_work(kwargs):
+    with pytest.raises(ValueError, match="one example at a time"):
+        tf_preprocess(np.zeros((2, 6, 6, 1), np.uint8), np.zeros(2, np.int64), batched=True,
+                      **kwargs)
