@@ -56,5 +56,5 @@ def test_demo_trains_with_its_short_budget_recipe(monkeypatch, capsys):
     assert calls[0]["epochs"] == demo.DEMO_EPOCHS
     assert calls[0]["model_options"] == {"dropout_hidden": 0, "dropout_input": 0}
     assert {key: calls[0][key] for key in demo.DEMO_RECIPE} == demo.DEMO_RECIPE
-    assert (f"for {demo.DEMO_EPOCHS} epochs (BinaryNet recipe, batch 200, Adam 0.003 -> 3e-05, "
+    assert (f"for {demo.DEMO_EPOCHS} epochs (BinaryNet recipe, batch 100, Adam 0.003 -> 3e-05, "
             "no dropout)") in capsys.readouterr().out
