@@ -1,6 +1,7 @@
 """`train` feeds `fit` one endless iterator per split, read one pass per epoch (tiny real MNIST
 slice): Keras would otherwise replace both iterators every epoch, and TensorFlow tears a
-half-read pipeline down slowly and drops tfds's in-memory cache with it."""
+half-read pipeline down slowly and drops tfds's in-memory cache with it. The trained model then
+predicts as Keras compiles a model by default (training may use XLA where inference would not)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,7 @@ def test_each_epoch_reads_one_pass_of_an_endless_dataset(tmp_path, monkeypatch):
     assert steps.steps == [3, 3] and history.epoch == [0, 1]
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 6
     assert np.isfinite(history.history["val_loss"]).all()
+    # Trained with XLA where it helps, the model predicts as a freshly compiled one does.
+    fresh = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    fresh.compile(loss="mse")
+    assert model.jit_compile == fresh.jit_compile
