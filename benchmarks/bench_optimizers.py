@@ -1,7 +1,8 @@
 """Training time of a BinaryNet MLP (binary weights and activations) with Bop+Adam, LAB and
 plain Adam, on the current backend: ms per step on SYNTHETIC batches, or with ``--mnist`` one
 epoch of real MNIST (60,000 images; squared hinge on +-1 targets, as the Larq+XLA anchor in
-BENCHMARKS.md is measured), compile excluded. Run once per backend:
+BENCHMARKS.md is measured), compile excluded. A step's time is the steady state (from the first
+step's end to the last's); the epoch is `fit`'s wall time. Run once per backend:
 
     KERAS_BACKEND=jax python benchmarks/bench_optimizers.py --hidden 2048 --steps 30
     KERAS_BACKEND=tensorflow python benchmarks/bench_optimizers.py --mnist
@@ -47,25 +48,43 @@ def compiled(name: str, hidden: int, jit_compile: bool | str) -> keras.Model:
     return model
 
 
+class StepSpan(keras.callbacks.Callback):
+    """Time from the first training step's end to the last's: the steady-state steps, without
+    `fit`'s setup and teardown (on TensorFlow, tearing down the input pipeline that Keras builds
+    from arrays can stall for seconds: model_zoo.training.one_iterator_per_run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+    def per_step(self) -> float:
+        return (self.ends[-1] - self.ends[0]) / (len(self.ends) - 1)
+
+
 def step_ms(name: str, hidden: int, steps: int, batch: int, jit_compile: bool | str) -> float:
     model = compiled(name, hidden, jit_compile)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch * steps, 784)).astype("float32")
     y = np.sign(rng.normal(size=(batch * steps, 10))).astype("float32")
     model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, verbose=0)  # compile
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, verbose=0)
-    return 1000 * (time.perf_counter() - start) / steps
+    span = StepSpan()
+    model.fit(x, y, batch_size=batch, verbose=0, callbacks=[span])
+    return 1000 * span.per_step()
 
 
 def mnist_epoch_s(name: str, hidden: int, batch: int, x: np.ndarray, y: np.ndarray,
-                  jit_compile: bool | str) -> float:
-    """Seconds of one ``model.fit`` epoch over (x, y) after a two-batch compile run."""
+                  jit_compile: bool | str) -> tuple[float, float]:
+    """Seconds of one ``model.fit`` epoch over (x, y) after a two-batch compile run, and of its
+    steps alone (steps x the steady-state step time)."""
     model = compiled(name, hidden, jit_compile)
     model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, verbose=0)  # compile
+    span = StepSpan()
     start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0)
-    return time.perf_counter() - start
+    model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0, callbacks=[span])
+    return time.perf_counter() - start, span.per_step() * len(span.ends)
 
 
 def main() -> None:
@@ -89,8 +108,9 @@ def main() -> None:
         x, labels = load_numpy("mnist", "train", flatten=True)
         y = 2.0 * np.eye(10, dtype="float32")[labels] - 1.0
         for name in OPTIMIZERS:
-            seconds = mnist_epoch_s(name, args.hidden, args.batch, x, y, jit)
-            print(f"{name:>9}: {seconds:8.1f} s/epoch (real MNIST, {len(x)} images)")
+            seconds, steps = mnist_epoch_s(name, args.hidden, args.batch, x, y, jit)
+            print(f"{name:>9}: {seconds:8.1f} s/epoch (real MNIST, {len(x)} images; "
+                  f"its steps {steps:.1f} s)")
         return
     for name in OPTIMIZERS:
         print(f"{name:>9}: {step_ms(name, args.hidden, args.steps, args.batch, jit):8.1f} ms/step")
