@@ -22,7 +22,9 @@ same arguments resumes after the last finished epoch.
 --coordinator HOST:PORT` (or the variables of `keras_binary.distributed`), every worker with
 the same other arguments (a `--seed` is required); only worker 0 writes the run directory, then
 evaluates and exports. `python -m model_zoo.launch N -- python -m model_zoo train ...` starts N
-such workers on this machine.
+such workers on this machine. `--model-parallel N` (JAX only, one process with several devices)
+splits the large dense kernels over N devices and each batch over the rest
+(`keras_binary.model_parallel`).
 """
 
 from __future__ import annotations
@@ -99,12 +101,12 @@ def _train(args: argparse.Namespace) -> int:
         final_learning_rate=args.final_learning_rate,
         model_options=_model_options(args.model_option), output_dir=args.output_dir,
         data_dir=args.data_dir, limit=args.limit, seed=args.seed, overwrite=args.overwrite,
-        cluster=cluster,
+        cluster=cluster, model_parallel=args.model_parallel,
     )
     if not chief:
         print(f"worker {cluster.worker_index} of {cluster.num_workers} done")
         return 0
-    if cluster is not None:
+    if cluster is not None or args.model_parallel is not None:
         model = load_checkpoint(args.model, args.output_dir, _model_options(args.model_option))
     dataset = args.dataset or _recipe_dataset(args.model)
     result = evaluate(model, dataset, data_dir=args.data_dir, limit=args.limit)
@@ -265,6 +267,11 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
                          help="the chief's address (TensorFlow: worker I listens on PORT+I)")
     workers.add_argument("--worker-timeout", type=POSITIVE_INT, metavar="SECONDS",
                          help="how long to wait for the others to join or answer")
+
+    train.add_argument("--model-parallel", type=POSITIVE_INT, metavar="N",
+                       help="JAX: split the large kernels (keras_binary.model_parallel) over N "
+                            "devices (the model axis), the batch over the rest; one process "
+                            "only (not with --num-workers)")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a zoo model")
     evaluate.add_argument("model")

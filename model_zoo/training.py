@@ -15,6 +15,10 @@ every worker builds the same model and data (a seed is required), each trains on
 every global batch, only the chief (worker 0) writes the checkpoint, backup and logs, and every
 worker resumes from the chief's backup. The last, smaller batch of each split is dropped so that
 all batches split evenly.
+
+With `model_parallel=N` (JAX only), the large dense kernels are split over N of this process's
+devices and each batch over the rest (`keras_binary.model_parallel`). Not with a cluster: Keras
+3.15's saving reads each variable whole, which JAX refuses for arrays split across processes.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ import keras
 from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
 from keras_binary.distributed import Cluster, WorkerLostError, connect, peer_lost, shard_by_example
+from keras_binary.model_parallel import model_parallel as model_parallel_distribution
+from keras_binary.model_parallel import require_jax
 from model_zoo.models import get_model
 from model_zoo.recipes import Recipe, get_recipe, make_loss, make_optimizer, steps_per_epoch
 from model_zoo.run_directory import (
@@ -186,6 +192,7 @@ def train(
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     stop_on_non_finite: bool = True,
     cluster: Cluster | None = None,
+    model_parallel: int | None = None,
 ) -> tuple[keras.Model, keras.callbacks.History]:
     """Trains zoo model `model_name` on `dataset` with its recipe (overridden by the arguments).
 
@@ -204,6 +211,8 @@ def train(
 
     With `cluster`, this process is one worker of a multi-process run (see the module
     docstring); the batch size is the global one and must split evenly between the workers.
+    With `model_parallel`, the global `keras.distribution` is a `ModelParallel` (as `connect`
+    sets a `DataParallel`); `load_checkpoint` gives a copy in this process and device alone.
 
     Args:
         model_name: Zoo model name.
@@ -225,6 +234,9 @@ def train(
         stop_on_non_finite: Whether to stop (ValueError naming the layer) once weights,
             statistics or optimizer state go NaN or infinite.
         cluster: This worker's place in a multi-process run; None trains in this process only.
+        model_parallel: Devices on the model axis of a JAX
+            `keras_binary.model_parallel.model_parallel` mesh (one process, no `cluster`);
+            None: not model-parallel.
 
     Returns:
         `(model, history)`.
@@ -243,6 +255,13 @@ def train(
         run["model_options"] = model_options
     if cluster is not None:
         _check_cluster(cluster, recipe, seed)
+    if model_parallel is not None:
+        require_jax()
+        if cluster is not None:
+            raise ValueError(
+                "model parallelism runs in one process (with several devices) only: Keras "
+                "cannot save a checkpoint of kernels split across processes; drop "
+                "--model-parallel or --num-workers")
     chief = cluster is None or cluster.is_chief
     # The chief settles the run directory before the workers first meet (in `connect` on JAX,
     # when the model's variables are first synchronized on TensorFlow), so the others resume
@@ -251,6 +270,11 @@ def train(
     if done and verbose:
         print(f"resuming the interrupted run in {output_dir} after epoch {done}")
     scope = connect(cluster) if cluster is not None else contextlib.nullcontext()
+    if model_parallel is not None:
+        # The probe, read for its shapes only, draws its initial values before the seed is set.
+        probe = get_model(model_name, **model_options)
+        keras.distribution.set_distribution(model_parallel_distribution(probe, model_parallel))
+        del probe
     if seed is not None:
         keras.utils.set_random_seed(seed)
     train_data, test_data = _datasets(recipe, data_dir, limit, seed, sharded=cluster is not None)
@@ -305,8 +329,8 @@ def load_checkpoint(
 ) -> keras.Model:
     """Zoo model `model_name` in this process alone, with the weights of the run's checkpoint.
 
-    After a multi-worker `train`, the trained model's variables span all workers' devices; the
-    chief evaluates and exports this single-process copy instead.
+    After a multi-worker or model-parallel `train`, the trained model's variables span several
+    devices (and processes); the chief evaluates and exports this single-device copy instead.
 
     Args:
         model_name: Zoo model name.
@@ -316,7 +340,7 @@ def load_checkpoint(
     Returns:
         The model, weights loaded.
     """
-    keras.distribution.set_distribution(None)  # a JAX `connect` set DataParallel
+    keras.distribution.set_distribution(None)  # `connect` or `model_parallel` set one
     model = get_model(model_name, **dict(model_options or {}))
     model.load_weights(Path(output_dir) / CHECKPOINT)
     return model
