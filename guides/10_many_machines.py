@@ -19,6 +19,7 @@ Run: python guides/10_many_machines.py; python guides/render.py renders it.
 # `python -m model_zoo train` runs as one worker when told its place in the cluster.
 
 # %%
+import os
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,59 @@ for name in one.files:
 #
 # Start all workers again with the same arguments: each one resumes from the chief's last
 # backup (weights, optimizer state, epoch), exactly as a single process does after a kill.
+#
+# ## Splitting the large layers (JAX)
+#
+# Data parallelism keeps a whole copy of the model on every device. When the fully connected
+# layers are what fills a device (BinaryNet's 2048-unit layers, XNOR-Net's 4096-filter ones),
+# `keras_binary.model_parallel` splits them instead, with Keras's own
+# `keras.distribution.ModelParallel`: a `DeviceMesh` of shape (batch, model), and a `LayoutMap`
+# that shards each kernel with at least `MIN_UNITS` (1024) output units, divisible by the
+# model-axis size, along its output axis, with its layer's bias. BatchNormalization vectors and
+# small layers are replicated: they hold `units` floats against the kernel's `inputs x units`.
+# Optimizer state (Adam's moments, Bop's momentum, LAB's) is created with its kernel's layout,
+# so it is split too. Layouts apply when a variable is created, so the model is built once
+# to read its shapes, then again under the distribution:
+#
+# ```python
+# from keras_binary.model_parallel import model_parallel
+#
+# keras.distribution.set_distribution(model_parallel(build_model(), model_devices=2))
+# model = build_model()  # the large kernels now live half on each of 2 devices
+# ```
+#
+# `python -m model_zoo train binarynet_mlp_2048 --model-parallel 2` does the same: 2 devices
+# on the model axis, the remaining devices data-parallel. It runs in one process with several
+# devices (GPUs, or CPU devices from `XLA_FLAGS=--xla_force_host_platform_device_count=N`),
+# not with `--num-workers`: Keras cannot yet save a checkpoint of a kernel split across
+# processes. On TensorFlow and PyTorch it stops with a one-line error. Here, on two CPU
+# devices (JAX reads the flag at start-up, hence a fresh process):
+
+# %%
+SPLIT = """
+import keras
+from keras_binary.model_parallel import model_parallel
+from model_zoo.models import get_model
+
+keras.distribution.set_distribution(model_parallel(get_model("binarynet_mlp_2048"), 2))
+model = get_model("binarynet_mlp_2048")
+variables = {variable.path: variable for variable in model.variables}
+for path in ("dense_0/kernel", "dense_1/kernel", "bn_1/gamma", "dense_3/kernel"):
+    shards = [tuple(shard.data.shape) for shard in variables[path].value.addressable_shards]
+    print(f"{path}: {tuple(variables[path].shape)} -> one per device: {shards}")
+"""
+TWO_DEVICES = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+if keras.backend.backend() == "jax":
+    split = subprocess.run([sys.executable, "-c", SPLIT], env=TWO_DEVICES, check=True,
+                           timeout=600, capture_output=True, text=True)
+    print(split.stdout.strip())
+else:
+    print(f"model parallelism runs on JAX only; this guide ran on {keras.backend.backend()}")
+
+# %% [markdown]
+# The test suite trains the zoo's BinaryNet and LAB MLPs with Adam, Bop + Adam and LAB both
+# ways and finds the same weights up to float rounding, with every kernel and optimizer slot
+# halved (`tests/model_zoo/test_model_parallel.py`).
 #
 # ## On many machines
 #

@@ -14,8 +14,10 @@ and small layers hold ``units`` floats against the kernel's ``inputs * units``, 
 them costs little memory and keeps each layer's layout independent of the layers around it.
 
 The rule needs the variables' shapes, and Keras applies a layout when a variable is created:
-build the model once (`model`), make the distribution from it, then build the model again
-under the distribution.
+build the model once, make the distribution from it, then build the model again under it.
+Across processes (after `keras_binary.distributed.connect`) the mesh spans all their devices,
+but Keras 3.15 cannot save a variable split across processes (its saving reads each variable
+whole), so the zoo's `train` runs model-parallel in one process only.
 """
 
 from __future__ import annotations
@@ -80,7 +82,6 @@ def model_parallel(model: keras.Model, model_devices: int, min_units: int = MIN_
     "model")``; the sharded variables are those of `sharded_paths`, each on its last axis.
     Set the distribution (`keras.distribution.set_distribution`), then build, compile and fit
     a fresh copy of the model: layouts apply to variables created afterwards. JAX only.
-    After `keras_binary.distributed.connect`, `devices` spans every process's devices.
 
     Args:
         model: A built model of the architecture to train (only its shapes are read).
