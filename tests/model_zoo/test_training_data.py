@@ -37,8 +37,9 @@ def test_each_epoch_reads_one_pass_of_an_endless_dataset(tmp_path, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "fit", recording_fit)
     steps = StepsPerEpoch()
-    model, history = train("binarynet_mlp_2048", "mnist", epochs=2, limit=300, batch_size=100,
-                           seed=3, verbose=0, output_dir=tmp_path, extra_callbacks=[steps])
+    model, history = train("lab_mlp", "mnist", epochs=2, limit=300, batch_size=100,
+                           seed=3, verbose=0, output_dir=tmp_path, extra_callbacks=[steps],
+                           model_options={"hidden_units": 64})
     (data, kwargs), = calls
     assert int(data.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY
     assert int(kwargs["validation_data"].cardinality()) == -1
