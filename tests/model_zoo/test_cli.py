@@ -253,7 +253,7 @@ def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
         _, err = process.communicate(timeout=600)
     finally:
         process.kill()
-    assert process.returncode == 130, err[-3000:]
+    assert process.returncode == 130, f"exit status {process.returncode}: {err[-3000:]}"
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
         "interrupted (run the same command again to resume after the last finished epoch)")
