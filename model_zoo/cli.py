@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import math
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +331,33 @@ def quiet_framework_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 
+@contextlib.contextmanager
+def _recording_sigint(record: list[bool]) -> Iterator[None]:
+    """Raises KeyboardInterrupt on SIGINT as Python does, and appends True to `record` first.
+
+    A library can catch the KeyboardInterrupt and raise another error in its place (Keras on
+    PyTorch reports "Exception encountered when calling QuantDense.call()"); the record lets
+    `main` still report a Ctrl-C as one. A SIGINT that is ignored (SIG_IGN) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        record.append(True)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the zoo command line; returns the exit status.
 
@@ -346,13 +376,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
                 "export": _export, "bench": _bench, "demo": _demo}
+    interrupted: list[bool] = []
     try:
-        return handlers[args.command](args)
-    except (ValueError, TypeError, OSError) as error:
-        print(f"error: {_cli_message(error)}", file=sys.stderr)
-        return 2
+        with _recording_sigint(interrupted):
+            return handlers[args.command](args)
     except KeyboardInterrupt:
-        resume = (" (run the same command again to resume after the last finished epoch)"
-                  if args.command in ("train", "demo") else "")
-        print(f"interrupted{resume}", file=sys.stderr)
-        return INTERRUPTED
+        pass
+    except Exception as error:
+        if not interrupted:
+            if not isinstance(error, (ValueError, TypeError, OSError)):
+                raise
+            print(f"error: {_cli_message(error)}", file=sys.stderr)
+            return 2
+    resume = (" (run the same command again to resume after the last finished epoch)"
+              if args.command in ("train", "demo") else "")
+    print(f"interrupted{resume}", file=sys.stderr)
+    return INTERRUPTED

@@ -234,6 +234,39 @@ def test_export_onto_a_directory_names_a_file_path_with_or_without_overwrite(tmp
     assert not any(folder.iterdir())
 
 
+@pytest.mark.parametrize("replacement", [ValueError, RuntimeError])
+def test_ctrl_c_that_a_library_turned_into_another_error_is_an_interruption(
+        replacement, monkeypatch, capsys):
+    # Keras on PyTorch can report a KeyboardInterrupt raised inside a layer's call() as
+    # "Exception encountered when calling QuantDense.call()" of another type.
+    def train_interrupted_inside_a_library(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises on the next bytecode
+        except KeyboardInterrupt:
+            raise replacement("Exception encountered when calling QuantDense.call().") from None
+        raise AssertionError("SIGINT did not interrupt")
+
+    monkeypatch.setattr("model_zoo.cli._train", train_interrupted_inside_a_library)
+    # A terminal's Ctrl-C handling (pytest-xdist's workers ignore SIGINT).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(["train", "binarynet_mlp_2048", "--seed", "1"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert capsys.readouterr().err.splitlines() == [
+        "interrupted (run the same command again to resume after the last finished epoch)"]
+
+
+def test_a_real_error_without_ctrl_c_is_still_one_line(monkeypatch, capsys):
+    def train_failing(args):
+        raise ValueError("the data set is empty")
+
+    monkeypatch.setattr("model_zoo.cli._train", train_failing)
+    assert main(["train", "binarynet_mlp_2048", "--seed", "1"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["error: the data set is empty"]
+
+
 def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
     datasets.prepare("mnist")
     run = tmp_path / "run"
