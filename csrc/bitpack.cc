@@ -58,9 +58,47 @@ __attribute__((target("avx2"))) void FullWordsAvx2(const float* x, int64_t full,
     out[w] = word;
   }
 }
+
+__attribute__((target("avx2"))) bool AnyNaNAvx2(const float* x, int64_t n) {
+  __m256 found = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    found = _mm256_or_ps(found, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
+  bool any = _mm256_movemask_ps(found) != 0;
+  for (; i < n; ++i) any |= x[i] != x[i];
+  return any;
+}
 #endif
 
+bool AnyNaNPortable(const float* x, int64_t n) {
+  bool any = false;
+  for (int64_t i = 0; i < n; ++i) any |= x[i] != x[i];
+  return any;
+}
+
 }  // namespace
+
+void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
+  const int64_t kw = CeilDiv(k, 32);
+#if defined(__x86_64__)
+  const bool avx2 = VectorIsa(ActiveIsa()) != Isa::kPortable;
+#else
+  const bool avx2 = false;
+#endif
+  // Row by row, so the NaN scan re-reads a row the packing just brought into L1.
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * k;
+    PackRows(xr, 1, k, out + r * kw);
+#if defined(__x86_64__)
+    nan[r] = avx2 ? AnyNaNAvx2(xr, k) : AnyNaNPortable(xr, k);
+#else
+    (void)avx2;
+    nan[r] = AnyNaNPortable(xr, k);
+#endif
+  }
+}
 
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {
 #if defined(__x86_64__)

@@ -14,7 +14,8 @@ void OutputTransform::Apply(int64_t m0, int valid_rows, int64_t n0, const int32_
     for (int j = 0; j < cols; ++j) {
       int64_t acc = k - 2 * static_cast<int64_t>(cr[j]);
       if (c) acc -= c[n0 + j];
-      const float y = static_cast<float>(acc) * scale[n0 + j] + bias[n0 + j];
+      float y = static_cast<float>(acc) * scale[n0 + j] + bias[n0 + j];
+      if (residual) y += residual[m * n + n0 + j];
       if (out_float) out_float[m * n + n0 + j] = y;
       word |= static_cast<uint32_t>(y < 0.0f) << j;
     }

@@ -1,5 +1,6 @@
 // Output transform (epilogue) of a binary GEMM tile: acc = K - 2 * popcount, then either
-// y = acc * scale + bias (float32) or the packed sign of y (bit = y < 0), 32 channels per word.
+// y = acc * scale + bias (+ residual) (float32) or the packed sign of y (bit = y < 0), 32
+// channels per word.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,9 @@ struct OutputTransform {
   const float* bias = nullptr;    // [n]
   float* out_float = nullptr;     // [m, n], or nullptr
   uint32_t* out_packed = nullptr;  // [m, CeilDiv(n, 32)], or nullptr
+  // [m, n] added to y after the bias (a residual block's shortcut), or nullptr: one float add,
+  // as the separate add it replaces, so the sum is bit-exact with it.
+  const float* residual = nullptr;
 
   // counts: [kMr][kNr] popcounts of the tile at (m0, n0); rows >= valid_rows are ignored.
   // corr: nullptr, or kMr pointers, each nullptr or [n] ints subtracted from acc of row m0 + r

@@ -11,8 +11,9 @@ namespace kb {
 
 // Rows [0, valid_rows) of a tile of kNr = 32 full channels at (m0, n0), n0 + kNr <= t.n:
 // acc_of(r, h) gives row r's int32 accumulators K - 2 * popcount for channels n0 + 16h ..
-// n0 + 16h + 15; then OutputTransform::Apply's corrections, y = float(acc) * scale + bias (one
-// multiply and one add, no FMA: bit-exact with it), float and/or packed stores.
+// n0 + 16h + 15; then OutputTransform::Apply's corrections, y = float(acc) * scale + bias
+// (+ residual; one multiply and one add each, no FMA: bit-exact with it), float and/or packed
+// stores.
 template <typename AccFn>
 __attribute__((target("avx512f"))) inline void ApplyRowsAvx512(const OutputTransform& t,
                                                                int64_t m0, int valid_rows,
@@ -32,6 +33,7 @@ __attribute__((target("avx512f"))) inline void ApplyRowsAvx512(const OutputTrans
   const int64_t nw = CeilDiv(n, 32);
   float* const out_float = t.out_float;
   uint32_t* const out_packed = t.out_packed;
+  const float* const residual = t.residual;
   for (int r = 0; r < valid_rows; ++r) {
     const int64_t m = m0 + r;
     const int32_t* c = corr ? corr[r] : nullptr;
@@ -42,6 +44,7 @@ __attribute__((target("avx512f"))) inline void ApplyRowsAvx512(const OutputTrans
       // maskz with a full mask is plain vcvtdq2ps (GCC 12 warns on the unmasked intrinsic).
       const __m512 accf = _mm512_maskz_cvtepi32_ps(0xffff, acc);
       y[h] = _mm512_add_ps(_mm512_mul_ps(accf, scale[h]), bias[h]);
+      if (residual) y[h] = _mm512_add_ps(y[h], _mm512_loadu_ps(residual + m * n + n0 + h * kLanes));
     }
     if (out_float) {
       _mm512_storeu_ps(out_float + m * n + n0, y[0]);

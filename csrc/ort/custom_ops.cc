@@ -1,6 +1,6 @@
 // ONNX Runtime custom ops of domain "ai.keras_binary", on the same kernels as the XLA handlers
-// (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed], BinaryConv2d[Packed] and
-// PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
+// (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed], BinaryConv2d[Packed],
+// BinaryConv2dFloat and PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
 // does not link libonnxruntime: RegisterCustomOps takes the API from the loading runtime, which
 // must offer at least the headers' API version. The GEMMs run on ORT's intra-op threads
 // (KernelContext_ParallelFor, API 17+).
@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -154,17 +155,12 @@ struct BinaryMatmulKernel {
   }
 };
 
-// BinaryConv2d(x int32 [B, H, W, words], w int32 [Cout, kh, kw, words], scale, bias) with
-// attributes channels, strides, dilations, explicit pads (TensorFlow's "same" split) and
-// zero_padding (1: padded pixels are 0, else +1); NHWC output, float or packed.
-template <bool kPacked>
-struct BinaryConv2dKernel {
-  static constexpr const char* kName = kPacked ? "BinaryConv2dPacked" : "BinaryConv2d";
-  static constexpr std::array<ONNXTensorElementDataType, 4> kInputs{kS32, kS32, kF32, kF32};
-  static constexpr ONNXTensorElementDataType kOutput = kPacked ? kS32 : kF32;
+// The attributes of the conv ops: channels, strides, dilations, explicit pads (TensorFlow's
+// "same" split) and zero_padding (1: padded pixels are 0, else +1).
+struct ConvAttributes {
   int64_t channels, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_bottom, pad_left,
       pad_right, zero_padding;
-  explicit BinaryConv2dKernel(Ort::ConstKernelInfo info)
+  ConvAttributes(Ort::ConstKernelInfo info, const char* op)
       : channels(info.GetAttribute<int64_t>("channels")),
         stride_h(info.GetAttribute<int64_t>("stride_h")),
         stride_w(info.GetAttribute<int64_t>("stride_w")),
@@ -177,35 +173,113 @@ struct BinaryConv2dKernel {
         zero_padding(info.GetAttribute<int64_t>("zero_padding")) {
     if (stride_h < 1 || stride_w < 1 || dilation_h < 1 || dilation_w < 1 || pad_top < 0 ||
         pad_bottom < 0 || pad_left < 0 || pad_right < 0 || channels < 1)
-      throw OpError{std::string(kName) +
+      throw OpError{std::string(op) +
                     ": channels, strides and dilations must be >= 1 and pads >= 0"};
   }
+
+  // The geometry of a packed input [B, H, W, words] and kernel [Cout, kh, kw, words]; `x_dims`
+  // is the input as the op received it (float channels or packed words), for the messages.
+  kb::ConvGeometry Geometry(const char* op, const std::vector<int64_t>& x_dims,
+                            const std::vector<int64_t>& x_packed,
+                            const std::vector<int64_t>& w) const {
+    const int64_t words = CeilDiv(channels, 32);
+    if (x_packed.size() != 4 || w.size() != 4 || x_packed[3] != words || w[3] != words)
+      throw OpError{std::string(op) + ": input " + ShapeStr(x_dims) + " and packed kernel " +
+                    ShapeStr(w) + " do not hold " + std::to_string(channels) +
+                    " channels (rank 4 NHWC expected)"};
+    const int64_t span_h = (w[1] - 1) * dilation_h + 1;
+    const int64_t span_w = (w[2] - 1) * dilation_w + 1;
+    if (x_packed[1] + pad_top + pad_bottom < span_h || x_packed[2] + pad_left + pad_right < span_w)
+      throw OpError{std::string(op) + ": input " + ShapeStr(x_dims) +
+                    " is smaller than the kernel " + ShapeStr(w)};
+    const int64_t out_h = (x_packed[1] + pad_top + pad_bottom - span_h) / stride_h + 1;
+    const int64_t out_w = (x_packed[2] + pad_left + pad_right - span_w) / stride_w + 1;
+    return kb::ConvGeometry{x_packed[0], x_packed[1], x_packed[2], words, channels, w[1], w[2],
+                            w[0], stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
+                            out_h, out_w, zero_padding != 0};
+  }
+};
+
+void RunConv(const kb::ConvGeometry& g, const uint32_t* x, const uint32_t* kernel,
+             const kb::OutputTransform& t, OrtKernelContext* raw) {
+  if (g.Rows() == 0) return;
+  kb::ConvPatches patches(x, kernel, g);
+  kb::RunBinaryGemm(patches, g.Rows(), kernel, g.Layout(), t, MakeScheduler(raw));
+}
+
+// BinaryConv2d(x int32 [B, H, W, words], w int32 [Cout, kh, kw, words], scale, bias) with the
+// ConvAttributes; NHWC output, float or packed.
+template <bool kPacked>
+struct BinaryConv2dKernel {
+  static constexpr const char* kName = kPacked ? "BinaryConv2dPacked" : "BinaryConv2d";
+  static constexpr std::array<ONNXTensorElementDataType, 4> kInputs{kS32, kS32, kF32, kF32};
+  static constexpr ONNXTensorElementDataType kOutput = kPacked ? kS32 : kF32;
+  ConvAttributes a;
+  explicit BinaryConv2dKernel(Ort::ConstKernelInfo info) : a(info, kName) {}
   void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
     Input x = GetInput(ctx, 0), w = GetInput(ctx, 1), scale = GetInput(ctx, 2),
           bias = GetInput(ctx, 3);
-    const int64_t words = CeilDiv(channels, 32);
-    if (x.dims.size() != 4 || w.dims.size() != 4 || x.dims[3] != words || w.dims[3] != words)
-      throw OpError{std::string(kName) + ": packed input " + ShapeStr(x.dims) + " and kernel " +
-                    ShapeStr(w.dims) + " do not hold " + std::to_string(channels) +
-                    " channels (rank 4 NHWC expected)"};
-    const int64_t span_h = (w.dims[1] - 1) * dilation_h + 1;
-    const int64_t span_w = (w.dims[2] - 1) * dilation_w + 1;
-    const int64_t out_h = (x.dims[1] + pad_top + pad_bottom - span_h) / stride_h + 1;
-    const int64_t out_w = (x.dims[2] + pad_left + pad_right - span_w) / stride_w + 1;
-    if (x.dims[1] + pad_top + pad_bottom < span_h || x.dims[2] + pad_left + pad_right < span_w)
-      throw OpError{std::string(kName) + ": input " + ShapeStr(x.dims) +
-                    " is smaller than the kernel " + ShapeStr(w.dims)};
-    const int64_t n = w.dims[0];
-    CheckEpilogue(kName, n, scale, bias);
-    kb::ConvGeometry g{x.dims[0], x.dims[1], x.dims[2], words, channels, w.dims[1], w.dims[2],
-                       n, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left,
-                       out_h, out_w, zero_padding != 0};
-    kb::OutputTransform t = MakeTransform(n, g.k_h * g.k_w * channels, scale, bias);
-    SetOutput<kPacked>(ctx, {g.batch, out_h, out_w}, n, &t);
-    if (g.Rows() == 0) return;
-    const uint32_t* kernel = static_cast<const uint32_t*>(w.data);
-    kb::ConvPatches patches(static_cast<const uint32_t*>(x.data), kernel, g);
-    kb::RunBinaryGemm(patches, g.Rows(), kernel, g.Layout(), t, MakeScheduler(raw));
+    const kb::ConvGeometry g = a.Geometry(kName, x.dims, x.dims, w.dims);
+    CheckEpilogue(kName, g.out_channels, scale, bias);
+    kb::OutputTransform t = MakeTransform(g.out_channels, g.k_h * g.k_w * a.channels, scale, bias);
+    SetOutput<kPacked>(ctx, {g.batch, g.out_h, g.out_w}, g.out_channels, &t);
+    RunConv(g, static_cast<const uint32_t*>(x.data), static_cast<const uint32_t*>(w.data), t,
+            raw);
+  }
+};
+
+// BinaryConv2dFloat(x float [B, H, W, channels], w, scale, bias[, residual float [B, OH, OW,
+// Cout]]): BinaryConv2d that packs its float input itself (on ORT's threads) and adds the
+// optional residual in the epilogue; a sample whose input holds a NaN gets NaN outputs, as the
+// float layer's sign(NaN) = NaN spreads it (keras_binary.inference.nan_rows). One op instead
+// of PackBits, the NaN check (IsNaN, ReduceMax, Where) and a shortcut's Add.
+struct BinaryConv2dFloatKernel {
+  static constexpr const char* kName = "BinaryConv2dFloat";
+  static constexpr std::array<ONNXTensorElementDataType, 5> kInputs{kF32, kS32, kF32, kF32,
+                                                                    kF32};
+  static constexpr size_t kRequired = 4;
+  static constexpr ONNXTensorElementDataType kOutput = kF32;
+  ConvAttributes a;
+  explicit BinaryConv2dFloatKernel(Ort::ConstKernelInfo info) : a(info, kName) {}
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
+    Input x = GetInput(ctx, 0), w = GetInput(ctx, 1), scale = GetInput(ctx, 2),
+          bias = GetInput(ctx, 3);
+    if (x.dims.size() != 4 || x.dims[3] != a.channels)
+      throw OpError{std::string(kName) + ": input " + ShapeStr(x.dims) + " does not hold " +
+                    std::to_string(a.channels) + " channels (rank 4 NHWC expected)"};
+    const int64_t words = CeilDiv(a.channels, 32);
+    const kb::ConvGeometry g =
+        a.Geometry(kName, x.dims, {x.dims[0], x.dims[1], x.dims[2], words}, w.dims);
+    CheckEpilogue(kName, g.out_channels, scale, bias);
+    kb::OutputTransform t = MakeTransform(g.out_channels, g.k_h * g.k_w * a.channels, scale, bias);
+    SetOutput<false>(ctx, {g.batch, g.out_h, g.out_w}, g.out_channels, &t);
+    const int64_t out_pixels = g.out_h * g.out_w;
+    if (ctx.GetInputCount() > 4 && ctx.GetInput(4)) {
+      Input residual = GetInput(ctx, 4);
+      if (residual.dims != std::vector<int64_t>{g.batch, g.out_h, g.out_w, g.out_channels})
+        throw OpError{std::string(kName) + ": residual " + ShapeStr(residual.dims) +
+                      " must have the output's shape " +
+                      ShapeStr({g.batch, g.out_h, g.out_w, g.out_channels})};
+      t.residual = static_cast<const float*>(residual.data);
+    }
+    const int64_t pixels = g.batch * g.in_h * g.in_w;
+    std::vector<uint32_t> packed(static_cast<size_t>(pixels * words));
+    std::vector<uint8_t> nan(static_cast<size_t>(pixels));
+    const kb::Scheduler sched = MakeScheduler(raw);
+    const int64_t chunks = std::min<int64_t>(pixels, 4 * sched.num_threads);
+    kb::ParallelFor(sched, chunks, [&](int64_t c) {
+      const int64_t p0 = pixels * c / chunks, p1 = pixels * (c + 1) / chunks;
+      kb::PackRowsFlagNaN(static_cast<const float*>(x.data) + p0 * a.channels, p1 - p0,
+                          a.channels, packed.data() + p0 * words, nan.data() + p0);
+    });
+    RunConv(g, packed.data(), static_cast<const uint32_t*>(w.data), t, raw);
+    const int64_t per_sample = g.in_h * g.in_w;
+    for (int64_t b = 0; b < g.batch; ++b) {
+      const uint8_t* flags = nan.data() + b * per_sample;
+      if (std::find(flags, flags + per_sample, uint8_t{1}) != flags + per_sample)
+        std::fill_n(t.out_float + b * out_pixels * g.out_channels, out_pixels * g.out_channels,
+                    std::numeric_limits<float>::quiet_NaN());
+    }
   }
 };
 
@@ -311,6 +385,11 @@ struct KernelHolder {
   }
 };
 
+template <typename K, typename = void>
+struct HasOptionalInputs : std::false_type {};
+template <typename K>
+struct HasOptionalInputs<K, std::void_t<decltype(K::kRequired)>> : std::true_type {};
+
 template <typename K>
 struct Op : Ort::CustomOpBase<Op<K>, KernelHolder<K>, true> {
   OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** out) const {
@@ -319,6 +398,17 @@ struct Op : Ort::CustomOpBase<Op<K>, KernelHolder<K>, true> {
   const char* GetName() const { return K::kName; }
   size_t GetInputTypeCount() const { return K::kInputs.size(); }
   ONNXTensorElementDataType GetInputType(size_t i) const { return K::kInputs[i]; }
+  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
+    return i < Required() ? INPUT_OUTPUT_REQUIRED : INPUT_OUTPUT_OPTIONAL;
+  }
+  // Inputs from K::kRequired on are optional; a kernel without it has none.
+  static constexpr size_t Required() {
+    if constexpr (HasOptionalInputs<K>::value) {
+      return K::kRequired;
+    } else {
+      return K::kInputs.size();
+    }
+  }
   size_t GetOutputTypeCount() const { return 1; }
   ONNXTensorElementDataType GetOutputType(size_t) const { return K::kOutput; }
 };
@@ -329,6 +419,7 @@ struct Ops {
   Op<BinaryMatmulKernel<true>> matmul_packed;
   Op<BinaryConv2dKernel<false>> conv;
   Op<BinaryConv2dKernel<true>> conv_packed;
+  Op<BinaryConv2dFloatKernel> conv_float;
   Op<PackedMaxPool2dKernel> max_pool;
 };
 
@@ -358,8 +449,9 @@ KB_EXPORT OrtStatus* ORT_API_CALL RegisterCustomOps(OrtSessionOptions* options,
   std::call_once(once, [&] {
     ops = new kb_ort::Ops();
     init_error = api->CreateCustomOpDomain(kb_ort::kDomain, &domain);
-    const OrtCustomOp* all[] = {&ops->pack_bits, &ops->matmul,      &ops->matmul_packed,
-                                &ops->conv,      &ops->conv_packed, &ops->max_pool};
+    const OrtCustomOp* all[] = {&ops->pack_bits,   &ops->matmul,     &ops->matmul_packed,
+                                &ops->conv,        &ops->conv_packed, &ops->conv_float,
+                                &ops->max_pool};
     for (const OrtCustomOp* op : all) {
       if (init_error == nullptr) init_error = api->CustomOpDomain_Add(domain, op);
     }

@@ -1,11 +1,13 @@
 """`export_onnx(converted_model, path)`: a converted model as an ONNX file for ONNX Runtime.
 
 The converted binary layers become custom ops of the ``ai.keras_binary`` domain (PackBits,
-BinaryMatmul[Packed], BinaryConv2d[Packed], PackedMaxPool2d) with their packed kernels as int32
-initializers (1 bit per weight) and their per-channel scale and bias; every other layer becomes
-standard ONNX ops (`keras_binary.inference.onnx_float_layers`). Tensors keep the model's NHWC
-layout. Run the file with `keras_binary.inference.onnx_session`, which registers the custom-op
-library.
+BinaryMatmul[Packed], BinaryConv2d[Packed], BinaryConv2dFloat, PackedMaxPool2d) with their
+packed kernels as int32 initializers (1 bit per weight) and their per-channel scale and bias;
+every other layer becomes standard ONNX ops (`keras_binary.inference.onnx_float_layers`). A
+binary conv on a float input is one BinaryConv2dFloat, which packs, checks for NaN and, where
+the conv's output feeds only a residual Add, adds the shortcut in its epilogue. Tensors keep
+the model's NHWC layout. Run the file with `keras_binary.inference.onnx_session`, which
+registers the custom-op library.
 
 Example::
 
@@ -17,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import collections
 import os
 from typing import Any
 
@@ -85,13 +88,31 @@ def _binary_dense(graph, layer, names, inputs, output):
     return _finish(graph, layer, y, x, packed_in, axes=[-1])
 
 
+def _packs_its_float_input(layer: Any, packed_in: bool) -> bool:
+    """Whether a conv exports as one BinaryConv2dFloat (packing, NaN samples and a later
+    shortcut add in the op): a float input and output, one group, no activation (the op marks
+    NaN samples before any activation, which must then keep NaN)."""
+    linear = layer.activation is None or layer.activation is keras.activations.linear
+    return not packed_in and layer.groups == 1 and layer.output_mode != "packed" and linear
+
+
+def _conv_attributes(g: Any, channels: int) -> dict[str, int]:
+    return {"channels": channels, "stride_h": g.stride_h, "stride_w": g.stride_w,
+            "dilation_h": g.dilation_h, "dilation_w": g.dilation_w, "pad_top": g.pad_top,
+            "pad_bottom": g.pad_bottom, "pad_left": g.pad_left, "pad_right": g.pad_right,
+            "zero_padding": int(g.zero_padding)}
+
+
 def _binary_conv(graph, layer, names, inputs, output):
     x, packed_in = names[0], _is_packed(inputs[0])
     g = layer.geometry(tuple(inputs[0].shape))
+    kernel, scale, bias = _np(layer.packed_kernel), _np(layer.scale), _np(layer.bias)
+    if _packs_its_float_input(layer, packed_in):
+        return _binary_call(graph, layer, "BinaryConv2dFloat", x, kernel, scale, bias,
+                            **_conv_attributes(g, layer.channels))
     per_in = layer.channels // layer.groups
     step_in = per_in // 32 if packed_in else per_in
     step_out = layer.filters // layer.groups
-    kernel, scale, bias = _np(layer.packed_kernel), _np(layer.scale), _np(layer.bias)
     ys = []
     for group in range(layer.groups):
         xg = x
@@ -103,14 +124,29 @@ def _binary_conv(graph, layer, names, inputs, output):
         if not packed_in:
             xg = graph.node("PackBits", [xg], custom=True)
         out = slice(group * step_out, (group + 1) * step_out)
-        ys.append(_binary_call(
-            graph, layer, "BinaryConv2d", xg, kernel[out], scale[out], bias[out],
-            channels=per_in, stride_h=g.stride_h, stride_w=g.stride_w,
-            dilation_h=g.dilation_h, dilation_w=g.dilation_w, pad_top=g.pad_top,
-            pad_bottom=g.pad_bottom, pad_left=g.pad_left, pad_right=g.pad_right,
-            zero_padding=int(g.zero_padding)))
+        ys.append(_binary_call(graph, layer, "BinaryConv2d", xg, kernel[out], scale[out],
+                               bias[out], **_conv_attributes(g, per_in)))
     y = ys[0] if len(ys) == 1 else graph.node("Concat", ys, axis=3)
     return _finish(graph, layer, y, x, packed_in, axes=[1, 2, 3])
+
+
+def _fused_residual_add(graph: OnnxGraph, names: list[str], inputs: list,
+                        uses: dict[int, int]) -> str | None:
+    """An Add of a BinaryConv2dFloat's output, read by nothing else, and a tensor of the same
+    shape, as that op's residual input (added in its epilogue); None where it does not apply."""
+    if len(inputs) != 2 or tuple(inputs[0].shape) != tuple(inputs[1].shape):
+        return None
+    for i in (0, 1):
+        node = next((n for n in reversed(graph.nodes) if names[i] in n.output), None)
+        if (node is None or node.op_type != "BinaryConv2dFloat" or len(node.input) != 4
+                or uses.get(id(inputs[i])) != 1):
+            continue
+        # The node moves to the end: the residual may be computed after it.
+        graph.nodes.remove(node)
+        node.input.append(names[1 - i])
+        graph.nodes.append(node)
+        return names[i]
+    return None
 
 
 def _packed_pool(graph, layer, names, inputs, output):
@@ -185,6 +221,8 @@ def to_onnx(model: keras.Model) -> Any:
         name = graph.name(tensor.name or "input")
         names[id(tensor)] = name
         graph_inputs.append(_value_info(onnx, name, tensor))
+    uses = collections.Counter(id(t) for _, inputs, _ in calls for t in inputs)
+    uses.update(id(t) for t in traced.outputs)
     for op, inputs, outputs in calls:
         if not isinstance(outputs, keras.KerasTensor):
             raise ExportError(f"export_onnx: layer {op.name!r} has several outputs; export "
@@ -193,8 +231,10 @@ def to_onnx(model: keras.Model) -> Any:
         if missing:
             raise ExportError(f"export_onnx: layer {op.name!r} reads a tensor the graph does "
                               "not produce (a constant or a keyword input)")
-        names[id(outputs)] = _emitter(op)(graph, op, [names[id(t)] for t in inputs], inputs,
-                                          outputs)
+        in_names = [names[id(t)] for t in inputs]
+        fused = (_fused_residual_add(graph, in_names, inputs, uses)
+                 if type(op) is keras.layers.Add else None)
+        names[id(outputs)] = fused or _emitter(op)(graph, op, in_names, inputs, outputs)
     graph_outputs = []
     for i, tensor in enumerate(traced.outputs):
         name = graph.node("Identity", [names[id(tensor)]], hint=f"output_{i}")

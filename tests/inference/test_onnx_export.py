@@ -3,6 +3,8 @@
 layers as ai.keras_binary custom ops."""
 
 import os
+import subprocess
+import sys
 import warnings
 
 import keras
@@ -11,6 +13,7 @@ import pytest
 
 from keras_binary import inference
 from keras_binary.inference.onnx_graph import DOMAIN
+from keras_binary.kernels import testing
 from keras_binary.layers import QuantConv2D
 from tests.inference import models
 
@@ -98,8 +101,8 @@ def test_zoo_model_exports_and_matches(name, tmp_path):
     models.randomize(model, x)
     fast = convert_quietly(model)
     got = run_ort(fast, x, tmp_path / "m.onnx", threads=2)
-    assert {"BinaryConv2d", "BinaryMatmul", "BinaryConv2dPacked", "BinaryMatmulPacked"} & \
-        custom_ops(tmp_path / "m.onnx")
+    assert {"BinaryConv2d", "BinaryMatmul", "BinaryConv2dPacked", "BinaryMatmulPacked",
+            "BinaryConv2dFloat"} & custom_ops(tmp_path / "m.onnx")
     np.testing.assert_allclose(got, np.asarray(fast.predict_on_batch(x)), **FLOAT_TOL)
 
 
@@ -154,6 +157,69 @@ def test_nan_rows_stay_nan_like_keras(tmp_path):
     assert np.isnan(got[1]).all() and not np.isnan(got[0]).any()
 
 
+def residual_conv() -> keras.Model:
+    """A binary conv on a float input whose output only feeds a shortcut Add: exported as one
+    BinaryConv2dFloat with the shortcut as its residual input; the model's output is that sum,
+    so ORT and the converted Keras model must agree exactly."""
+    inputs = keras.Input((7, 6, 40))
+    x = QuantConv2D(40, 3, padding="same", pad_values=0.0, **models.BIN)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.Model(inputs, keras.layers.Add()([x, inputs]))
+
+
+def test_residual_add_is_fused_and_bit_exact(tmp_path):
+    _, fast, x, _, expected = models.converted(residual_conv())
+    got = run_ort(fast, x, tmp_path / "m.onnx", threads=2)
+    np.testing.assert_array_equal(got, np.asarray(expected))
+    nodes = onnx.load(os.fspath(tmp_path / "m.onnx")).graph.node
+    assert [n.op_type for n in nodes] == ["BinaryConv2dFloat", "Identity"]
+    assert len(nodes[0].input) == 5  # x, kernel, scale, bias, residual
+
+
+@pytest.mark.parametrize("isa", ["portable", "avx2", "avx512"])
+def test_fused_residual_is_bit_exact_on_every_isa(isa, tmp_path):
+    """The residual epilogue of each ISA, in a fresh process (the library reads
+    KERAS_BINARY_ISA when it loads)."""
+    if not testing.cpu_supports(isa):
+        pytest.skip(f"this CPU has no {isa}")
+    _, fast, x, _, expected = models.converted(residual_conv(), batch=4)
+    inference.export_onnx(fast, tmp_path / "m.onnx")
+    x[2, 3, 1, 5] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    code = (
+        "import sys, numpy as np, onnxruntime as ort\n"
+        "o = ort.SessionOptions(); o.register_custom_ops_library(sys.argv[1])\n"
+        "s = ort.InferenceSession(sys.argv[2] + '/m.onnx', o)\n"
+        "x = np.load(sys.argv[2] + '/x.npy')\n"
+        "np.save(sys.argv[2] + '/y.npy', s.run(None, {s.get_inputs()[0].name: x})[0])\n")
+    subprocess.run([sys.executable, "-c", code, os.fspath(inference.ort_library_path()),
+                    os.fspath(tmp_path)], check=True, timeout=120,
+                   env=dict(os.environ, KERAS_BINARY_ISA=isa))
+    got = np.load(tmp_path / "y.npy")
+    np.testing.assert_array_equal(got[[0, 1, 3]], np.asarray(expected)[[0, 1, 3]])
+    assert np.isnan(got[2]).all()
+
+
+def test_bireal_blocks_need_no_separate_packing_nan_checks_or_adds(tmp_path):
+    """Bi-Real's blocks (binary conv, BN, shortcut add) export to BinaryConv2dFloat alone."""
+    _, fast, x, _, expected = models.converted(models.bireal_net())
+    got = run_ort(fast, x, tmp_path / "m.onnx")
+    np.testing.assert_allclose(got, np.asarray(expected), **FLOAT_TOL)
+    ops = [n.op_type for n in onnx.load(os.fspath(tmp_path / "m.onnx")).graph.node]
+    assert ops.count("BinaryConv2dFloat") == 2
+    assert not {"PackBits", "IsNaN", "Where", "Sum"} & set(ops)
+
+
+def test_nan_samples_of_fused_convs_stay_nan_like_keras(tmp_path):
+    _, fast, x, _, _ = models.converted(models.bireal_net(), batch=3)
+    x = x.copy()
+    x[1, 4, 5, 2] = np.nan
+    got = run_ort(fast, x, tmp_path / "m.onnx", threads=2)
+    expected = np.asarray(fast.predict_on_batch(x))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    assert np.isnan(got[1]).all() and not np.isnan(got[[0, 2]]).any()
+
+
 def test_export_checks_and_writes_atomically(tmp_path):
     _, fast, _, _, _ = models.converted(models.exact_dense())
     path = tmp_path / "m.onnx"
@@ -200,3 +266,19 @@ def test_bad_kernel_input_is_a_one_line_ort_error(tmp_path):
     with pytest.raises(Exception, match="BinaryMatmul: packed shapes \\[2, 1\\] and \\[3, 2\\] "
                                         "do not hold k=40 bits per row"):
         session.run(None, feeds)
+
+
+def test_residual_of_the_wrong_shape_is_a_one_line_ort_error(tmp_path):
+    _, fast, x, _, _ = models.converted(residual_conv())
+    path = inference.export_onnx(fast, tmp_path / "m.onnx")
+    model = onnx.load(path)
+    residual = model.graph.node[0].input[4]
+    pooled = onnx.helper.make_node("MaxPool", [residual], ["pooled"], kernel_shape=[1, 2],
+                                   strides=[1, 2])
+    # The residual becomes the NCHW input pooled along W: [B, 7, 6, 40] -> [B, 7, 6, 20].
+    model.graph.node[0].input[4] = "pooled"
+    model.graph.node.insert(0, pooled)
+    session = inference.onnx_session(model.SerializeToString())
+    with pytest.raises(Exception, match="BinaryConv2dFloat: residual \\[3, 7, 6, 20\\] must "
+                                        "have the output's shape \\[3, 7, 6, 40\\]"):
+        session.run(None, {session.get_inputs()[0].name: x})
