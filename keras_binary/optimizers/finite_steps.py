@@ -34,6 +34,15 @@ def _dense_values(grad: Any) -> Any:
     return grad if values is None or callable(values) else values
 
 
+def _is_traced(x: Any) -> bool:
+    """Whether `x` is an abstract JAX value (inside `jax.jit`), whose truth is not known yet."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax  # lazy: keras_binary must not import JAX under other backends
+
+    return isinstance(x, jax.core.Tracer)
+
+
 def all_finite(grads: list[Any]) -> Any:
     """A scalar bool tensor: True when no gradient holds a NaN or an infinity (None: skipped)."""
     flags = [ops.all(ops.isfinite(_dense_values(g))) for g in grads if g is not None]
@@ -80,29 +89,45 @@ class SkipNonFiniteSteps:
                 return super().apply(grads, trainable_variables)  # raises Keras's error
             self.build(trainable_variables)
             self.built = True
-        if keras.backend.backend() == "tensorflow":
+        finite = None if keras.backend.backend() == "tensorflow" else all_finite(grads)
+        if finite is None:
             self._tf_apply_if_finite(grads, trainable_variables)
+        elif _is_traced(finite):
+            self._jax_cond_apply_if_finite(finite, grads, trainable_variables)
+        elif bool(finite):  # eager (PyTorch, eager JAX): only the branch taken runs
+            super().apply(grads, trainable_variables)
         else:
-            self._select_apply_if_finite(grads, trainable_variables)
+            self._skip()
         return None
 
     def _skip(self) -> None:
         self._skipped_steps.assign_add(1)  # returns nothing: both `cond` branches must match
 
-    def _select_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
-        """Makes the step, then puts the old values back where a gradient was not finite.
-
-        Branch-free (as Keras's JAX optimizer does for gradient accumulation): it works eagerly
-        and inside `stateless_apply`, where a `cond` with assignments in its branches cannot.
+    def _jax_cond_apply_if_finite(self, finite: Any, grads: list[Any],
+                                  trainable_variables: Any) -> None:
+        """Traced JAX (`stateless_apply` in a jitted train step): `lax.cond` between the step
+        and the count. The step runs in its own `StatelessScope`, seeded with the variables'
+        current values, and the branch returns the values it assigned; the outer scope then gets
+        one assignment per variable. XLA computes the step only in the branch taken, where a
+        branch-free select made it compute the updates twice (in the step and in the select).
         """
-        finite = all_finite(grads)
+        import jax  # lazy: keras_binary must not import JAX under other backends
+
         watched = list(trainable_variables or self._trainable_variables)
         watched += [v for v in self.variables if v is not self._skipped_steps]
-        # Copies: torch assigns a variable in place, so its `value` would follow the step.
-        before = [ops.copy(v.value) for v in watched]
-        super().apply(grads, trainable_variables)
-        for variable, old in zip(watched, before, strict=True):
-            variable.assign(ops.where(finite, variable.value, old))
+
+        def step(values: list[Any], grads: list[Any]) -> list[Any]:
+            with keras.StatelessScope(state_mapping=list(zip(watched, values, strict=True))) \
+                    as scope:
+                super(SkipNonFiniteSteps, self).apply(grads, trainable_variables)
+            return [ops.cast(scope.get_current_value(v), v.dtype) for v in watched]
+
+        def skip(values: list[Any], grads: list[Any]) -> list[Any]:
+            return values
+
+        values = jax.lax.cond(finite, step, skip, [v.value for v in watched], grads)
+        for variable, value in zip(watched, values, strict=True):
+            variable.assign(value)
         self._skipped_steps.assign_add(ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
 
     def _tf_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
