@@ -1,0 +1,184 @@
+"""Exported models on 64-bit ARM: the custom-op library cross-built for aarch64
+(scripts/build_aarch64_ort.sh) and PyPI's aarch64 onnxruntime, run under qemu-aarch64
+(scripts/fetch_aarch64_runtime.sh), give the converted Keras model's outputs: bit-exact for
+packed and exact float outputs, float tolerance after float layers, and the pretrained MNIST
+model's accuracy on real test images.
+
+All models run in one qemu process (starting Python and onnxruntime under qemu takes seconds).
+Skips, with the reason, where the cross compiler or the runtime fetch is unavailable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import inference
+from tests.inference import models
+
+pytest.importorskip("onnx", reason="the onnx extra (onnx) is not installed")
+pytest.importorskip("onnxruntime", reason="the onnx extra (onnxruntime) is not installed")
+
+ROOT = Path(__file__).resolve().parents[2]
+CROSS_COMPILER = "aarch64-linux-gnu-g++"
+# Real MNIST test images through the pretrained model: qemu runs ~10 per second on a loaded
+# 2-core machine, so a few hundred.
+N_IMAGES = 300
+FLOAT_TOL = {"rtol": 1e-5, "atol": 1e-5}  # as in test_onnx_export: float layers after folding
+
+# What runs on ARM is the exported file: which backend converted the model does not change the
+# kernels or the runtime under test (test_onnx_export checks the export on every backend), and
+# qemu is slow, so one backend runs this.
+if keras.backend.backend() != "jax":
+    pytest.skip("the aarch64 run is backend-independent and runs under KERAS_BACKEND=jax only",
+                allow_module_level=True)
+if shutil.which(CROSS_COMPILER) is None:
+    pytest.skip(f"{CROSS_COMPILER} not found (apt-get install g++-aarch64-linux-gnu; "
+                "scripts/bootstrap.sh does it as root)", allow_module_level=True)
+
+
+def _script(name: str, timeout: int) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHON=sys.executable)
+    return subprocess.run(["bash", str(ROOT / "scripts" / name)], capture_output=True,
+                          text=True, env=env, timeout=timeout, check=False)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Path:
+    """qemu-aarch64, an arm64 sysroot with Python 3.11, and aarch64 onnxruntime + numpy."""
+    result = _script("fetch_aarch64_runtime.sh", timeout=600)
+    if result.returncode != 0:
+        pytest.skip(f"aarch64 runtime not fetched: {_last_line(result.stderr)}")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def library() -> Path:
+    """libkeras_binary_ort.so cross-built for aarch64 (a build error is a failure)."""
+    headers = subprocess.run(["bash", str(ROOT / "scripts" / "fetch_ort_headers.sh")],
+                             capture_output=True, text=True, timeout=300, check=False)
+    if headers.returncode != 0:
+        pytest.skip(f"ONNX Runtime headers not fetched: {_last_line(headers.stderr)}")
+    result = _script("build_aarch64_ort.sh", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    path = Path(result.stdout.strip().splitlines()[-1])
+    assert path.read_bytes()[18:20] == (183).to_bytes(2, "little")  # ELF e_machine: AArch64
+    return path
+
+
+def _convert_quietly(model: keras.Model) -> keras.Model:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return inference.convert(model, warn=False)
+
+
+def _converted(builder, batch: int = 3) -> tuple[keras.Model, np.ndarray]:
+    """A model with random weights, converted, and its inputs (the original is never run)."""
+    model = builder()
+    x = models.sample_inputs(model, batch)
+    models.randomize(model, x)
+    return _convert_quietly(model), x
+
+
+def _packed(convnet) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    """The shared binary ConvNet (conftest) cut after its second binary layer: int32 packed
+    words out, through packed max pooling."""
+    _, fast, x, _, _ = convnet
+    packed = keras.Model(fast.inputs, fast.get_layer(fast.layers[3].name).output)
+    assert keras.backend.standardize_dtype(packed.outputs[0].dtype) == "int32"
+    return packed, x, packed.predict_on_batch(x)
+
+
+def _pretrained_mnist():
+    from model_zoo.datasets import mnist_slice
+    from model_zoo.models import get_model
+
+    fast = _convert_quietly(get_model("binarynet_mlp_2048", weights="mnist"))
+    _, _, x, labels = mnist_slice(0, N_IMAGES)
+    return fast, x, fast.predict(x, batch_size=250, verbose=0), labels
+
+
+# The random-weight cases: True where the outputs are compared bit for bit (packed words, or a
+# binary layer's float epilogue), False after float layers.
+EXACT = {"binarynet_mlp": False, "packed_convnet": True, "grouped_convnet": True,
+         "exact_conv_one_pad": True}
+
+
+def _build(name: str, convnet) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    """(converted model, inputs, its Keras outputs) of a case."""
+    if name == "packed_convnet":
+        return _packed(convnet)
+    builder = {"binarynet_mlp": models.binarynet_mlp, "grouped_convnet": models.grouped_convnet,
+               "exact_conv_one_pad": lambda: models.exact_conv(1.0, 1)}[name]
+    fast, x = _converted(builder)
+    return fast, x, fast.predict_on_batch(x)
+
+
+@pytest.fixture(scope="module")
+def results(runtime, library, convnet, tmp_path_factory):
+    """Every case exported here and run in one aarch64 process; also x86 ORT on MNIST."""
+    folder = tmp_path_factory.mktemp("aarch64")
+    expected, jobs = {}, []
+    for name in EXACT:
+        fast, x, keras_out = _build(name, convnet)
+        expected[name] = np.asarray(keras_out)
+        jobs.append((name, fast, x))
+    fast, x, keras_out, labels = _pretrained_mnist()
+    expected["mnist"] = np.asarray(keras_out)
+    jobs.append(("mnist", fast, x))
+    argv = []
+    for name, fast, x in jobs:
+        inference.export_onnx(fast, folder / f"{name}.onnx")
+        np.save(folder / f"{name}.in.npy", x)
+        argv += [str(folder / f"{name}.{ext}") for ext in ("onnx", "in.npy", "out.npy")]
+    sysroot = runtime / "sysroot"
+    command = [str(runtime / "qemu-aarch64"), "-L", str(sysroot), "-E",
+               f"PYTHONPATH={runtime / 'site'}", str(sysroot / "usr" / "bin" / "python3.11"),
+               str(ROOT / "scripts" / "ort_run.py"), str(library), "2", *argv]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    session = inference.onnx_session(folder / "mnist.onnx")
+    x86 = session.run(None, {session.get_inputs()[0].name: x})[0]
+    got = {name: np.load(folder / f"{name}.out.npy") for name, _, _ in jobs}
+    return {"machine": run.stdout.split()[0], "got": got, "expected": expected,
+            "labels": labels, "x86_mnist": x86}
+
+
+def test_the_runtime_is_aarch64(results):
+    assert results["machine"] == "aarch64"
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_aarch64_outputs_match_keras(results, name):
+    got, expected = results["got"][name], results["expected"][name]
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    if EXACT[name]:
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, **FLOAT_TOL)
+
+
+def test_aarch64_pretrained_mnist_accuracy_equals_x86(results):
+    got, expected, x86 = results["got"]["mnist"], results["expected"]["mnist"], \
+        results["x86_mnist"]
+    labels = results["labels"]
+    accuracy = {name: float((out.argmax(-1) == labels).mean())
+                for name, out in (("aarch64", got), ("x86", x86), ("keras", expected))}
+    assert accuracy["aarch64"] > 0.8, accuracy  # real test images, shipped weights
+    assert accuracy["aarch64"] == accuracy["x86"] == accuracy["keras"], accuracy
+    # The float first layer may round differently per CPU (see test_onnx_export); the binary
+    # layers are bit-exact, so nearly every image's scores agree to float tolerance.
+    assert np.isclose(got, expected, **FLOAT_TOL).all(axis=-1).mean() >= 0.99
