@@ -14,7 +14,13 @@ command -v aarch64-linux-gnu-g++ >/dev/null || {
   exit 1
 }
 headers="$(scripts/fetch_ort_headers.sh)"
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+mkdir -p "$BUILD"
+# One build at a time per folder (two test processes may ask at once).
+if command -v flock >/dev/null; then
+  exec 9>"$BUILD/.build.lock"
+  flock 9
+fi
+if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
   generator=()
   if command -v ninja >/dev/null; then generator=(-G Ninja); fi
   cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \

@@ -19,7 +19,8 @@ versions="$("$PYTHON" -c 'import numpy, onnxruntime; print(onnxruntime.__version
   || { echo "fetch_aarch64_runtime: $PYTHON cannot import onnxruntime and numpy" >&2; exit 1; }
 read -r ort_version numpy_version <<<"$versions"
 stamp="onnxruntime==$ort_version numpy==$numpy_version python$PY_VERSION"
-if [ -f "$DEST/COMPLETE" ] && [ "$(cat "$DEST/COMPLETE")" = "$stamp" ]; then
+cached() { [ -f "$DEST/COMPLETE" ] && [ "$(<"$DEST/COMPLETE")" = "$stamp" ]; }
+if cached; then
   (cd "$DEST" && pwd -P)
   exit 0
 fi
@@ -27,6 +28,15 @@ for tool in apt-get dpkg-deb unzip; do
   command -v "$tool" >/dev/null || { echo "fetch_aarch64_runtime: $tool not found (Debian tools needed)" >&2; exit 1; }
 done
 mkdir -p "$(dirname "$DEST")"
+# One fetch at a time per folder (two test processes may ask at once); the second finds it done.
+if command -v flock >/dev/null; then
+  exec 9>"$DEST.lock"
+  flock 9
+  if cached; then
+    (cd "$DEST" && pwd -P)
+    exit 0
+  fi
+fi
 parent="$(cd "$(dirname "$DEST")" && pwd -P)"  # apt takes absolute paths only
 DEST="$parent/$(basename "$DEST")"
 work="$(mktemp -d "$parent/.runtime.XXXXXX")"

@@ -127,10 +127,9 @@ def _build(name: str, convnet) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     return fast, x, fast.predict_on_batch(x)
 
 
-@pytest.fixture(scope="module")
-def results(runtime, library, convnet, tmp_path_factory):
-    """Every case exported here and run in one aarch64 process; also x86 ORT on MNIST."""
-    folder = tmp_path_factory.mktemp("aarch64")
+def test_exported_models_run_on_aarch64_like_keras(runtime, library, convnet, tmp_path):
+    """Every case exported here and run in one aarch64 process (one test: under pytest-xdist,
+    several would repeat the qemu run on each worker)."""
     expected, jobs = {}, []
     for name in EXACT:
         fast, x, keras_out = _build(name, convnet)
@@ -141,44 +140,34 @@ def results(runtime, library, convnet, tmp_path_factory):
     jobs.append(("mnist", fast, x))
     argv = []
     for name, fast, x in jobs:
-        inference.export_onnx(fast, folder / f"{name}.onnx")
-        np.save(folder / f"{name}.in.npy", x)
-        argv += [str(folder / f"{name}.{ext}") for ext in ("onnx", "in.npy", "out.npy")]
+        inference.export_onnx(fast, tmp_path / f"{name}.onnx")
+        np.save(tmp_path / f"{name}.in.npy", x)
+        argv += [str(tmp_path / f"{name}.{ext}") for ext in ("onnx", "in.npy", "out.npy")]
     sysroot = runtime / "sysroot"
     command = [str(runtime / "qemu-aarch64"), "-L", str(sysroot), "-E",
                f"PYTHONPATH={runtime / 'site'}", str(sysroot / "usr" / "bin" / "python3.11"),
                str(ROOT / "scripts" / "ort_run.py"), str(library), "2", *argv]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
-    session = inference.onnx_session(folder / "mnist.onnx")
+    assert run.stdout.split()[0] == "aarch64"  # the machine the runtime reported
+    got = {name: np.load(tmp_path / f"{name}.out.npy") for name, _, _ in jobs}
+
+    for name, exact in EXACT.items():
+        assert got[name].dtype == expected[name].dtype, name
+        if exact:
+            np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+        else:
+            np.testing.assert_allclose(got[name], expected[name], **FLOAT_TOL, err_msg=name)
+
+    session = inference.onnx_session(tmp_path / "mnist.onnx")
     x86 = session.run(None, {session.get_inputs()[0].name: x})[0]
-    got = {name: np.load(folder / f"{name}.out.npy") for name, _, _ in jobs}
-    return {"machine": run.stdout.split()[0], "got": got, "expected": expected,
-            "labels": labels, "x86_mnist": x86}
-
-
-def test_the_runtime_is_aarch64(results):
-    assert results["machine"] == "aarch64"
-
-
-@pytest.mark.parametrize("name", sorted(EXACT))
-def test_aarch64_outputs_match_keras(results, name):
-    got, expected = results["got"][name], results["expected"][name]
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    if EXACT[name]:
-        np.testing.assert_array_equal(got, expected)
-    else:
-        np.testing.assert_allclose(got, expected, **FLOAT_TOL)
-
-
-def test_aarch64_pretrained_mnist_accuracy_equals_x86(results):
-    got, expected, x86 = results["got"]["mnist"], results["expected"]["mnist"], \
-        results["x86_mnist"]
-    labels = results["labels"]
     accuracy = {name: float((out.argmax(-1) == labels).mean())
-                for name, out in (("aarch64", got), ("x86", x86), ("keras", expected))}
+                for name, out in (("aarch64", got["mnist"]), ("x86", x86),
+                                  ("keras", expected["mnist"]))}
     assert accuracy["aarch64"] > 0.8, accuracy  # real test images, shipped weights
-    assert accuracy["aarch64"] == accuracy["x86"] == accuracy["keras"], accuracy
-    # The float first layer may round differently per CPU (see test_onnx_export); the binary
-    # layers are bit-exact, so nearly every image's scores agree to float tolerance.
-    assert np.isclose(got, expected, **FLOAT_TOL).all(axis=-1).mean() >= 0.99
+    # ORT's float first layer (MLAS on NEON or AVX, vs XLA's dot) may round a hidden value near
+    # 0 to the other sign (see test_onnx_export): at most one image of N_IMAGES may differ.
+    for other in ("x86", "keras"):
+        assert accuracy["aarch64"] == pytest.approx(accuracy[other], abs=1.01 / N_IMAGES), \
+            accuracy
+    assert np.isclose(got["mnist"], expected["mnist"], **FLOAT_TOL).all(axis=-1).mean() >= 0.99
