@@ -85,6 +85,7 @@ ZOO = {
     "binarynet_cnn": {"input_shape": (16, 16, 3)},
     "xnornet_cifar": {"input_shape": (16, 16, 3), "num_classes": 5},
     "birealnet18": {"input_shape": (32, 32, 3), "num_classes": 5},
+    "birealnet34": {"input_shape": (32, 32, 3), "num_classes": 5},
     "binary_alexnet": {"input_shape": (64, 64, 3), "num_classes": 5},
 }
 
