@@ -146,3 +146,10 @@ print("custom-op library:", inference.ort_library_path().name)
 # differently on another CPU, as above: the test allows one image in 300 to differ). qemu shows
 # that the results are right, not how fast they come: it emulates ARM's vector instructions, and
 # most of its time goes to the float first layer.
+#
+# ONNX Runtime's minimal and mobile builds load its own format, `.ort`:
+# `inference.export_ort_format(path, target_platform="arm")` converts an exported file with
+# ONNX Runtime's tool, the custom-op library registered and the graph optimized once for that
+# CPU family (`"amd64"` for x86-64); `onnx_session` and `ort_run.py` open `.ort` files too, and
+# the aarch64 test runs one. A minimal build registers the library only where it was built
+# with custom-op support (checked here with PyPI's full runtime, not with a minimal build).

@@ -2,7 +2,7 @@
 (scripts/build_aarch64_ort.sh) and PyPI's aarch64 onnxruntime, run under qemu-aarch64
 (scripts/fetch_aarch64_runtime.sh), give the converted Keras model's outputs: bit-exact for
 packed and exact float outputs, float tolerance after float layers, and the pretrained MNIST
-model's accuracy on real test images.
+model's accuracy on real test images; and one model from ONNX Runtime's .ort format.
 
 All models run in one qemu process (starting Python and onnxruntime under qemu takes seconds).
 Skips, with the reason, where the cross compiler or the runtime fetch is unavailable.
@@ -116,6 +116,8 @@ def _pretrained_mnist():
 EXACT = {"binarynet_mlp": False, "packed_convnet": True, "grouped_convnet": True,
          "exact_conv_one_pad": True}
 
+ORT_FORMAT_CASE = "grouped_convnet"  # also run from an .ort file (export_ort_format)
+
 
 def _build(name: str, convnet) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     """(converted model, inputs, its Keras outputs) of a case."""
@@ -143,6 +145,11 @@ def test_exported_models_run_on_aarch64_like_keras(runtime, library, convnet, tm
         inference.export_onnx(fast, tmp_path / f"{name}.onnx")
         np.save(tmp_path / f"{name}.in.npy", x)
         argv += [str(tmp_path / f"{name}.{ext}") for ext in ("onnx", "in.npy", "out.npy")]
+    # ORT's own format, optimized for ARM, of an exact case: the same outputs bit for bit.
+    inference.export_ort_format(tmp_path / f"{ORT_FORMAT_CASE}.onnx",
+                                tmp_path / f"{ORT_FORMAT_CASE}.ort", target_platform="arm")
+    argv += [str(tmp_path / f"{ORT_FORMAT_CASE}.ort"),
+             str(tmp_path / f"{ORT_FORMAT_CASE}.in.npy"), str(tmp_path / "ort_format.out.npy")]
     sysroot = runtime / "sysroot"
     command = [str(runtime / "qemu-aarch64"), "-L", str(sysroot), "-E",
                f"PYTHONPATH={runtime / 'site'}", str(sysroot / "usr" / "bin" / "python3.11"),
@@ -152,6 +159,8 @@ def test_exported_models_run_on_aarch64_like_keras(runtime, library, convnet, tm
     assert run.stdout.split()[0] == "aarch64"  # the machine the runtime reported
     got = {name: np.load(tmp_path / f"{name}.out.npy") for name, _, _ in jobs}
 
+    np.testing.assert_array_equal(np.load(tmp_path / "ort_format.out.npy"),
+                                  expected[ORT_FORMAT_CASE], err_msg="the .ort file")
     for name, exact in EXACT.items():
         assert got[name].dtype == expected[name].dtype, name
         if exact:
