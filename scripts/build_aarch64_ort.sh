@@ -14,6 +14,7 @@ command -v aarch64-linux-gnu-g++ >/dev/null || {
   exit 1
 }
 headers="$(scripts/fetch_ort_headers.sh)"
+headers="$(cd "$headers" && pwd -P)"  # CMake is given an absolute path
 mkdir -p "$BUILD"
 # One build at a time per folder (two test processes may ask at once).
 if command -v flock >/dev/null; then
@@ -26,7 +27,7 @@ if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
   cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" \
     -DPython_EXECUTABLE="$(command -v "$PYTHON")" -DKB_CUDA=OFF -DKB_ORT=ON \
-    -DKB_ORT_INCLUDE_DIR="$PWD/$headers" >&2
+    -DKB_ORT_INCLUDE_DIR="$headers" >&2
 fi
 # Only the ORT library: the XLA kernel library is of no use without JAX/TensorFlow on the target.
 cmake --build "$BUILD" --target keras_binary_ort >&2

@@ -40,6 +40,11 @@ FLOAT_TOL = {"rtol": 1e-5, "atol": 1e-5}  # as in test_onnx_export: float layers
 if keras.backend.backend() != "jax":
     pytest.skip("the aarch64 run is backend-independent and runs under KERAS_BACKEND=jax only",
                 allow_module_level=True)
+try:
+    inference.ort_library_path()  # the x86 side: the reference run and the .ort conversion
+except FileNotFoundError as error:
+    pytest.skip(f"ORT custom-op library not built: {str(error).splitlines()[0]}",
+                allow_module_level=True)
 if shutil.which(CROSS_COMPILER) is None:
     pytest.skip(f"{CROSS_COMPILER} not found (apt-get install g++-aarch64-linux-gnu; "
                 "scripts/bootstrap.sh does it as root)", allow_module_level=True)

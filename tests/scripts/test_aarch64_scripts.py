@@ -1,6 +1,7 @@
 """scripts/fetch_aarch64_runtime.sh: a complete runtime of the wanted versions is reused offline;
-a half-done or outdated one is never taken for it (the fetch itself runs in
-tests/inference/test_onnx_aarch64.py)."""
+a half-done or outdated one is never taken for it. scripts/build_aarch64_ort.sh: no cross
+compiler, one line that says what to install. (The fetch and the build themselves run in
+tests/inference/test_onnx_aarch64.py.)"""
 
 import shutil
 import subprocess
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fetch_aarch64_runtime.sh"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SCRIPT = SCRIPTS / "fetch_aarch64_runtime.sh"
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 onnxruntime = pytest.importorskip("onnxruntime", reason="its version picks the wheels")
@@ -45,3 +47,13 @@ def test_a_half_done_or_outdated_runtime_is_fetched_again(tmp_path, stamp):
     result = _run(dest)
     assert result.returncode == 1
     assert "fetch_aarch64_runtime: apt-get not found" in result.stderr
+
+
+def test_the_build_without_a_cross_compiler_says_what_to_install(tmp_path):
+    result = subprocess.run(["/bin/bash", str(SCRIPTS / "build_aarch64_ort.sh"),
+                             str(tmp_path / "build")], capture_output=True, text=True,
+                            env={"PATH": "/nonexistent"}, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("build_aarch64_ort: aarch64-linux-gnu-g++ not found "
+                                     "(apt-get install g++-aarch64-linux-gnu)")
+    assert not (tmp_path / "build").exists()
