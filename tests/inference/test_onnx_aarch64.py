@@ -29,8 +29,8 @@ pytest.importorskip("onnxruntime", reason="the onnx extra (onnxruntime) is not i
 
 ROOT = Path(__file__).resolve().parents[2]
 CROSS_COMPILER = "aarch64-linux-gnu-g++"
-# Real MNIST test images through the pretrained model: qemu runs ~10 per second on a loaded
-# 2-core machine, so a few hundred.
+# Real MNIST test images through the pretrained model: qemu runs about 20 per second on a busy
+# 2-core x86 machine (most of it ORT's float first layer), so a few hundred.
 N_IMAGES = 300
 FLOAT_TOL = {"rtol": 1e-5, "atol": 1e-5}  # as in test_onnx_export: float layers after folding
 
@@ -134,6 +134,7 @@ def _build(name: str, convnet) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     return fast, x, fast.predict_on_batch(x)
 
 
+@pytest.mark.slow
 def test_exported_models_run_on_aarch64_like_keras(runtime, library, convnet, tmp_path):
     """Every case exported here and run in one aarch64 process (one test: under pytest-xdist,
     several would repeat the qemu run on each worker)."""
