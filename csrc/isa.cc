@@ -53,7 +53,8 @@ const IsaChoice& Choice() {
 // AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25), their state enabled by the OS (XCR0
 // bits 17 and 18), and this process allowed to use it: Linux 5.16+ hands out the 8 KiB of tile
 // state only on request (arch_prctl ARCH_REQ_XCOMP_PERM), and a tile instruction without it
-// faults. Asked once per process.
+// faults. Asked once per process. Only x86 builds ask (other CPUs run the portable kernels).
+#if defined(__x86_64__) || defined(__i386__)
 bool AmxUsable() {
 #if defined(__x86_64__) && defined(__linux__)
   static const bool usable = [] {
@@ -74,6 +75,7 @@ bool AmxUsable() {
   return false;
 #endif
 }
+#endif
 
 std::atomic<int> g_max_threads{0};
 std::atomic<int> g_override{-1};  // set by ForceIsa, -1 = none

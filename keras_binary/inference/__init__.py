@@ -20,6 +20,7 @@ from keras_binary.inference.lce_export import export_lce, lce_binary_layers
 from keras_binary.inference.lce_verify import lce_op_histogram, lce_predict
 from keras_binary.inference.onnx_export import export_onnx
 from keras_binary.inference.onnx_runtime import onnx_session, ort_library_path, register_ops
+from keras_binary.inference.ort_format import export_ort_format
 from keras_binary.inference.packed_io import (
     PackedFileError,
     export_packed,
@@ -39,6 +40,7 @@ __all__ = [
     "compare_speed",
     "convert",
     "export_onnx",
+    "export_ort_format",
     "export_lce",
     "export_packed",
     "lce_binary_layers",

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -88,6 +89,7 @@ ZOO = {
     "binarynet_cnn": {"input_shape": (16, 16, 3)},
     "xnornet_cifar": {"input_shape": (16, 16, 3), "num_classes": 5},
     "birealnet18": {"input_shape": (32, 32, 3), "num_classes": 5},
+    "birealnet34": {"input_shape": (32, 32, 3), "num_classes": 5},
     "binary_alexnet": {"input_shape": (64, 64, 3), "num_classes": 5},
 }
 
@@ -282,3 +284,30 @@ def test_residual_of_the_wrong_shape_is_a_one_line_ort_error(tmp_path):
     with pytest.raises(Exception, match="BinaryConv2dFloat: residual \\[3, 7, 6, 20\\] must "
                                         "have the output's shape \\[3, 7, 6, 40\\]"):
         session.run(None, {session.get_inputs()[0].name: x})
+
+
+@pytest.mark.parametrize("target", ["amd64", "arm"])
+def test_ort_format_runs_like_the_onnx_file(tmp_path, target):
+    """The .ort file (ORT's mobile format, optimized for one CPU family) keeps the custom ops:
+    x86 runs both targets' files here (the arm one also runs on aarch64 in
+    test_onnx_aarch64)."""
+    _, fast, x, _, expected = models.converted(models.grouped_convnet())
+    onnx_path = inference.export_onnx(fast, tmp_path / "m.onnx")
+    ort_path = inference.export_ort_format(onnx_path, target_platform=target)
+    assert ort_path == os.fspath(tmp_path / "m.ort")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.ort"]
+    assert Path(ort_path).read_bytes()[4:8] == b"ORTM"  # the ORT format's file identifier
+    session = inference.onnx_session(ort_path, threads=1)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_array_equal(got, np.asarray(expected))
+
+
+def test_ort_format_errors_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="target_platform must be one of"):
+        inference.export_ort_format(tmp_path / "m.onnx", target_platform="riscv")
+    with pytest.raises(ValueError, match="m.onnx is not a file"):
+        inference.export_ort_format(tmp_path / "m.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    with pytest.raises(RuntimeError, match="converting .*bad.onnx to the ORT format failed: "):
+        inference.export_ort_format(tmp_path / "bad.onnx", tmp_path / "bad.ort")
+    assert not (tmp_path / "bad.ort").exists()
