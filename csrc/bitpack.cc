@@ -1,7 +1,9 @@
 // Bit packing of float rows along the last axis: bit = (x < 0), K padded with zero bits.
+#include <algorithm>
 #include <cstring>
 
 #include "kb_common.h"
+#include "threading.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -98,6 +100,24 @@ void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uin
     nan[r] = AnyNaNPortable(xr, k);
 #endif
   }
+}
+
+void PackRowsOn(const Scheduler& sched, const float* x, int64_t rows, int64_t k, uint32_t* out,
+                uint8_t* nan) {
+  // Packing streams ~4 bytes in per bit out: below ~64K floats per chunk a thread's wake-up
+  // costs more than its share of the pass.
+  constexpr int64_t kMinFloatsPerChunk = int64_t{1} << 16;
+  const int64_t kw = CeilDiv(k, 32);
+  const int64_t chunks = std::max<int64_t>(
+      1, std::min<int64_t>({rows, rows * k / kMinFloatsPerChunk, 4 * int64_t{sched.num_threads}}));
+  ParallelFor(sched, chunks, [&](int64_t c) {
+    const int64_t r0 = rows * c / chunks, r1 = rows * (c + 1) / chunks;
+    if (nan) {
+      PackRowsFlagNaN(x + r0 * k, r1 - r0, k, out + r0 * kw, nan + r0);
+    } else {
+      PackRows(x + r0 * k, r1 - r0, k, out + r0 * kw);
+    }
+  });
 }
 
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {

@@ -32,11 +32,13 @@ ffi::Error CheckIsa() {
   return ffi::Error::Success();
 }
 
-ffi::Error PackBitsImpl(F32 x, ffi::Result<S32> out) {
+ffi::Error PackBitsImpl(ffi::ThreadPool pool, F32 x, ffi::Result<S32> out) {
   if (auto e = CheckIsa(); !e.success()) return e;
   int64_t rows = 0, k = 0;
   if (auto e = kb_ffi::CheckPackBits(x, out->dimensions(), &rows, &k); !e.success()) return e;
-  if (rows > 0) PackRows(x.typed_data(), rows, k, reinterpret_cast<uint32_t*>(out->typed_data()));
+  if (rows > 0)
+    PackRowsOn(MakeScheduler(pool), x.typed_data(), rows, k,
+               reinterpret_cast<uint32_t*>(out->typed_data()));
   return ffi::Error::Success();
 }
 
@@ -123,7 +125,10 @@ KB_EXPORT XLA_FFI_Error* KbBinaryConv2dPacked(XLA_FFI_CallFrame* frame);
 #define KB_GEMM_BINDING(RET) ffi::Ffi::Bind().Ctx<ffi::ThreadPool>() KB_FFI_GEMM_OPERANDS(RET)
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbPackBits, kb::PackBitsImpl,
-                                        ffi::Ffi::Bind().Arg<kb_ffi::F32>().Ret<kb_ffi::S32>());
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<kb_ffi::F32>()
+                                  .Ret<kb_ffi::S32>());
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryMatmulF32, kb::MatmulF32,
                                         KB_GEMM_BINDING(kb_ffi::F32).Attr<int64_t>("k"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryMatmulPacked, kb::MatmulPacked,

@@ -77,6 +77,12 @@ int32_t TapSumAvx512(const uint32_t* w, int64_t words, int64_t channels, uint32_
 // Packs `rows` rows of `k` floats into rows of CeilDiv(k, 32) words (bit = x < 0).
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out);
 
+struct Scheduler;
+// PackRows split over the scheduler's threads when the input is large enough to pay for it;
+// `nan`, when not null, as in PackRowsFlagNaN.
+void PackRowsOn(const Scheduler& sched, const float* x, int64_t rows, int64_t k, uint32_t* out,
+                uint8_t* nan = nullptr);
+
 // PackRows that also sets nan[r] to 1 where row r holds a NaN, else 0: packed bits cannot carry
 // NaN (a NaN packs as +1), so a caller that must propagate it marks those rows' outputs.
 void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan);

@@ -111,7 +111,7 @@ struct PackBitsKernel {
   static constexpr std::array<ONNXTensorElementDataType, 1> kInputs{kF32};
   static constexpr ONNXTensorElementDataType kOutput = kS32;
   explicit PackBitsKernel(Ort::ConstKernelInfo) {}
-  void Compute(Ort::KernelContext& ctx) const {
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
     Input x = GetInput(ctx, 0);
     if (x.dims.empty()) throw OpError{"PackBits: the input must have rank >= 1"};
     const int64_t k = x.dims.back();
@@ -120,8 +120,8 @@ struct PackBitsKernel {
     Ort::UnownedValue out = ctx.GetOutput(0, od);
     const int64_t rows = k == 0 ? 0 : x.count() / k;
     if (rows > 0)
-      kb::PackRows(static_cast<const float*>(x.data), rows, k,
-                   reinterpret_cast<uint32_t*>(out.GetTensorMutableData<int32_t>()));
+      kb::PackRowsOn(MakeScheduler(raw), static_cast<const float*>(x.data), rows, k,
+                     reinterpret_cast<uint32_t*>(out.GetTensorMutableData<int32_t>()));
   }
 };
 
@@ -265,13 +265,8 @@ struct BinaryConv2dFloatKernel {
     const int64_t pixels = g.batch * g.in_h * g.in_w;
     std::vector<uint32_t> packed(static_cast<size_t>(pixels * words));
     std::vector<uint8_t> nan(static_cast<size_t>(pixels));
-    const kb::Scheduler sched = MakeScheduler(raw);
-    const int64_t chunks = std::min<int64_t>(pixels, 4 * sched.num_threads);
-    kb::ParallelFor(sched, chunks, [&](int64_t c) {
-      const int64_t p0 = pixels * c / chunks, p1 = pixels * (c + 1) / chunks;
-      kb::PackRowsFlagNaN(static_cast<const float*>(x.data) + p0 * a.channels, p1 - p0,
-                          a.channels, packed.data() + p0 * words, nan.data() + p0);
-    });
+    kb::PackRowsOn(MakeScheduler(raw), static_cast<const float*>(x.data), pixels, a.channels,
+                   packed.data(), nan.data());
     RunConv(g, packed.data(), static_cast<const uint32_t*>(w.data), t, raw);
     const int64_t per_sample = g.in_h * g.in_w;
     for (int64_t b = 0; b < g.batch; ++b) {
@@ -344,16 +339,6 @@ struct PackedMaxPool2dKernel {
   }
 };
 
-template <typename K>
-void Run(const K& kernel, Ort::KernelContext& ctx, OrtKernelContext* raw) {
-  if constexpr (std::is_same_v<K, PackBitsKernel>) {
-    (void)raw;
-    kernel.Compute(ctx);
-  } else {
-    kernel.Compute(ctx, raw);
-  }
-}
-
 OrtStatusPtr MakeStatus(const std::string& message) {
   return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, message.c_str());
 }
@@ -380,7 +365,7 @@ struct KernelHolder {
     return Guard([&] {
       if (*kb::IsaError()) throw OpError{kb::IsaError()};
       Ort::KernelContext ctx(raw);
-      Run(kernel, ctx, raw);
+      kernel.Compute(ctx, raw);
     });
   }
 };

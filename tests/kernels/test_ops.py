@@ -27,11 +27,18 @@ def test_library_loads():
         assert info["isa"] in ("portable", "avx2", "avx512", "amx")
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 31), (2, 3, 32), (5, 33), (4, 130)])
-def test_pack_bits(shape):
+# The last two are large enough to be packed in several chunks on several threads.
+@pytest.mark.parametrize("shape", [(1, 1), (3, 31), (2, 3, 32), (5, 33), (4, 130), (300, 1000),
+                                   (7, 130, 97)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pack_bits(shape, threads):
     x = npr.random_pm(np.random.default_rng(sum(shape)), shape)
-    np.testing.assert_array_equal(to_np(kernels.pack_bits(x, implementation="kernel")),
-                                  npr.pack(x))
+    kernels.set_num_threads(threads)
+    try:
+        got = to_np(kernels.pack_bits(x, implementation="kernel"))
+    finally:
+        kernels.set_num_threads(0)
+    np.testing.assert_array_equal(got, npr.pack(x))
 
 
 @pytest.mark.parametrize("m, k, n", [(1, 1, 1), (5, 70, 40), (9, 64, 33), (67, 100, 65),
