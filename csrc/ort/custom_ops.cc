@@ -1,6 +1,6 @@
 // ONNX Runtime custom ops of domain "ai.keras_binary", on the same kernels as the XLA handlers
-// (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed], BinaryConv2d[Packed],
-// BinaryConv2dFloat and PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
+// (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed|Float],
+// BinaryConv2d[Packed|Float] and PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
 // does not link libonnxruntime: RegisterCustomOps takes the API from the loading runtime, which
 // must offer at least the headers' API version. The GEMMs run on ORT's intra-op threads
 // (KernelContext_ParallelFor, API 17+).
@@ -125,6 +125,33 @@ struct PackBitsKernel {
   }
 };
 
+// The optional residual input `index` of a *Float op: when given, it must have the output's
+// shape `dims`, and the epilogue adds it.
+void SetResidual(Ort::KernelContext& ctx, size_t index, const std::string& op,
+                 const std::vector<int64_t>& dims, kb::OutputTransform* t) {
+  if (ctx.GetInputCount() <= index || !ctx.GetInput(index)) return;
+  Input residual = GetInput(ctx, index);
+  if (residual.dims != dims)
+    throw OpError{op + ": residual " + ShapeStr(residual.dims) + " must have the output's shape " +
+                  ShapeStr(dims)};
+  t->residual = static_cast<const float*>(residual.data);
+}
+
+// NaN in every output of a group (a dense row, a conv sample: `rows_per_group` packed rows,
+// `outputs_per_group` floats) whose packed input rows hold a NaN: what sign(NaN) = NaN spreads
+// to in the float layer (keras_binary.inference.nan_rows).
+void FillNaNGroups(const std::vector<uint8_t>& nan, int64_t rows_per_group,
+                   int64_t outputs_per_group, float* out) {
+  if (rows_per_group <= 0) return;
+  const int64_t groups = static_cast<int64_t>(nan.size()) / rows_per_group;
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* flags = nan.data() + g * rows_per_group;
+    if (std::find(flags, flags + rows_per_group, uint8_t{1}) != flags + rows_per_group)
+      std::fill_n(out + g * outputs_per_group, outputs_per_group,
+                  std::numeric_limits<float>::quiet_NaN());
+  }
+}
+
 // BinaryMatmul(x int32 [..., kw], w int32 [N, kw], scale [N], bias [N]), attribute k (bits):
 // y = (k - 2 * popcount(x ^ w)) * scale + bias, float [..., N] or its packed signs.
 template <bool kPacked>
@@ -152,6 +179,46 @@ struct BinaryMatmulKernel {
     kb::MatrixRows source(static_cast<const uint32_t*>(x.data), layout);
     kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t,
                       MakeScheduler(raw));
+  }
+};
+
+// BinaryMatmulFloat(x float [..., k], w int32 [N, kw], scale, bias[, residual float [..., N]]),
+// attribute k: BinaryMatmul that packs its float input itself (on ORT's threads), adds the
+// optional residual in the epilogue and gives a row whose input holds a NaN NaN outputs. One
+// op instead of PackBits and the NaN check (IsNaN, ReduceMax, Where).
+struct BinaryMatmulFloatKernel {
+  static constexpr const char* kName = "BinaryMatmulFloat";
+  static constexpr std::array<ONNXTensorElementDataType, 5> kInputs{kF32, kS32, kF32, kF32,
+                                                                    kF32};
+  static constexpr size_t kRequired = 4;
+  static constexpr ONNXTensorElementDataType kOutput = kF32;
+  int64_t k;
+  explicit BinaryMatmulFloatKernel(Ort::ConstKernelInfo info)
+      : k(info.GetAttribute<int64_t>("k")) {}
+  void Compute(Ort::KernelContext& ctx, OrtKernelContext* raw) const {
+    Input x = GetInput(ctx, 0), w = GetInput(ctx, 1), scale = GetInput(ctx, 2),
+          bias = GetInput(ctx, 3);
+    const int64_t kw = CeilDiv(k, 32);
+    if (k < 1 || x.dims.empty() || w.dims.size() != 2 || x.dims.back() != k || w.dims[1] != kw)
+      throw OpError{std::string(kName) + ": input " + ShapeStr(x.dims) + " and packed kernel " +
+                    ShapeStr(w.dims) + " do not hold k=" + std::to_string(k) + " values per row"};
+    const int64_t n = w.dims[0];
+    CheckEpilogue(kName, n, scale, bias);
+    kb::OutputTransform t = MakeTransform(n, k, scale, bias);
+    std::vector<int64_t> od(x.dims.begin(), x.dims.end() - 1);
+    od.push_back(n);
+    SetOutput<false>(ctx, std::vector<int64_t>(x.dims.begin(), x.dims.end() - 1), n, &t);
+    SetResidual(ctx, 4, kName, od, &t);
+    const int64_t rows = x.count() / k;
+    if (rows == 0) return;
+    std::vector<uint32_t> packed(static_cast<size_t>(rows * kw));
+    std::vector<uint8_t> nan(static_cast<size_t>(rows));
+    const kb::Scheduler sched = MakeScheduler(raw);
+    kb::PackRowsOn(sched, static_cast<const float*>(x.data), rows, k, packed.data(), nan.data());
+    kb::RowLayout layout{1, kw, k};
+    kb::MatrixRows source(packed.data(), layout);
+    kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t, sched);
+    FillNaNGroups(nan, 1, n, t.out_float);
   }
 };
 
@@ -253,28 +320,14 @@ struct BinaryConv2dFloatKernel {
     CheckEpilogue(kName, g.out_channels, scale, bias);
     kb::OutputTransform t = MakeTransform(g.out_channels, g.k_h * g.k_w * a.channels, scale, bias);
     SetOutput<false>(ctx, {g.batch, g.out_h, g.out_w}, g.out_channels, &t);
-    const int64_t out_pixels = g.out_h * g.out_w;
-    if (ctx.GetInputCount() > 4 && ctx.GetInput(4)) {
-      Input residual = GetInput(ctx, 4);
-      if (residual.dims != std::vector<int64_t>{g.batch, g.out_h, g.out_w, g.out_channels})
-        throw OpError{std::string(kName) + ": residual " + ShapeStr(residual.dims) +
-                      " must have the output's shape " +
-                      ShapeStr({g.batch, g.out_h, g.out_w, g.out_channels})};
-      t.residual = static_cast<const float*>(residual.data);
-    }
+    SetResidual(ctx, 4, kName, {g.batch, g.out_h, g.out_w, g.out_channels}, &t);
     const int64_t pixels = g.batch * g.in_h * g.in_w;
     std::vector<uint32_t> packed(static_cast<size_t>(pixels * words));
     std::vector<uint8_t> nan(static_cast<size_t>(pixels));
     kb::PackRowsOn(MakeScheduler(raw), static_cast<const float*>(x.data), pixels, a.channels,
                    packed.data(), nan.data());
     RunConv(g, packed.data(), static_cast<const uint32_t*>(w.data), t, raw);
-    const int64_t per_sample = g.in_h * g.in_w;
-    for (int64_t b = 0; b < g.batch; ++b) {
-      const uint8_t* flags = nan.data() + b * per_sample;
-      if (std::find(flags, flags + per_sample, uint8_t{1}) != flags + per_sample)
-        std::fill_n(t.out_float + b * out_pixels * g.out_channels, out_pixels * g.out_channels,
-                    std::numeric_limits<float>::quiet_NaN());
-    }
+    FillNaNGroups(nan, g.in_h * g.in_w, g.out_h * g.out_w * g.out_channels, t.out_float);
   }
 };
 
@@ -402,6 +455,7 @@ struct Ops {
   Op<PackBitsKernel> pack_bits;
   Op<BinaryMatmulKernel<false>> matmul;
   Op<BinaryMatmulKernel<true>> matmul_packed;
+  Op<BinaryMatmulFloatKernel> matmul_float;
   Op<BinaryConv2dKernel<false>> conv;
   Op<BinaryConv2dKernel<true>> conv_packed;
   Op<BinaryConv2dFloatKernel> conv_float;
@@ -434,9 +488,9 @@ KB_EXPORT OrtStatus* ORT_API_CALL RegisterCustomOps(OrtSessionOptions* options,
   std::call_once(once, [&] {
     ops = new kb_ort::Ops();
     init_error = api->CreateCustomOpDomain(kb_ort::kDomain, &domain);
-    const OrtCustomOp* all[] = {&ops->pack_bits,   &ops->matmul,     &ops->matmul_packed,
-                                &ops->conv,        &ops->conv_packed, &ops->conv_float,
-                                &ops->max_pool};
+    const OrtCustomOp* all[] = {&ops->pack_bits, &ops->matmul,      &ops->matmul_packed,
+                                &ops->matmul_float, &ops->conv,     &ops->conv_packed,
+                                &ops->conv_float, &ops->max_pool};
     for (const OrtCustomOp* op : all) {
       if (init_error == nullptr) init_error = api->CustomOpDomain_Add(domain, op);
     }

@@ -1,13 +1,13 @@
 """`export_onnx(converted_model, path)`: a converted model as an ONNX file for ONNX Runtime.
 
 The converted binary layers become custom ops of the ``ai.keras_binary`` domain (PackBits,
-BinaryMatmul[Packed], BinaryConv2d[Packed], BinaryConv2dFloat, PackedMaxPool2d) with their
-packed kernels as int32 initializers (1 bit per weight) and their per-channel scale and bias;
-every other layer becomes standard ONNX ops (`keras_binary.inference.onnx_float_layers`). A
-binary conv on a float input is one BinaryConv2dFloat, which packs, checks for NaN and, where
-the conv's output feeds only a residual Add, adds the shortcut in its epilogue. Tensors keep
-the model's NHWC layout. Run the file with `keras_binary.inference.onnx_session`, which
-registers the custom-op library.
+BinaryMatmul[Packed|Float], BinaryConv2d[Packed|Float], PackedMaxPool2d) with their packed
+kernels as int32 initializers (1 bit per weight) and their per-channel scale and bias; every
+other layer becomes standard ONNX ops (`keras_binary.inference.onnx_float_layers`). A binary
+layer on a float input is one BinaryMatmulFloat or BinaryConv2dFloat op, which packs, checks
+for NaN and, where the layer's output feeds only a residual Add, adds it in its epilogue.
+Tensors keep the model's NHWC layout. Run the file with `keras_binary.inference.onnx_session`,
+which registers the custom-op library.
 
 Example::
 
@@ -39,6 +39,7 @@ from keras_binary.inference.onnx_graph import DOMAIN, OPSET, OnnxGraph
 from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 
 ONNX_DTYPES = {"float32": 1, "int32": 6, "bool": 9}  # onnx.TensorProto element types
+FLOAT_INPUT_OPS = ("BinaryMatmulFloat", "BinaryConv2dFloat")  # pack in the op; residual input
 
 
 def _np(value: Any) -> np.ndarray:
@@ -82,6 +83,9 @@ def _finish(graph: OnnxGraph, layer: Any, y: str, x: str, packed_in: bool,
 
 def _binary_dense(graph, layer, names, inputs, output):
     x, packed_in = names[0], _is_packed(inputs[0])
+    if _packs_its_float_input(layer, packed_in):
+        return _binary_call(graph, layer, "BinaryMatmulFloat", x, _np(layer.packed_kernel),
+                            _np(layer.scale), _np(layer.bias), k=layer.input_bits)
     words = x if packed_in else graph.node("PackBits", [x], custom=True)
     y = _binary_call(graph, layer, "BinaryMatmul", words, _np(layer.packed_kernel),
                      _np(layer.scale), _np(layer.bias), k=layer.input_bits)
@@ -89,11 +93,12 @@ def _binary_dense(graph, layer, names, inputs, output):
 
 
 def _packs_its_float_input(layer: Any, packed_in: bool) -> bool:
-    """Whether a conv exports as one BinaryConv2dFloat (packing, NaN samples and a later
-    shortcut add in the op): a float input and output, one group, no activation (the op marks
-    NaN samples before any activation, which must then keep NaN)."""
+    """Whether a binary layer exports as one BinaryMatmulFloat / BinaryConv2dFloat (packing,
+    NaN rows and a later residual add in the op): a float input and output, one group, no
+    activation (the op marks NaN rows before any activation, which must then keep NaN)."""
     linear = layer.activation is None or layer.activation is keras.activations.linear
-    return not packed_in and layer.groups == 1 and layer.output_mode != "packed" and linear
+    groups = getattr(layer, "groups", 1)
+    return not packed_in and groups == 1 and layer.output_mode != "packed" and linear
 
 
 def _conv_attributes(g: Any, channels: int) -> dict[str, int]:
@@ -132,13 +137,14 @@ def _binary_conv(graph, layer, names, inputs, output):
 
 def _fused_residual_add(graph: OnnxGraph, names: list[str], inputs: list,
                         uses: dict[int, int]) -> str | None:
-    """An Add of a BinaryConv2dFloat's output, read by nothing else, and a tensor of the same
-    shape, as that op's residual input (added in its epilogue); None where it does not apply."""
+    """An Add of a BinaryConv2dFloat's (or BinaryMatmulFloat's) output, read by nothing else,
+    and a tensor of the same shape, as that op's residual input (added in its epilogue); None
+    where it does not apply."""
     if len(inputs) != 2 or tuple(inputs[0].shape) != tuple(inputs[1].shape):
         return None
     for i in (0, 1):
         node = next((n for n in reversed(graph.nodes) if names[i] in n.output), None)
-        if (node is None or node.op_type != "BinaryConv2dFloat" or len(node.input) != 4
+        if (node is None or node.op_type not in FLOAT_INPUT_OPS or len(node.input) != 4
                 or uses.get(id(inputs[i])) != 1):
             continue
         # The node moves to the end: the residual may be computed after it.

@@ -15,7 +15,7 @@ import pytest
 from keras_binary import inference
 from keras_binary.inference.onnx_graph import DOMAIN
 from keras_binary.kernels import testing
-from keras_binary.layers import QuantConv2D
+from keras_binary.layers import QuantConv2D, QuantDense
 from tests.inference import models
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra (onnx) is not installed")
@@ -159,6 +159,16 @@ def test_nan_rows_stay_nan_like_keras(tmp_path):
     assert np.isnan(got[1]).all() and not np.isnan(got[0]).any()
 
 
+def test_nan_rows_of_fused_dense_layers_stay_nan_like_keras(tmp_path):
+    _, fast, x, _, _ = models.converted(residual_dense())
+    x = x.copy()
+    x[1, 2, 5] = np.nan  # one row of sample 1
+    got = run_ort(fast, x, tmp_path / "m.onnx")
+    expected = np.asarray(fast.predict_on_batch(x))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    assert np.isnan(got[1, 2]).all() and np.isnan(got).sum() == got.shape[-1]
+
+
 def residual_conv() -> keras.Model:
     """A binary conv on a float input whose output only feeds a shortcut Add: exported as one
     BinaryConv2dFloat with the shortcut as its residual input; the model's output is that sum,
@@ -169,12 +179,21 @@ def residual_conv() -> keras.Model:
     return keras.Model(inputs, keras.layers.Add()([x, inputs]))
 
 
-def test_residual_add_is_fused_and_bit_exact(tmp_path):
-    _, fast, x, _, expected = models.converted(residual_conv())
+def residual_dense() -> keras.Model:
+    """`residual_conv` for a binary dense layer (rows of 2 x 3 leading axes)."""
+    inputs = keras.Input((3, 70))
+    x = QuantDense(70, **models.BIN)(inputs)
+    return keras.Model(inputs, keras.layers.Add()([inputs, x]))
+
+
+@pytest.mark.parametrize("builder, op", [(residual_conv, "BinaryConv2dFloat"),
+                                         (residual_dense, "BinaryMatmulFloat")])
+def test_residual_add_is_fused_and_bit_exact(builder, op, tmp_path):
+    _, fast, x, _, expected = models.converted(builder())
     got = run_ort(fast, x, tmp_path / "m.onnx", threads=2)
     np.testing.assert_array_equal(got, np.asarray(expected))
     nodes = onnx.load(os.fspath(tmp_path / "m.onnx")).graph.node
-    assert [n.op_type for n in nodes] == ["BinaryConv2dFloat", "Identity"]
+    assert [n.op_type for n in nodes] == [op, "Identity"]
     assert len(nodes[0].input) == 5  # x, kernel, scale, bias, residual
 
 
