@@ -12,9 +12,9 @@ fresh process starts again at the first pass.
 
 With a `keras_binary.distributed.Cluster`, `train` runs as one worker of a multi-process run:
 every worker builds the same model and data (a seed is required), each trains on its slice of
-every global batch, only the chief (worker 0) writes the checkpoint, backup and logs, and every
-worker resumes from the chief's backup. The last, smaller batch of each split is dropped so that
-all batches split evenly.
+every global batch (batch normalization uses the global batch's statistics), only the chief
+(worker 0) writes the checkpoint, backup and logs, and every worker resumes from the chief's
+backup. The last, smaller batch of each split is dropped so that all batches split evenly.
 
 With `model_parallel=N` (JAX only), the large dense kernels are split over N of this process's
 devices and each batch over the rest (`keras_binary.model_parallel`). Not with a cluster: Keras
@@ -37,7 +37,14 @@ import keras
 
 from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
-from keras_binary.distributed import Cluster, WorkerLostError, connect, peer_lost, shard_by_example
+from keras_binary.distributed import (
+    Cluster,
+    WorkerLostError,
+    connect,
+    peer_lost,
+    shard_by_example,
+    synchronize_batch_norm,
+)
 from keras_binary.model_parallel import model_parallel as model_parallel_distribution
 from keras_binary.model_parallel import require_jax
 from model_zoo.models import get_model
@@ -290,6 +297,8 @@ def train(
     try:
         with scope, scratch as worker_dir:
             model = compile_model(get_model(model_name, **model_options), recipe, steps)
+            if cluster is not None:
+                synchronize_batch_norm(model)
             history = model.fit(
                 train_data,
                 validation_data=test_data,
