@@ -120,8 +120,10 @@ from model_zoo.datasets import load_numpy
 cluster = Cluster.from_env()  # connect first: TensorFlow wants it before any other op
 with connect(cluster) if cluster else contextlib.nullcontext():
     x, y = load_numpy("mnist", "train", limit=int(sys.argv[2]), flatten=True)
-    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1024, seed=1).batch(
-        64, drop_remainder=True)
+    # One order for every epoch: under a strategy Keras's TF trainer first makes a throwaway
+    # iterator, which would move a reshuffling `shuffle` on by one pass (see below).
+    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
+        1024, seed=1, reshuffle_each_iteration=False).batch(64, drop_remainder=True)
     keras.utils.set_random_seed(1)
     model = keras.Sequential([
         keras.Input((784,)),
@@ -151,13 +153,22 @@ for name in one.files:
 # The same up to float rounding: the two halves of each batch are summed in another order,
 # and LAB's Adam-type step (m / sqrt(v)) magnifies such rounding where a gradient is near
 # zero. In a deeper binarized network a latent weight that rounding pushes across zero flips
-# its binary weight, so longer runs can drift further apart than this; the test suite
-# checks small models to 1e-5. Batch normalization parts them by design on
-# TensorFlow: Keras's `BatchNormalization` normalizes each worker's slice of the batch (pass
-# `synchronized=True` to the layer to use the global batch's statistics).
+# its binary weight, so longer runs can drift further apart than this. Batch normalization
+# makes it common: a weight on a constant input (MNIST's blank border pixels) then has a zero
+# gradient in exact arithmetic, so its step is rounding noise scaled up to the learning rate.
+# Two workers training the zoo's `lab_mlp` differ from one process as much as one process
+# differs from itself with each batch's examples reordered, and no more.
 #
-# The test suite checks this without batch normalization on both backends, for Adam,
-# Bop + Adam and LAB (`tests/model_zoo/test_multiworker.py`).
+# Two things would part them for real on TensorFlow, and the zoo's `train` handles both. Keras's
+# `BatchNormalization` normalizes each worker's slice of the batch unless it is `synchronized`:
+# call `keras_binary.distributed.synchronize_batch_norm(model)` before `fit` in your own script.
+# And Keras's trainer takes a batch from a throwaway iterator before training under a
+# distribution strategy, which moves a `shuffle(reshuffle_each_iteration=True)` on by one pass;
+# `model_zoo.datasets.load(..., endless=True)` shuffles pass i from the seed and i instead.
+#
+# The test suite checks Adam, Bop + Adam and LAB on a small model without batch normalization
+# to 1e-5, and the zoo's `lab_mlp` against one process with reordered batches, on both backends
+# (`tests/model_zoo/test_multiworker.py`).
 #
 # ## When a worker dies
 #

@@ -16,7 +16,9 @@ coordinator's host) unless ``TF_CONFIG`` is already set, which then describes th
 
 Each worker feeds the same global batches (same data, same seed); the distribution hands each
 one its slice of every batch (`shard_by_example`), so no example is used twice per epoch and the
-updates equal one process's on the same global batch.
+updates equal one process's on the same global batch. On TensorFlow, `synchronize_batch_norm`
+makes batch normalization use the global batch's statistics too (JAX's global arrays do so
+already).
 
 Example:
 
@@ -211,6 +213,42 @@ def shard_by_example(dataset: Any) -> Any:
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
+
+
+def synchronize_batch_norm(model: keras.Model) -> int:
+    """Makes `model`'s `BatchNormalization` layers normalize with the global batch's statistics
+    under a TensorFlow distribution strategy, as one process on that batch does.
+
+    Keras's layer normalizes each replica's slice of the batch unless it is `synchronized`, so
+    `MultiWorkerMirroredStrategy` would train another function than one process. The layers
+    read the flag when the training step is traced: call this before `fit`. Their config then
+    records ``synchronized=True``, which only TensorFlow accepts when rebuilding the model from
+    a saved ``.keras`` file (`load_weights` works on every backend). On other backends it
+    changes nothing: JAX's `DataParallel` computes statistics over the global array.
+
+    Args:
+        model: A model built inside the strategy's scope; nested models are included.
+
+    Returns:
+        The number of layers changed.
+
+    Example:
+
+    >>> with connect(Cluster(2, 0, "127.0.0.1:5000")):  # doctest: +SKIP
+    ...     model = build_and_compile()
+    ...     synchronize_batch_norm(model)
+    ...     model.fit(shard_by_example(dataset))
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    changed, pending = 0, list(model.layers)
+    while pending:
+        layer = pending.pop()
+        pending.extend(getattr(layer, "layers", []))  # a nested model's layers
+        if isinstance(layer, keras.layers.BatchNormalization) and not layer.synchronized:
+            layer.synchronized = True
+            changed += 1
+    return changed
 
 
 def peer_lost(error: BaseException) -> bool:

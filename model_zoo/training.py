@@ -6,15 +6,15 @@ arguments resumes an interrupted run after its last finished epoch; another run 
 finished one, is refused unless `overwrite=True`. A resumed run starts from exactly the state
 after the interrupted run's last finished epoch: weights, optimizer state (step count, so the
 learning-rate schedule too) and dropout seeds. The data order of the remaining epochs is not
-replayed, so even with a `seed` the final weights differ from an uninterrupted run's: tf.data
-reshuffles from the seed and the number of passes made in this process (one per epoch), and a
-fresh process starts again at the first pass.
+replayed, so even with a `seed` the final weights differ from an uninterrupted run's: pass i
+over the training data is shuffled from the seed and i (`model_zoo.datasets.load` with
+`endless=True`), and a fresh process starts again at the first pass.
 
 With a `keras_binary.distributed.Cluster`, `train` runs as one worker of a multi-process run:
 every worker builds the same model and data (a seed is required), each trains on its slice of
-every global batch, only the chief (worker 0) writes the checkpoint, backup and logs, and every
-worker resumes from the chief's backup. The last, smaller batch of each split is dropped so that
-all batches split evenly.
+every global batch (batch normalization uses the global batch's statistics), only the chief
+(worker 0) writes the checkpoint, backup and logs, and every worker resumes from the chief's
+backup. The last, smaller batch of each split is dropped so that all batches split evenly.
 
 With `model_parallel=N` (JAX only), the large dense kernels are split over N of this process's
 devices and each batch over the rest (`keras_binary.model_parallel`). Not with a cluster: Keras
@@ -37,7 +37,14 @@ import keras
 
 from keras_binary.callbacks import TerminateOnNonFinite
 from keras_binary.checkpointing import AtomicBackupAndRestore, AtomicModelCheckpoint, BackupError
-from keras_binary.distributed import Cluster, WorkerLostError, connect, peer_lost, shard_by_example
+from keras_binary.distributed import (
+    Cluster,
+    WorkerLostError,
+    connect,
+    peer_lost,
+    shard_by_example,
+    synchronize_batch_norm,
+)
 from keras_binary.model_parallel import model_parallel as model_parallel_distribution
 from keras_binary.model_parallel import require_jax
 from model_zoo.models import get_model
@@ -91,6 +98,9 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
 
 def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None,
               sharded: bool = False) -> tuple:
+    """`(train, test, steps, validation_steps)`: both endless (`one_iterator_per_run`) when
+    their lengths are known, each shuffle pass of `train` then set by the seed alone; else one
+    pass each and steps of 0 or less."""
     from model_zoo import datasets
 
     datasets.ensure_prepared(recipe.dataset, data_dir)
@@ -98,12 +108,17 @@ def _datasets(recipe: Recipe, data_dir: Any, limit: int | None, seed: int | None
     test_split = "test" if "test" in spec.splits else "validation"
     common = {"data_dir": data_dir, "batch_size": recipe.batch_size, "limit": limit,
               "drop_remainder": sharded}
-    train = datasets.load(recipe.dataset, "train", shuffle=True, seed=seed,
-                          augment=recipe.augment, **common)
+    train_common = {**common, "shuffle": True, "seed": seed, "augment": recipe.augment}
+    train = datasets.load(recipe.dataset, "train", **train_common)
     test = datasets.load(recipe.dataset, test_split, **common)
+    steps, validation_steps = int(train.cardinality()), int(test.cardinality())
+    if steps > 0 and validation_steps > 0:
+        train = one_iterator_per_run(
+            datasets.load(recipe.dataset, "train", endless=True, **train_common))
+        test = one_iterator_per_run(test)
     if sharded:
-        return shard_by_example(train), shard_by_example(test)
-    return train, test
+        train, test = shard_by_example(train), shard_by_example(test)
+    return train, test, steps, validation_steps
 
 
 def one_iterator_per_run(dataset: Any) -> Any:
@@ -277,12 +292,10 @@ def train(
         del probe
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    train_data, test_data = _datasets(recipe, data_dir, limit, seed, sharded=cluster is not None)
-    steps, validation_steps = int(train_data.cardinality()), int(test_data.cardinality())
+    train_data, test_data, steps, validation_steps = _datasets(
+        recipe, data_dir, limit, seed, sharded=cluster is not None)
     endless = steps > 0 and validation_steps > 0
-    if endless:
-        train_data, test_data = one_iterator_per_run(train_data), one_iterator_per_run(test_data)
-    else:  # unknown cardinality: fall back to the recipe's full-epoch estimate
+    if not endless:  # unknown cardinality: fall back to the recipe's full-epoch estimate
         steps = steps_per_epoch(60000, recipe.batch_size)
     guard = [TerminateOnNonFinite(verbose=0)] if stop_on_non_finite else []
     # The other workers save into a scratch folder of their own, deleted at the end.
@@ -290,6 +303,8 @@ def train(
     try:
         with scope, scratch as worker_dir:
             model = compile_model(get_model(model_name, **model_options), recipe, steps)
+            if cluster is not None:
+                synchronize_batch_norm(model)
             history = model.fit(
                 train_data,
                 validation_data=test_data,

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 import numpy as np
 
 from model_zoo.datasets.catalog import dataset_spec, is_prepared, not_prepared_error
 from model_zoo.datasets.paths import resolve_data_dir
 from model_zoo.datasets.preprocessing import ValueRange, rescale_factors, tf_preprocess
+
+PASS_SEED_STRIDE = 1_000_003  # pass i of an endless shuffle uses seed * this + i
 
 
 def _check_split(name: str, split: str) -> None:
@@ -45,6 +48,7 @@ def load(
     limit: int | None = None,
     drop_remainder: bool = False,
     download: bool = False,
+    endless: bool = False,
 ):
     """A ``tf.data.Dataset`` of ``(float32 image, int32 label)`` for a tfds dataset.
 
@@ -70,6 +74,11 @@ def load(
         limit: Keep only the first `limit` examples.
         drop_remainder: Whether to drop a last, smaller batch.
         download: Whether tfds may download a dataset that is not prepared.
+        endless: Whether to repeat the data without end. Shuffled with a `seed`, pass ``i`` is
+            then shuffled with a seed made of `seed` and ``i``, so that each pass's order is set
+            by the seed alone, not by how many iterators were made before (Keras's TensorFlow
+            trainer makes a throwaway one under a distribution strategy); the file order is
+            the same in every pass.
 
     Returns:
         A `tf.data.Dataset` of `(image, label)` pairs.
@@ -98,6 +107,7 @@ def load(
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
+    keyed = endless and shuffle and seed is not None
     dataset = tfds.load(
         name,
         split=split,
@@ -105,17 +115,28 @@ def load(
         as_supervised=True,
         download=download,
         shuffle_files=shuffle,
-        read_config=tfds.ReadConfig(shuffle_seed=seed, try_autocache=limit is None),
+        read_config=tfds.ReadConfig(shuffle_seed=seed, try_autocache=limit is None,
+                                    shuffle_reshuffle_each_iteration=not keyed),
     )
     if limit is not None:
         dataset = dataset.take(limit)
-    if shuffle:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     # Without augmentation or resizing the preprocessing is elementwise, so it runs once per
     # batch: a hundredth of the op dispatches, which otherwise cost ~10% of a 2-core MLP step.
     batched = batch_size is not None and not augment and image_size is None
-    if batched:
-        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+
+    def one_pass(data: Any, pass_seed: Any = seed) -> Any:
+        if shuffle:
+            data = data.shuffle(shuffle_buffer, seed=pass_seed, reshuffle_each_iteration=not keyed)
+        return data.batch(batch_size, drop_remainder=drop_remainder) if batched else data
+
+    if keyed:  # the pass index, not an iterator count, picks each pass's order
+        base = dataset
+        dataset = tf.data.Dataset.counter().flat_map(
+            lambda index: one_pass(base, tf.constant(seed, tf.int64) * PASS_SEED_STRIDE + index))
+    else:
+        dataset = one_pass(dataset)
+        if endless:
+            dataset = dataset.repeat()
     preprocess = functools.partial(
         tf_preprocess,
         value_range=value_range,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,7 +20,9 @@ from keras_binary.distributed import (
     Cluster,
     WorkerLostError,
     peer_lost,
+    synchronize_batch_norm,
 )
+from model_zoo import training
 from model_zoo.cli import main
 from model_zoo.launch import launch
 from tests.model_zoo import multiworker_worker
@@ -76,6 +79,63 @@ def test_zoo_train_runs_as_two_workers_and_only_the_chief_writes(tmp_path, capfd
     assert "worker 1 of 2 done" in out and "lab_mlp on mnist: test accuracy" in out
     assert sorted(p.name for p in run.iterdir() if p.name != "logs") == [
         "checkpoint.keras", "run.json"]
+
+
+def _reordered_within_batches(datasets: Any, batch_size: int) -> Any:
+    """`training._datasets` whose training batches hold their examples in another order: the
+    same global batches, summed in another order (the float-noise baseline)."""
+    import tensorflow as tf
+
+    order = tf.constant(np.random.default_rng(7).permutation(batch_size))
+
+    def reordered(*args: Any, **kwargs: Any) -> tuple:
+        train_data, *rest = datasets(*args, **kwargs)
+        return train_data.map(lambda x, y: (tf.gather(x, order), tf.gather(y, order))), *rest
+
+    return reordered
+
+
+@distributed_backends
+def test_zoo_lab_mlp_on_two_workers_is_within_float_noise_of_one_process(tmp_path, monkeypatch):
+    # LAB's first-layer rows for MNIST's constant border pixels get gradients that are zero in
+    # exact arithmetic (BatchNormalization subtracts the batch mean), and m / sqrt(v) scales
+    # their rounding noise up to steps of the learning rate. So the reference for two workers
+    # is one process whose batches sum in another order, not bitwise equality.
+    batch, hidden = 64, 32
+    flags = {"dataset": "mnist", "epochs": 1, "batch_size": batch, "limit": 4 * batch,
+             "seed": 1}
+    options = {"hidden_units": hidden}
+    assert _launch([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--output-dir",
+                    os.fspath(tmp_path / "two"), "--model-option", f"hidden_units={hidden}",
+                    *[f"--{k.replace('_', '-')}={v}" for k, v in flags.items()]]) == 0
+    training.train("lab_mlp", **flags, model_options=options, output_dir=tmp_path / "one",
+                   verbose=0)
+    monkeypatch.setattr(training, "_datasets", _reordered_within_batches(training._datasets,
+                                                                         batch))
+    training.train("lab_mlp", **flags, model_options=options,
+                   output_dir=tmp_path / "reordered", verbose=0)
+    one, two, reordered = (
+        training.load_checkpoint("lab_mlp", tmp_path / run, options) for run in
+        ("one", "two", "reordered"))
+    for a, b, c in zip(one.trainable_weights, two.trainable_weights,
+                       reordered.trainable_weights, strict=True):
+        if not a.path.endswith("kernel"):
+            continue  # the binarized kernels: where LAB amplifies the noise
+        a, b, c = (keras.ops.convert_to_numpy(w) for w in (a, b, c))
+        two_workers, noise = np.abs(b - a).mean(), np.abs(c - a).mean()
+        assert two_workers <= 2 * noise + 1e-6, (
+            f"{a.shape}: mean |two workers - one process| = {two_workers:.1e}, float noise "
+            f"(one process, examples reordered) = {noise:.1e}")
+
+
+def test_batch_normalization_is_synchronized_on_tensorflow_only():
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization()])
+    model = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization(), inner,
+                              keras.layers.Dense(2)])
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    assert synchronize_batch_norm(model) == (2 if on_tensorflow else 0)
+    assert [model.layers[0].synchronized, inner.layers[0].synchronized] == [on_tensorflow] * 2
+    assert synchronize_batch_norm(model) == 0  # already synchronized
 
 
 def test_a_failed_worker_stops_the_others_with_one_line(tmp_path, capsys):

@@ -156,3 +156,18 @@ def test_batched_load_gives_the_same_examples_as_per_example_preprocessing(mnist
                                   np.stack([image for image, _ in examples]))
     np.testing.assert_array_equal(np.concatenate([labels for _, labels in batches]),
                                   np.array([label for _, label in examples]))
+
+
+def test_endless_shuffle_passes_are_set_by_the_seed_not_by_earlier_iterators(mnist_data_dir):
+    def passes(data, count=2):
+        labels = [y.numpy() for _, y in data.take(count * 4)]  # 4 batches of 16 per pass
+        return [np.concatenate(labels[i * 4:(i + 1) * 4]) for i in range(count)]
+
+    data = load("mnist", "train", mnist_data_dir, batch_size=16, limit=64, shuffle=True,
+                seed=3, endless=True)
+    first = passes(data)
+    next(iter(data))  # a throwaway iterator, as Keras's TF trainer makes under a strategy
+    again = passes(data)
+    np.testing.assert_array_equal(np.stack(again), np.stack(first))
+    assert not np.array_equal(first[0], first[1])  # each pass is shuffled anew
+    assert sorted(first[0]) == sorted(first[1])  # over the same 64 examples
