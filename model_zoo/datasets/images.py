@@ -131,8 +131,15 @@ def load(
 
     if keyed:  # the pass index, not an iterator count, picks each pass's order
         base = dataset
-        dataset = tf.data.Dataset.counter().flat_map(
-            lambda index: one_pass(base, tf.constant(seed, tf.int64) * PASS_SEED_STRIDE + index))
+
+        def keyed_pass(index: Any) -> Any:
+            # In flat_map's graph: the pass seed alone sets the order. Under a global seed of 0
+            # (keras.utils.set_random_seed(0)) shuffle's seed check would otherwise compare the
+            # tensor seed as a Python bool and fail.
+            tf.random.set_seed(None)
+            return one_pass(base, tf.constant(seed, tf.int64) * PASS_SEED_STRIDE + index)
+
+        dataset = tf.data.Dataset.counter().flat_map(keyed_pass)
     else:
         dataset = one_pass(dataset)
         if endless:

@@ -158,7 +158,14 @@ def test_batched_load_gives_the_same_examples_as_per_example_preprocessing(mnist
                                   np.array([label for _, label in examples]))
 
 
-def test_endless_shuffle_passes_are_set_by_the_seed_not_by_earlier_iterators(mnist_data_dir):
+@pytest.mark.parametrize("global_seed", [None, 0])
+def test_endless_shuffle_passes_are_set_by_the_seed_not_by_earlier_iterators(global_seed,
+                                                                              mnist_data_dir):
+    if global_seed is not None:  # 0 once made TensorFlow's shuffle read the pass seed as a bool
+        import keras
+
+        keras.utils.set_random_seed(global_seed)
+
     def passes(data, count=2):
         labels = [y.numpy() for _, y in data.take(count * 4)]  # 4 batches of 16 per pass
         return [np.concatenate(labels[i * 4:(i + 1) * 4]) for i in range(count)]
