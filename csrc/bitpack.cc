@@ -83,22 +83,15 @@ bool AnyNaNPortable(const float* x, int64_t n) {
 }  // namespace
 
 void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
-  const int64_t kw = CeilDiv(k, 32);
+  bool (*any_nan)(const float*, int64_t) = AnyNaNPortable;
 #if defined(__x86_64__)
-  const bool avx2 = VectorIsa(ActiveIsa()) != Isa::kPortable;
-#else
-  const bool avx2 = false;
+  if (VectorIsa(ActiveIsa()) != Isa::kPortable) any_nan = AnyNaNAvx2;
 #endif
+  const int64_t kw = CeilDiv(k, 32);
   // Row by row, so the NaN scan re-reads a row the packing just brought into L1.
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * k;
-    PackRows(xr, 1, k, out + r * kw);
-#if defined(__x86_64__)
-    nan[r] = avx2 ? AnyNaNAvx2(xr, k) : AnyNaNPortable(xr, k);
-#else
-    (void)avx2;
-    nan[r] = AnyNaNPortable(xr, k);
-#endif
+    PackRows(x + r * k, 1, k, out + r * kw);
+    nan[r] = any_nan(x + r * k, k);
   }
 }
 

@@ -51,8 +51,9 @@ __attribute__((target("avx2"))) void ApplyAvx2(const OutputTransform& t, int64_t
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(counts + r * kNr + h * kLanes));
       __m256i acc = _mm256_sub_epi32(k, _mm256_add_epi32(count, count));
       if (c) acc = _mm256_sub_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j)));
-      __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(t.scale + j)),
-                               _mm256_loadu_ps(t.bias + j));
+      __m256 y = _mm256_add_ps(
+          _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(t.scale + j)),
+          _mm256_loadu_ps(t.bias + j));
       if (t.residual) y = _mm256_add_ps(y, _mm256_loadu_ps(t.residual + m * t.n + j));
       if (t.out_float) _mm256_storeu_ps(t.out_float + m * t.n + j, y);
       word |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)))

@@ -1,9 +1,9 @@
 // ONNX Runtime custom ops of domain "ai.keras_binary", on the same kernels as the XLA handlers
 // (gemm_driver.h, row_sources.h): PackBits, BinaryMatmul[Packed|Float],
-// BinaryConv2d[Packed|Float] and PackedMaxPool2d. Built against ORT's C API headers with ORT_API_MANUAL_INIT, so the library
-// does not link libonnxruntime: RegisterCustomOps takes the API from the loading runtime, which
-// must offer at least the headers' API version. The GEMMs run on ORT's intra-op threads
-// (KernelContext_ParallelFor, API 17+).
+// BinaryConv2d[Packed|Float] and PackedMaxPool2d. Built against ORT's C API headers with
+// ORT_API_MANUAL_INIT, so the library does not link libonnxruntime: RegisterCustomOps takes the
+// API from the loading runtime, which must offer at least the headers' API version. The GEMMs
+// run on ORT's intra-op threads (KernelContext_ParallelFor, API 17+).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -152,6 +152,15 @@ void FillNaNGroups(const std::vector<uint8_t>& nan, int64_t rows_per_group,
   }
 }
 
+// The binary GEMM of the matmul ops: `rows` packed rows of k bits against the packed kernel w.
+void RunMatmul(const uint32_t* x, int64_t rows, const Input& w, int64_t k,
+               const kb::OutputTransform& t, const kb::Scheduler& sched) {
+  if (rows == 0) return;
+  kb::RowLayout layout{1, CeilDiv(k, 32), k};
+  kb::MatrixRows source(x, layout);
+  kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t, sched);
+}
+
 // BinaryMatmul(x int32 [..., kw], w int32 [N, kw], scale [N], bias [N]), attribute k (bits):
 // y = (k - 2 * popcount(x ^ w)) * scale + bias, float [..., N] or its packed signs.
 template <bool kPacked>
@@ -173,12 +182,7 @@ struct BinaryMatmulKernel {
     CheckEpilogue(kName, n, scale, bias);
     kb::OutputTransform t = MakeTransform(n, k, scale, bias);
     SetOutput<kPacked>(ctx, std::vector<int64_t>(x.dims.begin(), x.dims.end() - 1), n, &t);
-    const int64_t rows = x.count() / kw;
-    if (rows == 0) return;
-    kb::RowLayout layout{1, kw, k};
-    kb::MatrixRows source(static_cast<const uint32_t*>(x.data), layout);
-    kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t,
-                      MakeScheduler(raw));
+    RunMatmul(static_cast<const uint32_t*>(x.data), x.count() / kw, w, k, t, MakeScheduler(raw));
   }
 };
 
@@ -205,19 +209,17 @@ struct BinaryMatmulFloatKernel {
     const int64_t n = w.dims[0];
     CheckEpilogue(kName, n, scale, bias);
     kb::OutputTransform t = MakeTransform(n, k, scale, bias);
-    std::vector<int64_t> od(x.dims.begin(), x.dims.end() - 1);
-    od.push_back(n);
-    SetOutput<false>(ctx, std::vector<int64_t>(x.dims.begin(), x.dims.end() - 1), n, &t);
-    SetResidual(ctx, 4, kName, od, &t);
+    std::vector<int64_t> dims(x.dims.begin(), x.dims.end() - 1);
+    SetOutput<false>(ctx, dims, n, &t);
+    dims.push_back(n);
+    SetResidual(ctx, 4, kName, dims, &t);
     const int64_t rows = x.count() / k;
     if (rows == 0) return;
     std::vector<uint32_t> packed(static_cast<size_t>(rows * kw));
     std::vector<uint8_t> nan(static_cast<size_t>(rows));
     const kb::Scheduler sched = MakeScheduler(raw);
     kb::PackRowsOn(sched, static_cast<const float*>(x.data), rows, k, packed.data(), nan.data());
-    kb::RowLayout layout{1, kw, k};
-    kb::MatrixRows source(packed.data(), layout);
-    kb::RunBinaryGemm(source, rows, static_cast<const uint32_t*>(w.data), layout, t, sched);
+    RunMatmul(packed.data(), rows, w, k, t, sched);
     FillNaNGroups(nan, 1, n, t.out_float);
   }
 };

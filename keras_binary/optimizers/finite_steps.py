@@ -89,10 +89,11 @@ class SkipNonFiniteSteps:
                 return super().apply(grads, trainable_variables)  # raises Keras's error
             self.build(trainable_variables)
             self.built = True
-        finite = None if keras.backend.backend() == "tensorflow" else all_finite(grads)
-        if finite is None:
+        if keras.backend.backend() == "tensorflow":
             self._tf_apply_if_finite(grads, trainable_variables)
-        elif _is_traced(finite):
+            return None
+        finite = all_finite(grads)
+        if _is_traced(finite):
             self._jax_cond_apply_if_finite(finite, grads, trainable_variables)
         elif bool(finite):  # eager (PyTorch, eager JAX): only the branch taken runs
             super().apply(grads, trainable_variables)
