@@ -1,6 +1,7 @@
 // Bit packing of float rows along the last axis: bit = (x < 0), K padded with zero bits.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "kb_common.h"
 #include "threading.h"
@@ -125,6 +126,17 @@ void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {
   }
 #endif
   PackRowsWith(FullWordsPortable, x, rows, k, out);
+}
+
+void FillNaNGroups(const uint8_t* nan, int64_t rows, int64_t rows_per_group,
+                   int64_t outputs_per_group, float* out) {
+  if (rows_per_group <= 0) return;
+  for (int64_t g = 0; g < rows / rows_per_group; ++g) {
+    const uint8_t* flags = nan + g * rows_per_group;
+    if (std::find(flags, flags + rows_per_group, uint8_t{1}) != flags + rows_per_group)
+      std::fill_n(out + g * outputs_per_group, outputs_per_group,
+                  std::numeric_limits<float>::quiet_NaN());
+  }
 }
 
 }  // namespace kb

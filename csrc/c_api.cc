@@ -16,6 +16,8 @@ extern "C" XLA_FFI_Error* KbBinaryMatmulF32(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryMatmulPacked(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryConv2dF32(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryConv2dPacked(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryMatmulFloatF32(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbBinaryConv2dFloatF32(XLA_FFI_CallFrame*);
 
 namespace {
 
@@ -45,7 +47,9 @@ std::string RegisterAll(const XLA_FFI_Api* api, const char* prefix, const char* 
                             {"binary_matmul_f32", KbBinaryMatmulF32},
                             {"binary_matmul_packed", KbBinaryMatmulPacked},
                             {"binary_conv2d_f32", KbBinaryConv2dF32},
-                            {"binary_conv2d_packed", KbBinaryConv2dPacked}};
+                            {"binary_conv2d_packed", KbBinaryConv2dPacked},
+                            {"binary_matmul_float_f32", KbBinaryMatmulFloatF32},
+                            {"binary_conv2d_float_f32", KbBinaryConv2dFloatF32}};
   for (const Target& t : targets) {
     const std::string name = std::string(prefix) + t.name;
     XLA_FFI_Handler_Register_Args args;

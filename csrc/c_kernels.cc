@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gemm_driver.h"
+#include "float_input.h"
 #include "kb_common.h"
 #include "row_sources.h"
 #include "threading.h"
@@ -89,6 +90,24 @@ OutputTransform MakeTransform(int64_t n, int64_t k, const float* scale, const fl
   return t;
 }
 
+// The geometry of a conv call from its sizes and attrs (KB_CONV_ATTRS order); "" or the problem.
+const char* ConvGeometryOf(int64_t batch, int64_t in_h, int64_t in_w, int64_t out_channels,
+                           int64_t k_h, int64_t k_w, int64_t out_h, int64_t out_w,
+                           const int64_t* attrs, ConvGeometry* g) {
+  const int64_t channels = attrs[0];
+  if (channels < 1 || out_channels < 1 || k_h < 1 || k_w < 1 || batch < 0 || out_h < 0 ||
+      out_w < 0)
+    return "binary_conv2d: channels, out_channels and kernel sizes must be >= 1";
+  for (int i = 1; i < 5; ++i)
+    if (attrs[i] < 1) return "binary_conv2d: strides and dilations must be >= 1";
+  *g = ConvGeometry{batch,    in_h,     in_w,     CeilDiv(channels, 32),
+                    channels, k_h,      k_w,      out_channels,
+                    attrs[1], attrs[2], attrs[3], attrs[4],
+                    attrs[5], attrs[6], out_h,    out_w,
+                    attrs[7] != 0};
+  return "";
+}
+
 // Exactly one of out_f and out_p is set.
 const char* CheckOutputs(const float* out_f, const int32_t* out_p) {
   return (out_f == nullptr) == (out_p == nullptr) ? "exactly one output buffer must be given" : "";
@@ -134,22 +153,55 @@ KB_EXPORT const char* kb_c_binary_conv2d(const int32_t* x, int64_t batch, int64_
                                          int num_threads) {
   if (*kb::IsaError()) return kb::IsaError();
   if (const char* e = kb::CheckOutputs(out_f, out_p); *e) return e;
-  const int64_t channels = attrs[0];
-  if (channels < 1 || out_channels < 1 || k_h < 1 || k_w < 1 || batch < 0 || out_h < 0 ||
-      out_w < 0)
-    return "binary_conv2d: channels, out_channels and kernel sizes must be >= 1";
-  for (int i = 1; i < 5; ++i)
-    if (attrs[i] < 1) return "binary_conv2d: strides and dilations must be >= 1";
-  const kb::ConvGeometry g{batch,    in_h,     in_w,     kb::CeilDiv(channels, 32),
-                           channels, k_h,      k_w,      out_channels,
-                           attrs[1], attrs[2], attrs[3], attrs[4],
-                           attrs[5], attrs[6], out_h,    out_w,
-                           attrs[7] != 0};
+  kb::ConvGeometry g{};
+  if (const char* e = kb::ConvGeometryOf(batch, in_h, in_w, out_channels, k_h, k_w, out_h,
+                                         out_w, attrs, &g);
+      *e)
+    return e;
   const uint32_t* kernel = reinterpret_cast<const uint32_t*>(w);
   const kb::ConvPatches patches(reinterpret_cast<const uint32_t*>(x), kernel, g);
   kb::RunBinaryGemm(patches, g.Rows(), kernel, g.Layout(),
-                    kb::MakeTransform(out_channels, k_h * k_w * channels, scale, bias, out_f,
+                    kb::MakeTransform(out_channels, k_h * k_w * g.channels, scale, bias, out_f,
                                       out_p),
                     kb::MakeScheduler(num_threads));
+  return "";
+}
+
+// binary_matmul_float: binary_matmul of x [rows, k] floats packed here; a row holding a NaN gets
+// NaN outputs; residual [rows, n] (or null) is added in the epilogue.
+KB_EXPORT const char* kb_c_binary_matmul_float(const float* x, int64_t rows, const int32_t* w,
+                                               int64_t n, int64_t k, const float* scale,
+                                               const float* bias, const float* residual,
+                                               float* out, int num_threads) {
+  if (*kb::IsaError()) return kb::IsaError();
+  if (rows < 0 || n < 1 || k < 1) return "binary_matmul_float: rows must be >= 0, n and k >= 1";
+  kb::OutputTransform t = kb::MakeTransform(n, k, scale, bias, out, nullptr);
+  t.residual = residual;
+  kb::RunMatmulFloat(x, rows, k, reinterpret_cast<const uint32_t*>(w), t,
+                     kb::MakeScheduler(num_threads));
+  return "";
+}
+
+// binary_conv2d_float: binary_conv2d of x [batch, in_h, in_w, channels] floats packed here
+// (attrs as for kb_c_binary_conv2d); a sample holding a NaN gets NaN outputs; residual
+// [batch, out_h, out_w, out_channels] (or null) is added in the epilogue.
+KB_EXPORT const char* kb_c_binary_conv2d_float(const float* x, int64_t batch, int64_t in_h,
+                                               int64_t in_w, const int32_t* w,
+                                               int64_t out_channels, int64_t k_h, int64_t k_w,
+                                               int64_t out_h, int64_t out_w,
+                                               const int64_t* attrs, const float* scale,
+                                               const float* bias, const float* residual,
+                                               float* out, int num_threads) {
+  if (*kb::IsaError()) return kb::IsaError();
+  kb::ConvGeometry g{};
+  if (const char* e = kb::ConvGeometryOf(batch, in_h, in_w, out_channels, k_h, k_w, out_h,
+                                         out_w, attrs, &g);
+      *e)
+    return e;
+  kb::OutputTransform t = kb::MakeTransform(out_channels, k_h * k_w * g.channels, scale, bias,
+                                            out, nullptr);
+  t.residual = residual;
+  kb::RunConv2dFloat(x, g, reinterpret_cast<const uint32_t*>(w), t,
+                     kb::MakeScheduler(num_threads));
   return "";
 }

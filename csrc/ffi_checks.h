@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -49,11 +50,9 @@ struct MatmulShape {
 };
 
 // binary_matmul: x [..., kw], w [N, kw], output [..., N] (float) or [..., ceil(N / 32)].
-inline ffi::Error CheckMatmul(const S32& x, const S32& w, const F32& scale, const F32& bias,
-                              int64_t k, bool float_out, ffi::Span<const int64_t> od,
-                              MatmulShape* s) {
-  auto xd = x.dimensions();
-  auto wd = w.dimensions();
+inline ffi::Error CheckMatmulDims(ffi::Span<const int64_t> xd, ffi::Span<const int64_t> wd,
+                                  const F32& scale, const F32& bias, int64_t k, bool float_out,
+                                  ffi::Span<const int64_t> od, MatmulShape* s) {
   if (xd.size() < 1 || wd.size() != 2)
     return ffi::Error::InvalidArgument("binary_matmul: x must have rank >= 1 and w rank 2");
   const int64_t kw = WordsFor(k);
@@ -64,8 +63,16 @@ inline ffi::Error CheckMatmul(const S32& x, const S32& w, const F32& scale, cons
   const int64_t n = wd[0];
   if (od.size() != xd.size() || od.back() != (float_out ? n : WordsFor(n)))
     return ffi::Error::InvalidArgument("binary_matmul: unexpected output shape " + ShapeStr(od));
-  *s = MatmulShape{static_cast<int64_t>(x.element_count()) / kw, n, kw};
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < xd.size(); ++i) rows *= xd[i];
+  *s = MatmulShape{rows, n, kw};
   return CheckEpilogue(n, scale, bias);
+}
+
+inline ffi::Error CheckMatmul(const S32& x, const S32& w, const F32& scale, const F32& bias,
+                              int64_t k, bool float_out, ffi::Span<const int64_t> od,
+                              MatmulShape* s) {
+  return CheckMatmulDims(x.dimensions(), w.dimensions(), scale, bias, k, float_out, od, s);
 }
 
 // The conv2d attributes: the one list of them. The handlers decode the call's attribute
@@ -87,11 +94,9 @@ struct ConvShape {
 
 // binary_conv2d: x [B, H, W, words], w [Cout, kh, kw, words], output [B, Ho, Wo, Cout or
 // ceil(Cout / 32)].
-inline ffi::Error CheckConv2d(const S32& x, const S32& w, const F32& scale, const F32& bias,
-                              const ConvAttrs& a, bool float_out, ffi::Span<const int64_t> od,
-                              ConvShape* s) {
-  auto xd = x.dimensions();
-  auto wd = w.dimensions();
+inline ffi::Error CheckConv2d(ffi::Span<const int64_t> xd, ffi::Span<const int64_t> wd,
+                              const F32& scale, const F32& bias, const ConvAttrs& a,
+                              bool float_out, ffi::Span<const int64_t> od, ConvShape* s) {
   if (xd.size() != 4 || wd.size() != 4 || od.size() != 4)
     return ffi::Error::InvalidArgument("binary_conv2d: x, kernel and output must have rank 4");
   const int64_t words = WordsFor(a.channels);
@@ -105,6 +110,29 @@ inline ffi::Error CheckConv2d(const S32& x, const S32& w, const F32& scale, cons
     return ffi::Error::InvalidArgument("binary_conv2d: unexpected output shape " + ShapeStr(od));
   *s = ConvShape{xd[0], xd[1], xd[2], words, wd[1], wd[2], wd[0], od[1], od[2]};
   return CheckEpilogue(wd[0], scale, bias);
+}
+
+// The packed dims of a float NHWC input of `channels` channels ([B, H, W, words]); an input of
+// another rank or channel count gets dims CheckConv2d refuses with its message.
+inline std::vector<int64_t> PackedConvDims(ffi::Span<const int64_t> xd, int64_t channels) {
+  std::vector<int64_t> d(xd.begin(), xd.end());
+  if (d.size() == 4) d[3] = d[3] == channels ? WordsFor(channels) : -1;
+  return d;
+}
+
+// The optional residual of a *_float handler: absent, or an F32 of the output's dims.
+inline ffi::Error GetResidual(const ffi::RemainingArgs& rest, ffi::Span<const int64_t> od,
+                              const float** residual) {
+  *residual = nullptr;
+  if (rest.size() == 0) return ffi::Error::Success();
+  auto r = rest.get<F32>(0);
+  if (rest.size() > 1 || !r.has_value())
+    return ffi::Error::InvalidArgument("expected at most one float32 residual operand");
+  if (!(r->dimensions() == od))
+    return ffi::Error::InvalidArgument("residual " + ShapeStr(r->dimensions()) +
+                                       " must have the output's shape " + ShapeStr(od));
+  *residual = r->typed_data();
+  return ffi::Error::Success();
 }
 
 }  // namespace kb_ffi

@@ -87,6 +87,12 @@ void PackRowsOn(const Scheduler& sched, const float* x, int64_t rows, int64_t k,
 // NaN (a NaN packs as +1), so a caller that must propagate it marks those rows' outputs.
 void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan);
 
+// NaN in every output of a group (a dense row, a conv sample: `rows_per_group` packed rows of
+// `nan`'s `rows` flags, `outputs_per_group` floats of `out`) whose rows hold a NaN: what
+// sign(NaN) = NaN spreads to in the float layer (keras_binary.kernels.nan_rows).
+void FillNaNGroups(const uint8_t* nan, int64_t rows, int64_t rows_per_group,
+                   int64_t outputs_per_group, float* out);
+
 // Mask of the valid bits in the last 32-bit word of a k-bit row.
 inline uint32_t LastWordMask(int64_t k) {
   int r = static_cast<int>(k % 32);

@@ -58,7 +58,8 @@ ffi::Error MatmulPacked(cudaStream_t stream, S32 x, S32 w, F32 scale, F32 bias,
 ffi::Error Conv2d(cudaStream_t stream, S32 x, S32 w, F32 scale, F32 bias, const ConvAttrs& a,
                   float* out_f, uint32_t* out_p, ffi::Span<const int64_t> od) {
   kb_ffi::ConvShape s{};
-  if (auto e = kb_ffi::CheckConv2d(x, w, scale, bias, a, out_f != nullptr, od, &s);
+  if (auto e = kb_ffi::CheckConv2d(x.dimensions(), w.dimensions(), scale, bias, a, out_f != nullptr, od,
+                                     &s);
       !e.success())
     return e;
   const Epilogue ep{scale.typed_data(), bias.typed_data(), s.out_channels, out_f, out_p};

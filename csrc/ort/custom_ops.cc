@@ -8,13 +8,13 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "float_input.h"
 #include "gemm_driver.h"
 #include "kb_common.h"
 #include "row_sources.h"
@@ -137,21 +137,6 @@ void SetResidual(Ort::KernelContext& ctx, size_t index, const std::string& op,
   t->residual = static_cast<const float*>(residual.data);
 }
 
-// NaN in every output of a group (a dense row, a conv sample: `rows_per_group` packed rows,
-// `outputs_per_group` floats) whose packed input rows hold a NaN: what sign(NaN) = NaN spreads
-// to in the float layer (keras_binary.inference.nan_rows).
-void FillNaNGroups(const std::vector<uint8_t>& nan, int64_t rows_per_group,
-                   int64_t outputs_per_group, float* out) {
-  if (rows_per_group <= 0) return;
-  const int64_t groups = static_cast<int64_t>(nan.size()) / rows_per_group;
-  for (int64_t g = 0; g < groups; ++g) {
-    const uint8_t* flags = nan.data() + g * rows_per_group;
-    if (std::find(flags, flags + rows_per_group, uint8_t{1}) != flags + rows_per_group)
-      std::fill_n(out + g * outputs_per_group, outputs_per_group,
-                  std::numeric_limits<float>::quiet_NaN());
-  }
-}
-
 // The binary GEMM of the matmul ops: `rows` packed rows of k bits against the packed kernel w.
 void RunMatmul(const uint32_t* x, int64_t rows, const Input& w, int64_t k,
                const kb::OutputTransform& t, const kb::Scheduler& sched) {
@@ -213,14 +198,8 @@ struct BinaryMatmulFloatKernel {
     SetOutput<false>(ctx, dims, n, &t);
     dims.push_back(n);
     SetResidual(ctx, 4, kName, dims, &t);
-    const int64_t rows = x.count() / k;
-    if (rows == 0) return;
-    std::vector<uint32_t> packed(static_cast<size_t>(rows * kw));
-    std::vector<uint8_t> nan(static_cast<size_t>(rows));
-    const kb::Scheduler sched = MakeScheduler(raw);
-    kb::PackRowsOn(sched, static_cast<const float*>(x.data), rows, k, packed.data(), nan.data());
-    RunMatmul(packed.data(), rows, w, k, t, sched);
-    FillNaNGroups(nan, 1, n, t.out_float);
+    kb::RunMatmulFloat(static_cast<const float*>(x.data), x.count() / k, k,
+                       static_cast<const uint32_t*>(w.data), t, MakeScheduler(raw));
   }
 };
 
@@ -323,13 +302,8 @@ struct BinaryConv2dFloatKernel {
     kb::OutputTransform t = MakeTransform(g.out_channels, g.k_h * g.k_w * a.channels, scale, bias);
     SetOutput<false>(ctx, {g.batch, g.out_h, g.out_w}, g.out_channels, &t);
     SetResidual(ctx, 4, kName, {g.batch, g.out_h, g.out_w, g.out_channels}, &t);
-    const int64_t pixels = g.batch * g.in_h * g.in_w;
-    std::vector<uint32_t> packed(static_cast<size_t>(pixels * words));
-    std::vector<uint8_t> nan(static_cast<size_t>(pixels));
-    kb::PackRowsOn(MakeScheduler(raw), static_cast<const float*>(x.data), pixels, a.channels,
-                   packed.data(), nan.data());
-    RunConv(g, packed.data(), static_cast<const uint32_t*>(w.data), t, raw);
-    FillNaNGroups(nan, g.in_h * g.in_w, g.out_h * g.out_w * g.out_channels, t.out_float);
+    kb::RunConv2dFloat(static_cast<const float*>(x.data), g, static_cast<const uint32_t*>(w.data),
+                       t, MakeScheduler(raw));
   }
 };
 

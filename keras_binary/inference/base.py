@@ -56,10 +56,36 @@ class EpilogueMixin:
                 )
             variable.assign(value.astype(variable.dtype))
 
-    def finish(self, y: Any) -> Any:
-        if self.output_mode == "float" and self.activation is not None:
-            return self.activation(y)
-        return y
+    def split_residual(self, inputs: Any) -> tuple[Any, Any]:
+        """``x`` or ``[x, residual]`` -> ``(x, residual or None)``. A residual (a shortcut that
+        `convert` adds in the kernel's epilogue, before the activation) needs a float input and
+        a float output."""
+        if not isinstance(inputs, (list, tuple)):
+            return inputs, None
+        if len(inputs) != 2:
+            raise ValueError(f"{self.name}: expected an input or [input, residual], got "
+                             f"{len(inputs)} tensors")
+        x, residual = inputs
+        if self.output_mode != "float" or keras.backend.standardize_dtype(x.dtype) == "int32":
+            raise ValueError(f"{self.name}: a residual needs a float input and output='float'")
+        return x, residual
+
+    @staticmethod
+    def input_shape_of(input_shape: Any) -> tuple:
+        """The shape of ``x`` from a build's ``input_shape`` (one shape, or ``[x, residual]``'s)."""
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
+                input_shape[0], (list, tuple)):
+            return tuple(input_shape[0])
+        return tuple(input_shape)
+
+    def finish(self, y: Any, keep_nan: bool = False) -> Any:
+        """The activation of a float output; with `keep_nan`, NaN outputs (the rows a float
+        input's NaN marked) stay NaN whatever the activation makes of NaN (relu gives 0)."""
+        if self.output_mode != "float" or self.activation is None:
+            return y
+        if keep_nan:
+            return keras.ops.where(keras.ops.isnan(y), y, self.activation(y))
+        return self.activation(y)
 
     def output_dtype(self) -> str:
         return "int32" if self.output_mode == "packed" else "float32"

@@ -6,6 +6,8 @@ returns ``activation(y)`` or, with ``output="packed"``, the packed sign bits of 
 are float [B, H, W, channels] (packed inside) or packed int32 [B, H, W, ceil(channels / 32)].
 A float input sample holding a NaN gives NaN outputs for that whole sample (the float layers'
 sign(NaN) = NaN, per sample: `keras_binary.inference.nan_rows`; a packed output cannot hold NaN).
+Called on ``[x, residual]`` (float input and output, one group), it adds ``residual`` to ``y``
+in the kernel's epilogue, before the activation: `convert` fuses a shortcut's Add this way.
 
 With ``groups`` > 1 (as in `keras.layers.Conv2D`) each group of ``channels / groups`` input
 channels feeds ``filters / groups`` filters, one kernel call per group. A packed input then
@@ -29,8 +31,7 @@ import keras
 from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
 from keras_binary.inference.nan_rows import mark_nan_rows, nan_rows
-
-SAMPLE_AXES = (1, 2, 3)  # a conv sample's NaN flag covers its whole input
+from keras_binary.kernels.float_input import SAMPLE_AXES
 
 
 def packs_per_group(channels: int, groups: int) -> bool:
@@ -114,24 +115,32 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
         )
 
     def build(self, input_shape: Any) -> None:
-        self.geometry(input_shape)
+        self.geometry(self.input_shape_of(input_shape))
         words = kernels.packed_words(self.channels // self.groups)
         shape = (self.filters, *self.kernel_size, words)
         self.add_epilogue_weights(shape, self.filters)
 
     def call(self, inputs: Any) -> Any:
+        inputs, residual = self.split_residual(inputs)
+        if residual is not None and self.groups > 1:
+            raise ValueError(f"{self.name}: a residual needs groups=1, got {self.groups}")
         packed = keras.backend.standardize_dtype(inputs.dtype) == "int32"
         per_in = self.channels // self.groups
-        flags = None
         if not packed:
             inputs = keras.ops.cast(inputs, "float32")
-            if self.output_mode == "float":
-                flags = nan_rows(inputs, axes=SAMPLE_AXES)
+            if self.output_mode == "float" and self.groups == 1:  # packing, NaN, residual
+                return self.finish(kernels.binary_conv2d_float(
+                    inputs, self.packed_kernel.value, strides=self.strides,
+                    padding=self.padding, dilation_rate=self.dilation_rate,
+                    pad_value=self.pad_value, scale=self.scale.value, bias=self.bias.value,
+                    residual=residual), keep_nan=True)
         elif not packs_per_group(self.channels, self.groups):
             raise ValueError(
                 f"{self.name}: a packed input needs channels / groups = {per_in} to be a "
                 "multiple of 32; pass float inputs"
             )
+        marks_nan = not packed and self.output_mode == "float"
+        flags = nan_rows(inputs, axes=SAMPLE_AXES) if marks_nan else None
         step_in = per_in // 32 if packed else per_in  # words or channels per group
         step_out = self.filters // self.groups
         ys = []
@@ -148,6 +157,7 @@ class BinaryConv2DInference(EpilogueMixin, keras.layers.Layer):
         return y if flags is None else mark_nan_rows(y, flags)
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
+        inputs, _ = self.split_residual(inputs)
         g = self.geometry(tuple(inputs.shape))
         last = self.filters if self.output_mode == "float" else kernels.packed_words(self.filters)
         return keras.KerasTensor((inputs.shape[0], g.out_h, g.out_w, last),

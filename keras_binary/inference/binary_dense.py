@@ -4,7 +4,9 @@ Computes ``acc = sign(x) @ sign(W)`` over ``input_bits`` inputs with the popcoun
 ``y = acc * scale + bias`` per unit; returns ``activation(y)`` or, with ``output="packed"``,
 the packed sign bits of ``y``. Inputs are float (packed inside) or packed int32 words. A float
 input row holding a NaN gives NaN outputs in that row, as sign(NaN) = NaN does in the float
-layers (`keras_binary.inference.nan_rows`; a packed output cannot hold NaN).
+layers (`keras_binary.inference.nan_rows`; a packed output cannot hold NaN). Called on
+``[x, residual]`` (float input and output), it adds ``residual`` to ``y`` in the kernel's
+epilogue, before the activation: `convert` fuses a shortcut's Add this way.
 
 Example:
 
@@ -24,7 +26,6 @@ import keras
 
 from keras_binary import kernels
 from keras_binary.inference.base import EpilogueMixin
-from keras_binary.inference.nan_rows import mark_nan_rows, nan_rows
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -81,21 +82,23 @@ class BinaryDenseInference(EpilogueMixin, keras.layers.Layer):
         self.add_epilogue_weights((self.units, kernels.packed_words(self.input_bits)), self.units)
 
     def call(self, inputs: Any) -> Any:
+        inputs, residual = self.split_residual(inputs)
         dtype = keras.backend.standardize_dtype(inputs.dtype)
         self._check_input(tuple(inputs.shape), dtype)
-        flags = None
         if dtype != "int32":
             inputs = keras.ops.cast(inputs, "float32")
-            if self.output_mode == "float":
-                flags = nan_rows(inputs, axes=(-1,))
+            if self.output_mode == "float":  # packing, NaN rows and residual in one call
+                return self.finish(kernels.binary_matmul_float(
+                    inputs, self.packed_kernel.value, scale=self.scale.value,
+                    bias=self.bias.value, residual=residual), keep_nan=True)
             inputs = kernels.pack_bits(inputs)
         y = kernels.binary_matmul(inputs, self.packed_kernel.value, k=self.input_bits,
                                   scale=self.scale.value, bias=self.bias.value,
                                   output=self.output_mode)
-        y = self.finish(y)
-        return y if flags is None else mark_nan_rows(y, flags)
+        return self.finish(y)
 
     def compute_output_spec(self, inputs: Any) -> keras.KerasTensor:
+        inputs, _ = self.split_residual(inputs)
         dtype = keras.backend.standardize_dtype(inputs.dtype)
         self._check_input(tuple(inputs.shape), dtype)
         last = self.units if self.output_mode == "float" else kernels.packed_words(self.units)

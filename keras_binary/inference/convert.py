@@ -7,16 +7,17 @@ output channel: sign, magnitude-aware and XNOR scaling alike) becomes a
 bias and following BatchNorms fold into the per-channel output transform. Where only binary
 layers read the result, it is produced packed through an exact integer threshold, max pooling
 runs on the bits (`PackedMaxPooling2D`) and Flatten on the words, so activations stay packed
-between binary layers. Every other layer stays float and is the model's own layer object (the
-converted model shares it and its weights; nothing is serialized, so Lambda layers, function
-quantizers and custom layers convert); one that quantizes its kernels (a first QuantConv2D,
-say) is copied to store them quantized instead of re-quantizing latent kernels on every call
-(`keras_binary.inference.frozen`), or kept as is, with a warning, if its config cannot rebuild
-it. A grouped QuantConv2D (up to
-32 groups) runs one kernel call per group; its input or output stays float unless each group
-spans whole 32-bit words of channels (multiples of 32). Dropout and
-noise layers are dropped (inference); float max pooling becomes `SlicedMaxPooling2D` (the same
-values, much faster under XLA on CPU).
+between binary layers. A binary layer with a float output read only by a two-input Add (a
+residual block's shortcut) takes the Add into its kernel's epilogue (it is called on
+``[x, shortcut]``), and a float input is packed inside the same call. Every other layer stays
+float and is the model's own layer object (the converted model shares it and its weights;
+nothing is serialized, so Lambda layers, function quantizers and custom layers convert); one
+that quantizes its kernels (a first QuantConv2D, say) is copied to store them quantized instead
+of re-quantizing latent kernels on every call (`keras_binary.inference.frozen`), or kept as is,
+with a warning, if its config cannot rebuild it. A grouped QuantConv2D (up to 32 groups) runs
+one kernel call per group; its input or output stays float unless each group spans whole
+32-bit words of channels (multiples of 32). Dropout and noise layers are dropped (inference);
+float max pooling becomes `SlicedMaxPooling2D` (the same values, much faster under XLA on CPU).
 
 Example:
 
@@ -83,7 +84,8 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
               and patterns.why_input_not_binary(op, graph) is None):
             warnings.warn(f"convert: {op.name!r} stays float: {why_not_binary(op, graph)}",
                           stacklevel=2)
-    rewriter = _Rewriter(plans, warn)
+    residual_adds = {key for key, plan in plans.items() if _ends_in_residual_add(plan, graph)}
+    rewriter = _Rewriter(plans, warn, residual_adds)
     fast = keras.models.clone_model(functional, clone_function=lambda op: op,
                                     call_function=rewriter)
     # The kernels are XLA custom calls: compiled as one XLA program, TensorFlow runs them without
@@ -99,12 +101,33 @@ def _pack_signs(negative: np.ndarray) -> np.ndarray:
     return keras.ops.convert_to_numpy(kernels.pack_bits(values, implementation="reference"))
 
 
-class _Rewriter:
-    """The ``call_function`` of `keras.models.clone_model` that builds the inference graph."""
+def _ends_in_residual_add(plan: BinaryPlan, graph: LayerGraph) -> bool:
+    """Whether a binary layer's float output (folded BatchNorms at most, no activation) is read
+    only by a two-input Add, which its kernel's epilogue can then do (a residual block's
+    shortcut): one pass over the output fewer."""
+    layer = plan.layer
+    linear = layer.activation in (None, keras.activations.linear)
+    if (plan.output != "float" or getattr(layer, "groups", 1) != 1 or not linear
+            or not all(patterns.is_foldable_batch_norm(op) for op in plan.chain)):
+        return False
+    end = (plan.chain[-1] if plan.chain else layer).output
+    add = graph.single_consumer(end)
+    return (type(add) is keras.layers.Add and len(add.input) == 2
+            and tuple(add.input[0].shape) == tuple(add.input[1].shape))
 
-    def __init__(self, plans: dict[int, BinaryPlan], warn: bool):
+
+class _Rewriter:
+    """The ``call_function`` of `keras.models.clone_model` that builds the inference graph.
+
+    A binary layer whose output only a residual Add reads (`_ends_in_residual_add`) is not
+    called where it stands: it returns a placeholder, and the Add calls it on ``[x, shortcut]``.
+    """
+
+    def __init__(self, plans: dict[int, BinaryPlan], warn: bool, residual_adds: set[int]):
         self.plans = plans
         self.warn = warn
+        self.residual_adds = residual_adds
+        self.pending: dict[int, tuple[Any, Any]] = {}  # placeholder -> (layer, its input)
         self.absorbed = {id(op) for plan in plans.values() for op in plan.chain}
         self.layouts: dict[int, tuple[int, int]] = {}  # packed tensor -> (positions, channels)
         self.nan_flags: dict[int, Any] = {}  # packed tensor -> NaN flags of the float input
@@ -126,6 +149,8 @@ class _Rewriter:
             return self._packed_passthrough(op, inputs)
         if isinstance(op, keras.Model):
             return convert(op, self.warn)(*args, **kwargs)
+        if type(op) is keras.layers.Add and any(id(t) in self.pending for t in inputs):
+            return self._residual_add(inputs)
         if not isinstance(op, keras.layers.Layer):
             return op(*args, **kwargs)
         if patterns.is_max_pool_2d(op) and keras.backend.is_float_dtype(inputs.dtype):
@@ -148,6 +173,16 @@ class _Rewriter:
         outputs = clone(*args, **kwargs)
         copy_frozen_weights(op, clone)
         return outputs
+
+    def _residual_add(self, inputs: list) -> Any:
+        """The Add of a pending binary layer's output: that layer on ``[x, other input]``."""
+        fused = next(i for i, t in enumerate(inputs) if id(t) in self.pending)
+        layer, x = self.pending.pop(id(inputs[fused]))
+        shortcut = inputs[1 - fused]
+        if id(shortcut) in self.pending:  # both are binary layers: the other runs alone
+            other, other_x = self.pending.pop(id(shortcut))
+            shortcut = other(other_x)
+        return layer([x, shortcut])
 
     def _packed_passthrough(self, op: Any, inputs: Any) -> Any:
         positions, channels = self.layouts[id(inputs)]
@@ -189,7 +224,14 @@ class _Rewriter:
         if plan.output == "packed" and id(inputs) not in self.layouts:
             axes = (-1,) if isinstance(layer, QuantDense) else SAMPLE_AXES
             flags = NaNRows(axes, name=f"{layer.name}_nan_rows")(inputs)
-        outputs = new(inputs)
+        fuse_add = id(layer) in self.residual_adds and activation is None and flags is None \
+            and id(inputs) not in self.layouts
+        if fuse_add:  # called later by the Add (`_residual_add`), on [inputs, shortcut]
+            new.build(tuple(inputs.shape))
+            outputs = keras.KerasTensor(new.compute_output_spec(inputs).shape, "float32")
+            self.pending[id(outputs)] = (new, inputs)
+        else:
+            outputs = new(inputs)
         affine = affine.shifted(offset)
         if plan.output == "packed":
             scale, bias = threshold_transform(affine, bits)

@@ -11,9 +11,8 @@ the packed chain ends in a float output (`MarkNaNRows`).
 Example:
 
 >>> import numpy as np
->>> x = np.array([[1.0, -2.0], [np.nan, 3.0]], "float32")
->>> flags = nan_rows(x, axes=(-1,))
->>> np.asarray(mark_nan_rows(np.ones((2, 3), "float32"), flags)).tolist()
+>>> flags = NaNRows(axes=(-1,))(np.array([[1.0, -2.0], [np.nan, 3.0]], "float32"))
+>>> np.asarray(MarkNaNRows()([np.ones((2, 3), "float32"), flags])).tolist()
 [[1.0, 1.0, 1.0], [nan, nan, nan]]
 """
 
@@ -22,18 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from keras import ops
 
+from keras_binary.kernels.nan_rows import mark_nan_rows, nan_rows
 
-def nan_rows(x: Any, axes: tuple[int, ...]) -> Any:
-    """Bool flags, True where ``x`` holds a NaN along ``axes`` (dense: (-1,); conv: (1, 2, 3))."""
-    return ops.any(ops.isnan(x), axis=axes)
-
-
-def mark_nan_rows(y: Any, flags: Any) -> Any:
-    """``y`` with NaN in the rows (leading axes) whose ``flags`` are True."""
-    flags = ops.reshape(flags, tuple(ops.shape(flags)) + (1,) * (len(y.shape) - len(flags.shape)))
-    return ops.where(flags, ops.cast(float("nan"), y.dtype), y)
+__all__ = ["MarkNaNRows", "NaNRows", "mark_nan_rows", "nan_rows"]
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")

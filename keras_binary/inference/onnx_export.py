@@ -62,14 +62,25 @@ def _mark_nan(graph: OnnxGraph, y: str, flags: str) -> str:
 
 
 def _binary_call(graph: OnnxGraph, layer: Any, op: str, x: str, kernel: np.ndarray,
-                 scale: np.ndarray, bias: np.ndarray, **attrs: Any) -> str:
+                 scale: np.ndarray, bias: np.ndarray, residual: str | None = None,
+                 **attrs: Any) -> str:
     packed = layer.output_mode == "packed"
-    return graph.node(
-        op + ("Packed" if packed else ""),
-        [x, graph.constant(f"{layer.name}/packed_kernel", kernel, "int32"),
-         graph.constant(f"{layer.name}/scale", scale, "float32"),
-         graph.constant(f"{layer.name}/bias", bias, "float32")],
-        hint=layer.name, custom=True, **attrs)
+    inputs = [x, graph.constant(f"{layer.name}/packed_kernel", kernel, "int32"),
+              graph.constant(f"{layer.name}/scale", scale, "float32"),
+              graph.constant(f"{layer.name}/bias", bias, "float32")]
+    return graph.node(op + ("Packed" if packed else ""), inputs + ([residual] if residual else []),
+                      hint=layer.name, custom=True, **attrs)
+
+
+def _residual_of(layer: Any, names: list[str], packed_in: bool) -> str | None:
+    """The residual a converted layer called on ``[x, residual]`` adds (`convert` fused a
+    shortcut's Add into it): the *Float op's fifth input."""
+    if len(names) < 2:
+        return None
+    if not _packs_its_float_input(layer, packed_in):
+        raise ExportError(f"export_onnx: {layer.name!r} adds a residual but has no float input "
+                          "and output or has an activation; convert the model again")
+    return names[1]
 
 
 def _finish(graph: OnnxGraph, layer: Any, y: str, x: str, packed_in: bool,
@@ -83,9 +94,10 @@ def _finish(graph: OnnxGraph, layer: Any, y: str, x: str, packed_in: bool,
 
 def _binary_dense(graph, layer, names, inputs, output):
     x, packed_in = names[0], _is_packed(inputs[0])
+    residual = _residual_of(layer, names, packed_in)
     if _packs_its_float_input(layer, packed_in):
         return _binary_call(graph, layer, "BinaryMatmulFloat", x, _np(layer.packed_kernel),
-                            _np(layer.scale), _np(layer.bias), k=layer.input_bits)
+                            _np(layer.scale), _np(layer.bias), residual, k=layer.input_bits)
     words = x if packed_in else graph.node("PackBits", [x], custom=True)
     y = _binary_call(graph, layer, "BinaryMatmul", words, _np(layer.packed_kernel),
                      _np(layer.scale), _np(layer.bias), k=layer.input_bits)
@@ -112,9 +124,10 @@ def _binary_conv(graph, layer, names, inputs, output):
     x, packed_in = names[0], _is_packed(inputs[0])
     g = layer.geometry(tuple(inputs[0].shape))
     kernel, scale, bias = _np(layer.packed_kernel), _np(layer.scale), _np(layer.bias)
+    residual = _residual_of(layer, names, packed_in)
     if _packs_its_float_input(layer, packed_in):
         return _binary_call(graph, layer, "BinaryConv2dFloat", x, kernel, scale, bias,
-                            **_conv_attributes(g, layer.channels))
+                            residual, **_conv_attributes(g, layer.channels))
     per_in = layer.channels // layer.groups
     step_in = per_in // 32 if packed_in else per_in
     step_out = layer.filters // layer.groups

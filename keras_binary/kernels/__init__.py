@@ -18,6 +18,7 @@ Example::
 
 from keras_binary.kernels._library import KernelLibraryError
 from keras_binary.kernels.bits import packed_words
+from keras_binary.kernels.float_input import binary_conv2d_float, binary_matmul_float
 from keras_binary.kernels.geometry import Conv2dGeometry
 from keras_binary.kernels.ops import (
     binary_conv2d,
@@ -34,7 +35,9 @@ __all__ = [
     "Conv2dGeometry",
     "KernelLibraryError",
     "binary_conv2d",
+    "binary_conv2d_float",
     "binary_matmul",
+    "binary_matmul_float",
     "kernel_available",
     "kernel_info",
     "pack_bits",

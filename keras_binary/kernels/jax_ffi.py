@@ -16,14 +16,19 @@ import numpy as np
 
 from keras_binary.kernels._cuda_library import load_cuda_library
 from keras_binary.kernels._library import KernelLibraryError, load_library
-from keras_binary.kernels.targets import CUDA_TARGETS, TARGET_PREFIX, TARGETS
+from keras_binary.kernels.targets import (
+    CUDA_TARGETS,
+    FLOAT_INPUT_TARGETS,
+    TARGET_PREFIX,
+    TARGETS,
+)
 
 
 @functools.cache
 def register(platform: str) -> None:
     """Registers every kernel target for JAX platform ``platform`` ("cpu" or "gpu"), once."""
     if platform == "cpu":
-        lib, symbols, xla_platform = load_library(), TARGETS, "cpu"
+        lib, symbols, xla_platform = load_library(), TARGETS | FLOAT_INPUT_TARGETS, "cpu"
     elif platform == "gpu":
         lib, symbols, xla_platform = load_cuda_library(), CUDA_TARGETS, "CUDA"
     else:

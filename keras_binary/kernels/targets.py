@@ -1,7 +1,8 @@
 """Names of the XLA custom-call targets exported by the kernel library.
 
 Each target name (prefixed with ``TARGET_PREFIX``) maps to the exported FFI handler symbol of
-the CPU library (``TARGETS``) and of the CUDA library (``CUDA_TARGETS``).
+the CPU library (``TARGETS`` and ``FLOAT_INPUT_TARGETS``) and of the CUDA library
+(``CUDA_TARGETS``).
 """
 
 TARGET_PREFIX = "keras_binary_"
@@ -12,6 +13,13 @@ TARGETS = {
     "binary_matmul_packed": "KbBinaryMatmulPacked",
     "binary_conv2d_f32": "KbBinaryConv2dF32",
     "binary_conv2d_packed": "KbBinaryConv2dPacked",
+}
+
+# CPU-only targets: ops on a float input that pack it, mark its NaN rows and add an optional
+# residual in one call (`keras_binary.kernels.float_input`); GPUs run the composed ops instead.
+FLOAT_INPUT_TARGETS = {
+    "binary_matmul_float_f32": "KbBinaryMatmulFloatF32",
+    "binary_conv2d_float_f32": "KbBinaryConv2dFloatF32",
 }
 
 # The same targets in the CUDA library (registered with JAX for platform "CUDA").

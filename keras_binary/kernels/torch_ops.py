@@ -30,7 +30,12 @@ def _lib() -> ctypes.CDLL:
     lib.kb_c_binary_matmul.argtypes = [_P, _I64, _P, _I64, _I64, _P, _P, _P, _P, ctypes.c_int]
     lib.kb_c_binary_conv2d.argtypes = [_P, _I64, _I64, _I64, _P] + [_I64] * 5 + [_P] * 5 + [
         ctypes.c_int]
-    for fn in (lib.kb_c_pack_bits, lib.kb_c_binary_matmul, lib.kb_c_binary_conv2d):
+    lib.kb_c_binary_matmul_float.argtypes = [_P, _I64, _P, _I64, _I64, _P, _P, _P, _P,
+                                             ctypes.c_int]
+    lib.kb_c_binary_conv2d_float.argtypes = [_P, _I64, _I64, _I64, _P] + [_I64] * 5 + [
+        _P] * 5 + [ctypes.c_int]
+    for fn in (lib.kb_c_pack_bits, lib.kb_c_binary_matmul, lib.kb_c_binary_conv2d,
+               lib.kb_c_binary_matmul_float, lib.kb_c_binary_conv2d_float):
         fn.restype = ctypes.c_char_p
     return lib
 
@@ -145,13 +150,78 @@ def _(x, w, scale, bias, attrs, out_h, out_w, packed):
                        dtype=torch.int32 if packed else torch.float32)
 
 
+def _residual(residual: torch.Tensor | None, shape: tuple) -> torch.Tensor | None:
+    if residual is None:
+        return None
+    residual = _cpu_contiguous(residual, torch.float32, "residual")
+    if tuple(residual.shape) != tuple(shape):
+        raise ValueError(f"residual {tuple(residual.shape)} must have the output's shape "
+                         f"{tuple(shape)}")
+    return residual
+
+
+@torch.library.custom_op("keras_binary::binary_matmul_float", mutates_args=())
+def binary_matmul_float(x: torch.Tensor, w: torch.Tensor, scale: torch.Tensor,
+                        bias: torch.Tensor, residual: torch.Tensor | None) -> torch.Tensor:
+    """x float32 [..., k] (packed inside), w int32 [N, ceil(k / 32)], optional residual
+    float32 [..., N] -> float32 [..., N]; a row holding a NaN gives NaN outputs."""
+    x = _cpu_contiguous(x, torch.float32, "float input")
+    w = _cpu_contiguous(w, torch.int32, "packed_w")
+    n, k = w.shape[0], x.shape[-1]
+    scale, bias = _epilogue(scale, bias, n)
+    out = torch.empty((*x.shape[:-1], n), dtype=torch.float32)
+    residual = _residual(residual, out.shape)
+    _check(_lib().kb_c_binary_matmul_float(_ptr(x), x.numel() // k, _ptr(w), n, k, _ptr(scale),
+                                           _ptr(bias), _ptr(residual), _ptr(out),
+                                           torch.get_num_threads()))
+    return out
+
+
+@binary_matmul_float.register_fake
+def _(x, w, scale, bias, residual):
+    return x.new_empty((*x.shape[:-1], w.shape[0]), dtype=torch.float32)
+
+
+@torch.library.custom_op("keras_binary::binary_conv2d_float", mutates_args=())
+def binary_conv2d_float(x: torch.Tensor, w: torch.Tensor, scale: torch.Tensor,
+                        bias: torch.Tensor, residual: torch.Tensor | None, attrs: list[int],
+                        out_h: int, out_w: int) -> torch.Tensor:
+    """x float32 [B, H, W, C] (packed inside), w int32 [Cout, kh, kw, ceil(C / 32)], optional
+    residual float32 [B, out_h, out_w, Cout] -> float32 [B, out_h, out_w, Cout]; a sample
+    holding a NaN gives NaN outputs; ``attrs`` in :func:`conv_attr_order`."""
+    x = _cpu_contiguous(x, torch.float32, "conv input")
+    w = _cpu_contiguous(w, torch.int32, "packed_kernel")
+    cout, kh, kw = w.shape[:3]
+    scale, bias = _epilogue(scale, bias, cout)
+    out = torch.empty((x.shape[0], out_h, out_w, cout), dtype=torch.float32)
+    residual = _residual(residual, out.shape)
+    c_attrs = (ctypes.c_int64 * len(attrs))(*attrs)
+    _check(_lib().kb_c_binary_conv2d_float(_ptr(x), *x.shape[:3], _ptr(w), cout, kh, kw, out_h,
+                                           out_w, c_attrs, _ptr(scale), _ptr(bias),
+                                           _ptr(residual), _ptr(out), torch.get_num_threads()))
+    return out
+
+
+@binary_conv2d_float.register_fake
+def _(x, w, scale, bias, residual, attrs, out_h, out_w):
+    return x.new_empty((x.shape[0], out_h, out_w, w.shape[0]), dtype=torch.float32)
+
+
 def call(name: str, args: list, shape: tuple, **attrs: int) -> torch.Tensor:
-    """Runs kernel target ``name`` (a name of ``targets.TARGETS``) on torch tensors ``args``;
+    """Runs kernel target ``name`` (of ``targets.TARGETS`` or ``FLOAT_INPUT_TARGETS``) on torch
+    tensors ``args``;
     ``shape`` is the output shape, from which a conv takes its output height and width."""
     if name == "pack_bits":
         return pack_bits(*args)
     op, _, kind = name.rpartition("_")
     packed = kind == "packed"
+    if op in ("binary_matmul_float", "binary_conv2d_float"):
+        x, w, scale, bias, *rest = args
+        residual = rest[0] if rest else None
+        if op == "binary_matmul_float":
+            return binary_matmul_float(x, w, scale, bias, residual)
+        ordered = [attrs[key] for key in conv_attr_order()]
+        return binary_conv2d_float(x, w, scale, bias, residual, ordered, shape[1], shape[2])
     if op == "binary_matmul":
         return binary_matmul(*args, attrs["k"], packed)
     if op == "binary_conv2d":

@@ -72,8 +72,44 @@ def test_bireal_block_with_shortcuts_matches():
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
     convs = [layer for layer in fast.layers if isinstance(layer, BinaryConv2DInference)]
     assert [layer.output_mode for layer in convs] == ["float", "float"]  # they feed an Add
-    assert "Add" in _types(fast) and "AveragePooling2D" in _types(fast)
+    # Each shortcut Add runs in its conv's epilogue: the conv takes [x, shortcut].
+    assert "Add" not in _types(fast) and "AveragePooling2D" in _types(fast)
+    assert [len(keras.tree.flatten(layer.input)) for layer in convs] == [2, 2]
     assert "SlicedMaxPooling2D" in _types(fast) and "MaxPooling2D" not in _types(fast)
+
+
+def _binary_conv(x, filters: int = 16):
+    conv = models.QuantConv2D(filters, 3, padding="same", **models.BIN)(x)
+    return keras.layers.BatchNormalization()(conv)
+
+
+def test_an_add_reading_two_binary_convs_fuses_one():
+    inputs = keras.Input((6, 6, 16))
+    outputs = keras.layers.Add()([_binary_conv(inputs), _binary_conv(inputs)])
+    _, fast, _, expected, got = converted(keras.Model(inputs, outputs))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    convs = [layer for layer in fast.layers if isinstance(layer, BinaryConv2DInference)]
+    assert sorted(len(keras.tree.flatten(layer.input)) for layer in convs) == [1, 2]
+    assert "Add" not in _types(fast)
+
+
+def test_an_output_read_beside_the_add_is_not_fused():
+    inputs = keras.Input((6, 6, 16))
+    y = _binary_conv(inputs)
+    outputs = keras.layers.Concatenate()([keras.layers.Add()([y, inputs]), y])
+    _, fast, _, expected, got = converted(keras.Model(inputs, outputs))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert "Add" in _types(fast)
+
+
+def test_a_residual_needs_a_float_input_and_one_group():
+    layer = BinaryConv2DInference(32, 1, channels=32, groups=2)
+    x = np.ones((1, 3, 3, 32), "float32")
+    with pytest.raises(ValueError, match="a residual needs groups=1"):
+        layer([x, x])
+    dense = BinaryDenseInference(4, input_bits=32)
+    with pytest.raises(ValueError, match="a residual needs a float input"):
+        dense([np.zeros((2, 1), "int32"), np.zeros((2, 4), "float32")])
 
 
 def test_grouped_convolutions_match_and_pack_whole_words_only(tmp_path):
@@ -110,11 +146,13 @@ def test_grouped_layer_rejects_partial_words_on_a_packed_side():
         layer(np.zeros((1, 3, 3, 1), "int32"))
 
 
-def test_converted_model_saves_and_loads(convnet, tmp_path):
-    _, fast, x, _, got = convnet
+@pytest.mark.parametrize("fused_adds", [False, True])
+def test_converted_model_saves_and_loads(convnet, fused_adds, tmp_path):
+    _, fast, x, _, got = converted(models.bireal_net()) if fused_adds else convnet
     path = str(tmp_path / "fast.keras")
     fast.save(path)
     loaded = keras.saving.load_model(path)
+    loaded.jit_compile = fast.jit_compile  # as convert sets it (not saved)
     np.testing.assert_array_equal(loaded.predict_on_batch(x), got)
 
 
