@@ -15,7 +15,7 @@ On JAX, a model whose variables are split across processes (`keras_binary.model_
 several workers) cannot be saved by Keras itself: both callbacks then save a
 `keras_binary.host_copy.HostCopy` holding the gathered values (the same file), which makes
 saving collective: every worker runs the callbacks (the chief's write the run's files, the
-others' a scratch folder). Resuming assigns the saved values, which JAX splits again.
+others' a scratch folder of their own). Resuming assigns the saved values, which JAX splits again.
 
 Example:
 

@@ -2,12 +2,12 @@
 process on one device.
 
 Usage: ``python -m tests.model_zoo.model_parallel_cluster_worker OUT_DIR`` (under
-`model_zoo.launch`, each worker with one CPU device). Trains the zoo's BinaryNet MLP (Adam, then
-Bop + Adam) and LAB MLP (LAB), hidden layers of `MIN_UNITS` units, on an MNIST slice with the
-zoo's checkpoint and backup callbacks, each in ``OUT_DIR/<kind>``; with a cluster under
-`model_parallel(model, 2)`, so each hidden kernel is split across the two processes. Then the
-chief writes the gathered weights to ``OUT_DIR/<kind>/weights.npz`` and each worker the shapes
-of its part of each split variable (optimizer slots included) to
+`model_zoo.launch`, each worker with one CPU device). Trains the zoo's BinaryNet MLP (one
+hidden layer; Adam, then Bop + Adam) and LAB MLP (LAB), hidden layers of `MIN_UNITS` units, on
+an MNIST slice with the zoo's checkpoint and backup callbacks, each in ``OUT_DIR/<kind>``; with
+a cluster under `model_parallel(model, 2)`, so each hidden kernel is split across the two
+processes. Then the chief writes the gathered weights to ``OUT_DIR/<kind>/weights.npz`` and
+each worker the shapes of its part of each split variable (optimizer slots included) to
 ``OUT_DIR/<kind>/shards-<index>.json``. A kind whose weights exist is skipped. In kind `KILLED`,
 worker 1 SIGKILLs itself as its second epoch starts, once the chief's first backup is complete
 (marker ``OUT_DIR/<kind>/killed``): the next launch resumes both from that backup.
@@ -49,7 +49,7 @@ BACKUP_WAIT_S = 60
 def build(kind: str) -> keras.Model:
     if kind == "lab":
         return get_model("lab_mlp", hidden_units=MIN_UNITS)
-    return get_model("binarynet_mlp_4096", hidden_units=MIN_UNITS, num_hidden_layers=2)
+    return get_model("binarynet_mlp_4096", hidden_units=MIN_UNITS, num_hidden_layers=1)
 
 
 def optimizer(kind: str) -> keras.optimizers.Optimizer:
@@ -99,8 +99,9 @@ def train(kind: str, directory: Path, cluster: Cluster | None,
         cluster.worker_index == 1) else []
     with contextlib.ExitStack() as stack:
         scratch = None if chief else stack.enter_context(tempfile.TemporaryDirectory())
-        model.fit(data, epochs=EPOCHS, verbose=0, callbacks=[*callbacks(directory, scratch),
-                                                              *extra])
+        savers = [callback for callback in callbacks(directory, scratch)
+                  if not isinstance(callback, keras.callbacks.TensorBoard)]
+        model.fit(data, epochs=EPOCHS, verbose=0, callbacks=[*savers, *extra])
     return model
 
 

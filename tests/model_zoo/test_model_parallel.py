@@ -70,14 +70,17 @@ def _two_devices(command: list[str]) -> subprocess.CompletedProcess:
 
 
 @jax_only
-def test_zoo_train_splits_over_two_devices_and_evaluates(tmp_path):
+def test_zoo_train_splits_across_two_workers_and_evaluates(tmp_path, capfd):
+    # One CPU device per worker: each large kernel is split between the two processes.
     run = tmp_path / "run"
-    result = _two_devices([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--dataset",
-                           "mnist", "--epochs", "1", "--limit", "256", "--batch-size", "64",
-                           "--seed", "1", "--model-parallel", "2", "--output-dir",
-                           os.fspath(run)])
-    assert "lab_mlp on mnist: test accuracy" in result.stdout
-    assert (run / "checkpoint.keras").is_file()
+    assert launch_two([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--dataset",
+                       "mnist", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+                       "--seed", "1", "--model-parallel", "2", "--model-option",
+                       "hidden_units=1024", "--output-dir", os.fspath(run)], XLA_FLAGS="") == 0
+    out = capfd.readouterr().out
+    assert "lab_mlp on mnist: test accuracy" in out and "worker 1 of 2 done" in out
+    assert sorted(p.name for p in run.iterdir() if p.name != "logs") == [
+        "checkpoint.keras", "run.json"]
 
 
 @jax_only
@@ -148,7 +151,7 @@ def test_kernels_split_across_two_workers_train_like_one_process_through_a_kill(
     for kind in cluster_worker.KINDS:
         directory = run / kind
         assert not (directory / "backup").exists()  # finished
-        hidden = [(784, 1024), (1024, 1024)] + [(1024, 1024)] * (kind == "lab")
+        hidden = [(784, 1024)] + [(1024, 1024)] * 2 * (kind == "lab")
         for index in range(2):
             shards = json.loads((directory / f"shards-{index}.json").read_text())
             for layer, (inputs, units) in enumerate(hidden):
