@@ -205,11 +205,25 @@ for name in one.files:
 # ```
 #
 # `python -m model_zoo train binarynet_mlp_2048 --model-parallel 2` does the same: 2 devices
-# on the model axis, the remaining devices data-parallel. It runs in one process with several
-# devices (GPUs, or CPU devices from `XLA_FLAGS=--xla_force_host_platform_device_count=N`),
-# not with `--num-workers`: Keras cannot yet save a checkpoint of a kernel split across
-# processes. On TensorFlow and PyTorch it stops with a one-line error. Here, on two CPU
-# devices (JAX reads the flag at start-up, hence a fresh process):
+# on the model axis, the remaining devices data-parallel. The devices are one process's (GPUs,
+# or CPU devices from `XLA_FLAGS=--xla_force_host_platform_device_count=N`), or all the
+# workers' of a multi-process run, in worker order: with one device per worker,
+#
+# ```bash
+# python -m model_zoo.launch 2 -- python -m model_zoo train binarynet_mlp_2048 --seed 1 \
+#     --model-parallel 2 --output-dir runs/split
+# ```
+#
+# splits each large kernel between the two processes. Keras 3.15 cannot save such a variable
+# itself (it reads each variable whole, which JAX refuses for an array split across
+# processes), so the checkpoint callbacks of `keras_binary.checkpointing` gather the parts
+# into a copy of the model in each process (`keras_binary.host_copy`, with JAX's collective
+# `process_allgather`) and save that copy: the checkpoint and the backup are the files one
+# process writes, the chief's `checkpoint.keras` loads with `keras.saving.load_model`
+# anywhere, and on resume every worker assigns the chief's backup, which JAX splits again.
+# Saving is thus collective: every worker runs the callbacks each epoch. On TensorFlow and
+# PyTorch `--model-parallel` stops with a one-line error. Here, on two CPU devices of one
+# process (JAX reads the flag at start-up, hence a fresh process):
 
 # %%
 SPLIT = """
@@ -235,7 +249,10 @@ else:
 # %% [markdown]
 # The test suite trains the zoo's BinaryNet and LAB MLPs with Adam, Bop + Adam and LAB both
 # ways and finds the same weights up to float rounding, with every kernel and optimizer slot
-# halved (`tests/model_zoo/test_model_parallel.py`).
+# halved (`tests/model_zoo/test_model_parallel.py`). It does so across two worker processes
+# of one CPU device each too, on an MNIST slice, through a kill of one worker and a resume of
+# both from the chief's backup; LAB there differs from one process as much as one process
+# differs from itself with each batch's examples reordered (the border pixels, as above).
 #
 # ## On many machines
 #

@@ -11,6 +11,12 @@ while writing leaves a truncated `.keras` file (the previous checkpoint is gone)
   does not restore) is written to a staging folder and renamed into ``backup_dir/epoch-<N>``
   only when complete; resuming uses the newest complete one.
 
+On JAX, a model whose variables are split across processes (`keras_binary.model_parallel` over
+several workers) cannot be saved by Keras itself: both callbacks then save a
+`keras_binary.host_copy.HostCopy` holding the gathered values (the same file), which makes
+saving collective: every worker runs the callbacks (the chief's write the run's files, the
+others' a scratch folder of their own). Resuming assigns the saved values, which JAX splits again.
+
 Example:
 
 >>> import keras, tempfile
@@ -33,6 +39,7 @@ import keras
 import numpy as np
 
 from keras_binary import atomic_io
+from keras_binary.host_copy import HostCopy, split_across_processes
 
 EPOCH_DIR = re.compile(r"epoch-(\d+)")
 RANDOM_STATE = "random_state.npz"
@@ -50,10 +57,17 @@ class BackupError(ValueError):
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """`keras.callbacks.ModelCheckpoint` that replaces its file atomically.
 
+    When the model's variables are split across processes it saves a gathered copy
+    (`keras_binary.host_copy`), at each epoch's end only.
+
     Args:
         filepath: the checkpoint file (`.keras` or `.weights.h5`); a fixed name, without
             `{epoch}`-style fields.
         **kwargs: `ModelCheckpoint`'s other arguments.
+
+    Raises:
+        ValueError: at `fit`'s start, for a `save_freq` in batches while the model is split
+            across processes.
 
     Example:
 
@@ -65,6 +79,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if "{" in filepath:
             raise ValueError(f"AtomicModelCheckpoint wants a fixed file name, got {filepath!r}")
         self.target = Path(filepath)
+        self.host_copy: HostCopy | None = None
         super().__init__(os.fspath(atomic_io.temporary_path(self.target)), **kwargs)
 
     def _commit(self) -> None:
@@ -74,13 +89,26 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     def on_train_begin(self, logs: dict | None = None) -> None:
         atomic_io.remove_stale_temporaries(self.target)
         super().on_train_begin(logs)
+        self.host_copy = HostCopy(self.model) if split_across_processes(self.model) else None
+        if self.host_copy is not None and self.save_freq != "epoch":
+            # Gathering is collective, and a batch-wise save is decided by each worker alone.
+            raise ValueError(f"save_freq={self.save_freq!r} cannot checkpoint a model split "
+                             "across processes: use save_freq='epoch'")
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         super().on_train_batch_end(batch, logs)
         self._commit()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        super().on_epoch_end(epoch, logs)
+        if self.host_copy is None:
+            super().on_epoch_end(epoch, logs)
+        else:
+            model = self.model
+            self.set_model(self.host_copy.refresh(model))  # Keras writes the gathered copy
+            try:
+                super().on_epoch_end(epoch, logs)
+            finally:
+                self.set_model(model)
         self._commit()
 
 
@@ -128,7 +156,8 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     With `restore_dir`, `fit` resumes from the newest backup there instead: the other workers
     of a multi-process run (`keras_binary.distributed`) resume from the chief's backups while
     writing their own to a scratch folder (saving is a collective operation on JAX, so every
-    worker must save).
+    worker must save). A model split across processes is saved through a gathered copy
+    (`keras_binary.host_copy`) and restored by assignment, which splits the values again.
 
     Args:
         backup_dir: the folder of the backups (only this callback should write there).
@@ -150,13 +179,16 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         self.backup_dir = Path(backup_dir)
         self.delete_checkpoint = delete_checkpoint
         self.restore_dir = self.backup_dir if restore_dir is None else Path(restore_dir)
+        self.host_copy: HostCopy | None = None
 
-    def _keras_callback(self, folder: Path) -> keras.callbacks.BackupAndRestore:
+    def _keras_callback(self, folder: Path,
+                        model: keras.Model | None = None) -> keras.callbacks.BackupAndRestore:
         callback = keras.callbacks.BackupAndRestore(os.fspath(folder), delete_checkpoint=False)
-        callback.set_model(self.model)
+        callback.set_model(self.model if model is None else model)
         return callback
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self.host_copy = HostCopy(self.model) if split_across_processes(self.model) else None
         if self.backup_dir.is_dir():
             for leftover in self.backup_dir.glob(f"{atomic_io.TMP_PREFIX}*"):
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -198,9 +230,10 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         staging = self.backup_dir / f"{atomic_io.TMP_PREFIX}{secrets.token_hex(4)}-epoch"
-        self._keras_callback(staging).on_epoch_end(epoch, logs)
+        model = self.model if self.host_copy is None else self.host_copy.refresh(self.model)
+        self._keras_callback(staging, model).on_epoch_end(epoch, logs)
         states = {f"s{i}": keras.ops.convert_to_numpy(v)
-                  for i, v in enumerate(_seed_states(self.model))}
+                  for i, v in enumerate(_seed_states(model))}
         with open(staging / RANDOM_STATE, "wb") as handle:
             np.savez(handle, epoch=np.int64(epoch + 1), **states)
         for entry in staging.iterdir():

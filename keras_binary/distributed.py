@@ -6,6 +6,10 @@ One process per worker; each joins the cluster with `connect` before it builds a
   machine work too) and `keras.distribution.DataParallel` over every process's devices;
 - TensorFlow: `tf.distribute.MultiWorkerMirroredStrategy`, configured through `TF_CONFIG`.
 
+On JAX, a `keras_binary.model_parallel` distribution set after `connect` splits the large
+kernels over all the processes' devices instead (the checkpoints then save a gathered copy,
+`keras_binary.host_copy`).
+
 A worker is described by `Cluster` (number of workers, this worker's index, the coordinator's
 ``HOST:PORT``), given explicitly or read from the environment (`Cluster.from_env`):
 ``KERAS_BINARY_NUM_WORKERS``, ``KERAS_BINARY_WORKER_INDEX``, ``KERAS_BINARY_COORDINATOR`` and

@@ -15,9 +15,10 @@ them costs little memory and keeps each layer's layout independent of the layers
 
 The rule needs the variables' shapes, and Keras applies a layout when a variable is created:
 build the model once, make the distribution from it, then build the model again under it.
-Across processes (after `keras_binary.distributed.connect`) the mesh spans all their devices,
-but Keras 3.15 cannot save a variable split across processes (its saving reads each variable
-whole), so the zoo's `train` runs model-parallel in one process only.
+Across processes (after `keras_binary.distributed.connect`) the mesh spans all their devices in
+order, so with one device per process the model axis splits a kernel across processes. Keras
+3.15 cannot save such a variable (its saving reads each variable whole); the checkpoint
+callbacks of `keras_binary.checkpointing` save a gathered copy instead (`keras_binary.host_copy`).
 """
 
 from __future__ import annotations

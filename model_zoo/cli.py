@@ -22,9 +22,9 @@ same arguments resumes after the last finished epoch.
 --coordinator HOST:PORT` (or the variables of `keras_binary.distributed`), every worker with
 the same other arguments (a `--seed` is required); only worker 0 writes the run directory, then
 evaluates and exports. `python -m model_zoo.launch N -- python -m model_zoo train ...` starts N
-such workers on this machine. `--model-parallel N` (JAX only, one process with several devices)
-splits the large dense kernels over N devices and each batch over the rest
-(`keras_binary.model_parallel`).
+such workers on this machine. `--model-parallel N` (JAX only) splits the large dense kernels
+over N devices and each batch over the rest (`keras_binary.model_parallel`); with workers the
+devices are all the workers', so a kernel may be split across processes.
 """
 
 from __future__ import annotations
@@ -273,8 +273,8 @@ def build_parser(prog: str = "python -m model_zoo") -> argparse.ArgumentParser:
 
     train.add_argument("--model-parallel", type=POSITIVE_INT, metavar="N",
                        help="JAX: split the large kernels (keras_binary.model_parallel) over N "
-                            "devices (the model axis), the batch over the rest; one process "
-                            "only (not with --num-workers)")
+                            "devices (the model axis), the batch over the rest; with "
+                            "--num-workers, over all the workers' devices")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a zoo model")
     evaluate.add_argument("model")

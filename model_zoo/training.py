@@ -16,9 +16,11 @@ every global batch (batch normalization uses the global batch's statistics), onl
 (worker 0) writes the checkpoint, backup and logs, and every worker resumes from the chief's
 backup. The last, smaller batch of each split is dropped so that all batches split evenly.
 
-With `model_parallel=N` (JAX only), the large dense kernels are split over N of this process's
-devices and each batch over the rest (`keras_binary.model_parallel`). Not with a cluster: Keras
-3.15's saving reads each variable whole, which JAX refuses for arrays split across processes.
+With `model_parallel=N` (JAX only), the large dense kernels are split over N devices and each
+batch over the rest (`keras_binary.model_parallel`); with a cluster the devices are all the
+workers' (in order of worker index), so a kernel may be split across processes. The checkpoint
+and backup then hold the gathered values (`keras_binary.host_copy`): the same files as one
+process writes, and every worker resumes from the chief's backup into its part.
 """
 
 from __future__ import annotations
@@ -250,8 +252,8 @@ def train(
             statistics or optimizer state go NaN or infinite.
         cluster: This worker's place in a multi-process run; None trains in this process only.
         model_parallel: Devices on the model axis of a JAX
-            `keras_binary.model_parallel.model_parallel` mesh (one process, no `cluster`);
-            None: not model-parallel.
+            `keras_binary.model_parallel.model_parallel` mesh over all devices (all workers'
+            with `cluster`); None: not model-parallel.
 
     Returns:
         `(model, history)`.
@@ -272,11 +274,6 @@ def train(
         _check_cluster(cluster, recipe, seed)
     if model_parallel is not None:
         require_jax()
-        if cluster is not None:
-            raise ValueError(
-                "model parallelism runs in one process (with several devices) only: Keras "
-                "cannot save a checkpoint of kernels split across processes; drop "
-                "--model-parallel or --num-workers")
     chief = cluster is None or cluster.is_chief
     # The chief settles the run directory before the workers first meet (in `connect` on JAX,
     # when the model's variables are first synchronized on TensorFlow), so the others resume
@@ -286,7 +283,9 @@ def train(
         print(f"resuming the interrupted run in {output_dir} after epoch {done}")
     scope = connect(cluster) if cluster is not None else contextlib.nullcontext()
     if model_parallel is not None:
-        # The probe, read for its shapes only, draws its initial values before the seed is set.
+        # The probe, read for its shapes only, draws its initial values before the seed is set,
+        # in this process alone: `connect`'s distribution would insist they agree across them.
+        keras.distribution.set_distribution(None)
         probe = get_model(model_name, **model_options)
         keras.distribution.set_distribution(model_parallel_distribution(probe, model_parallel))
         del probe

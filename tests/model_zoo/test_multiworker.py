@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -26,26 +25,12 @@ from model_zoo import training
 from model_zoo.cli import main
 from model_zoo.launch import launch
 from tests.model_zoo import multiworker_worker
-
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCH_TIMEOUT_S = 400  # a bound on each launch: a hang fails the test instead of CI
-PEER_TIMEOUT_S = 20
-SIGKILL_STATUS = 128 + 9
+from tests.model_zoo.launching import LAUNCH_TIMEOUT_S, SIGKILL_STATUS, launch_two
 
 distributed_backends = pytest.mark.skipif(
     keras.backend.backend() not in ("jax", "tensorflow"),
     reason="multi-process training runs on JAX and TensorFlow",
 )
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": os.pathsep.join(
-        filter(None, [os.fspath(ROOT), os.environ.get("PYTHONPATH")]))}
-
-
-def _launch(command: list[str]) -> int:
-    return launch(2, command, timeout_s=LAUNCH_TIMEOUT_S, grace_s=PEER_TIMEOUT_S,
-                  worker_timeout_s=PEER_TIMEOUT_S, env=_env())
 
 
 @distributed_backends
@@ -54,10 +39,10 @@ def test_two_workers_match_one_process_through_kills_and_resumes(tmp_path, capsy
     run = tmp_path / "two"
     command = [sys.executable, "-m", "tests.model_zoo.multiworker_worker", os.fspath(run)]
     for kind in multiworker_worker.KINDS:  # each launch: worker 1 dies in `kind`'s 2nd epoch
-        assert _launch(command) == SIGKILL_STATUS
+        assert launch_two(command) == SIGKILL_STATUS
         assert "launch: worker 1 of 2 failed (killed by SIGKILL)" in capsys.readouterr().err
         assert (run / kind / "backup" / "epoch-00001").is_dir()  # the chief's first epoch
-    assert _launch(command) == 0  # the last kind resumes and ends
+    assert launch_two(command) == 0  # the last kind resumes and ends
     for kind in multiworker_worker.KINDS:
         assert not (run / kind / "backup").exists()  # finished
         one, two = np.load(tmp_path / "one" / kind / "weights.npz"), np.load(
@@ -71,7 +56,7 @@ def test_two_workers_match_one_process_through_kills_and_resumes(tmp_path, capsy
 @distributed_backends
 def test_zoo_train_runs_as_two_workers_and_only_the_chief_writes(tmp_path, capfd):
     run = tmp_path / "run"
-    status = _launch([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--dataset",
+    status = launch_two([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--dataset",
                       "mnist", "--epochs", "1", "--limit", "256", "--batch-size", "64",
                       "--seed", "1", "--output-dir", os.fspath(run)])
     out = capfd.readouterr().out
@@ -105,7 +90,7 @@ def test_zoo_lab_mlp_on_two_workers_is_within_float_noise_of_one_process(tmp_pat
     flags = {"dataset": "mnist", "epochs": 1, "batch_size": batch, "limit": 4 * batch,
              "seed": 1}
     options = {"hidden_units": hidden}
-    assert _launch([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--output-dir",
+    assert launch_two([sys.executable, "-m", "model_zoo", "train", "lab_mlp", "--output-dir",
                     os.fspath(tmp_path / "two"), "--model-option", f"hidden_units={hidden}",
                     *[f"--{k.replace('_', '-')}={v}" for k, v in flags.items()]]) == 0
     training.train("lab_mlp", **flags, model_options=options, output_dir=tmp_path / "one",
