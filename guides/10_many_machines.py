@@ -172,10 +172,11 @@ for name in one.files:
 #
 # ## When a worker dies
 #
-# A worker that dies does not leave the others waiting forever. Its peers notice within the
-# worker timeout (JAX's coordination service stops on a missing heartbeat; TensorFlow's
-# collectives fail with an `UnavailableError`, which `train` reports in one line naming the
-# fix), and the launcher stops the rest and says which worker failed:
+# A worker that dies does not leave the others waiting forever. Its peers notice at once or
+# within the worker timeout (JAX's CPU collectives fail with a connection error, TensorFlow's
+# with an `UnavailableError`); `train` reports it in one line naming the fix, and the
+# command line then ends without JAX's exit-time wait for the dead worker. The launcher
+# stops the rest and says which worker failed:
 #
 # ```text
 # launch: worker 1 of 2 failed (killed by SIGKILL); stopping the others

@@ -50,6 +50,10 @@ DEFAULT_TIMEOUT_S = 300  # joining, and how long a silent peer is waited for bef
 # TensorFlow's errors when a peer is gone or a collective timed out.
 _PEER_ERRORS = frozenset({"UnavailableError", "DeadlineExceededError", "AbortedError",
                           "CancelledError"})
+# JAX reports a dead peer as a runtime error of its CPU collectives (gloo) or of its
+# coordination service, told apart from other runtime errors by these words.
+_JAX_PEER_ERRORS = frozenset({"JaxRuntimeError", "XlaRuntimeError"})
+_JAX_PEER_WORDS = ("Gloo", "Connection reset by peer", "heartbeat", "coordination service")
 
 
 class WorkerLostError(ConnectionError):
@@ -188,6 +192,8 @@ def connect(cluster: Cluster) -> contextlib.AbstractContextManager:
             cluster.coordinator, cluster.num_workers, cluster.worker_index,
             initialization_timeout=cluster.timeout_s,
             heartbeat_timeout_seconds=cluster.timeout_s,
+            # At exit a survivor of a dead peer waits this long for it, then ends.
+            shutdown_timeout_seconds=cluster.timeout_s,
         )
         keras.distribution.set_distribution(keras.distribution.DataParallel())
         return contextlib.nullcontext()
@@ -262,6 +268,10 @@ def peer_lost(error: BaseException) -> bool:
         error: An exception raised by `fit` under `connect`.
 
     Returns:
-        True for TensorFlow's unavailable, deadline-exceeded, aborted or cancelled errors.
+        True for TensorFlow's unavailable, deadline-exceeded, aborted or cancelled errors, and
+        for JAX's runtime errors of its collectives (gloo) or coordination service.
     """
-    return type(error).__name__ in _PEER_ERRORS
+    name = type(error).__name__
+    if name in _JAX_PEER_ERRORS:
+        return any(word in str(error) for word in _JAX_PEER_WORDS)
+    return name in _PEER_ERRORS

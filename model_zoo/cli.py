@@ -387,6 +387,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not isinstance(error, (ValueError, TypeError, OSError)):
                 raise
             print(f"error: {_cli_message(error)}", file=sys.stderr)
+            from keras_binary.distributed import WorkerLostError
+
+            if isinstance(error, WorkerLostError):
+                # JAX's exit-time shutdown would wait for the dead worker: end here instead
+                # (the chief's backups are already on disk).
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(2)
             return 2
     resume = (" (run the same command again to resume after the last finished epoch)"
               if args.command in ("train", "demo") else "")

@@ -4,6 +4,7 @@ kill of one worker and a resume of all from the chief's backup; a dead worker en
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -180,3 +181,30 @@ def test_a_lost_peer_is_told_apart_from_other_errors():
     assert peer_lost(tf.errors.DeadlineExceededError(None, None, "collective timed out"))
     assert not peer_lost(ValueError("a bad argument"))
     assert issubclass(WorkerLostError, OSError)  # the command line prints it as one line
+
+
+def test_the_cli_ends_at_once_after_a_lost_peer(tmp_path):
+    """JAX's exit-time shutdown waits for the dead worker (minutes, seen with a SIGKILLed
+    peer): after its one-line error the command line ends without it."""
+    code = (
+        "import atexit, sys, time\n"
+        "from keras_binary.distributed import WorkerLostError\n"
+        "from model_zoo import cli\n"
+        "atexit.register(time.sleep, 120)  # a shutdown that waits for the dead worker\n"
+        "def lost(args): raise WorkerLostError('worker 0 of 2: another worker died')\n"
+        "cli._train = lost\n"
+        f"sys.exit(cli.main(['train', 'lab_mlp', '--output-dir', {os.fspath(tmp_path)!r}]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: worker 0 of 2: another worker died")
+
+
+def test_a_lost_jax_peer_is_told_apart_from_other_errors():
+    jax = pytest.importorskip("jax")
+    # What the survivor of a killed worker raised (2026-12-07, JAX 0.10.2, CPU collectives).
+    assert peer_lost(jax.errors.JaxRuntimeError(
+        "UNKNOWN: Gloo all-reduce failed: [external/gloo/gloo/transport/tcp/pair.cc:538] Read "
+        "error [127.0.0.1]:19693: Connection reset by peer"))
+    assert not peer_lost(jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: out of memory"))
