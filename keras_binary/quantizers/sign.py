@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -35,6 +36,10 @@ def straight_through(clip_value: float | None) -> Any:
     """The STE gradient scale: 1{|x| <= clip_value}, or 1 everywhere when `clip_value` is None."""
     if clip_value is None:
         return ops.ones_like
+    if keras.backend.backend() == "torch":
+        from keras_binary import _torch_eager  # torch only: a float mask, no bool tensor
+
+        return functools.partial(_torch_eager.within, bound=clip_value)
     return lambda v: ops.less_equal(ops.abs(v), clip_value)
 
 
