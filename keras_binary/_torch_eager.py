@@ -48,6 +48,36 @@ def within(x: torch.Tensor, bound: float) -> torch.Tensor:
     return torch.abs(x).le_(bound)
 
 
+class _StraightThrough(torch.autograd.Function):
+    """forward(x), with the gradient upstream * 1{|x| <= bound} computed into one new tensor."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, forward: Any, bound: float) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.bound = bound
+        return forward(x)
+
+    @staticmethod
+    def backward(ctx: Any, upstream: torch.Tensor) -> tuple[Any, None, None]:
+        (x,) = ctx.saved_tensors
+        # The mask is ours (never `upstream`, which autograd may share): scaled in place.
+        return within(x, ctx.bound).to(upstream.dtype).mul_(upstream), None, None
+
+
+def straight_through(forward: Any, x: torch.Tensor, bound: float) -> torch.Tensor:
+    """`forward(x)` with the straight-through gradient upstream * 1{|x| <= bound}.
+
+    While `torch.compile` traces, the generic `keras.ops.custom_gradient` form runs as before:
+    Inductor fuses its passes, and allocation is then Inductor's to plan.
+    """
+    if torch.compiler.is_compiling():
+        from keras_binary.quantizers.base import with_pseudo_gradient
+        from keras_binary.quantizers.sign import straight_through as scale
+
+        return with_pseudo_gradient(forward, scale(bound))(x)
+    return _StraightThrough.apply(x, forward, bound)
+
+
 def finite_sums(tensors: list[Any]) -> bool:
     """True when the sum of every tensor is finite: then none holds a NaN or an infinity.
 
