@@ -113,7 +113,7 @@ class Bop(SkipNonFiniteSteps, keras.optimizers.Optimizer):
 
             _torch_eager.lerp_(m.value, gradient, gamma)
             w = sign(variable.value)  # a new tensor, flipped in place
-            variable.assign(_torch_eager.bop_flip(w, m.value, threshold))
+            self.assign(variable, _torch_eager.bop_flip(w, m.value, threshold))
             return
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), gamma))
         w = sign(ops.convert_to_tensor(variable))
