@@ -31,6 +31,9 @@ class WeightClip(keras.constraints.Constraint):
     straight-through gradient does not vanish outside [-1, 1], so without a clip the latent
     weights may grow without bound and never flip sign again.
 
+    Under PyTorch a `keras.Variable` argument is clipped in place (the optimizer then assigns
+    the variable its own values, which copies nothing); any other argument is left unchanged.
+
     Args:
         clip_value: Positive bound c of the interval [-c, c].
 
@@ -52,6 +55,11 @@ class WeightClip(keras.constraints.Constraint):
         self.clip_value = float(clip_value)
 
     def __call__(self, w: Any) -> Any:
+        if (keras.backend.backend() == "torch" and isinstance(w, keras.Variable)
+                and w.value.is_floating_point()):
+            from keras_binary import _torch_eager  # torch only: clipped in place, no copy
+
+            return _torch_eager.clip_(w.value, self.clip_value)
         return ops.clip(w, -self.clip_value, self.clip_value)
 
     def get_config(self) -> dict[str, Any]:

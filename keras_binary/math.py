@@ -44,10 +44,12 @@ def sign(x: Any) -> Any:
     [-1.0, 1.0, 1.0]
     """
     x = ops.convert_to_tensor(x)
-    signs = ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
-    if keras.backend.backend() == "torch":  # torch.sign(NaN) is 0, which would give +1
-        signs = ops.where(ops.isnan(x), x, signs)
-    return signs
+    if keras.backend.backend() == "torch" and x.is_floating_point():
+        # torch.sign(NaN) is 0, which would give +1: _torch_eager.sign puts the NaN back.
+        from keras_binary import _torch_eager
+
+        return _torch_eager.sign(x)
+    return ops.sign(ops.sign(x) + ops.cast(0.1, x.dtype))
 
 
 def heaviside(x: Any) -> Any:

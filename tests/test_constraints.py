@@ -45,3 +45,13 @@ def test_applied_after_each_optimizer_step():
     kernel = np.asarray(layer.kernel)
     assert np.abs(kernel).max() <= 1.0
     assert np.isclose(np.abs(kernel).max(), 1.0), "the update should have hit the clip"
+
+
+def test_a_tensor_is_left_unchanged_and_a_variable_gets_the_clipped_values():
+    values = np.array([-3.0, 0.25, 2.0], "float32")
+    tensor = keras.ops.convert_to_tensor(values)
+    np.testing.assert_array_equal(WeightClip()(tensor), [-1.0, 0.25, 1.0])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(tensor), values)
+    variable = keras.Variable(values)
+    variable.assign(WeightClip()(variable))  # what an optimizer does after its step
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), [-1.0, 0.25, 1.0])

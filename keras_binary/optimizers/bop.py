@@ -108,6 +108,13 @@ class Bop(SkipNonFiniteSteps, keras.optimizers.Optimizer):
         gamma = hyperparameter.current(self, self._gamma, dtype)
         threshold = hyperparameter.current(self, self._threshold, dtype)
         m = self._momentums[self._get_variable_index(variable)]
+        if keras.backend.backend() == "torch":  # the same step in place (keras_binary._torch_eager)
+            from keras_binary import _torch_eager
+
+            _torch_eager.lerp_(m.value, gradient, gamma)
+            w = sign(variable.value)  # a new tensor, flipped in place
+            self.assign(variable, _torch_eager.bop_flip(w, m.value, threshold))
+            return
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), gamma))
         w = sign(ops.convert_to_tensor(variable))
         self.assign(variable, ops.where(ops.greater(w * m, threshold), -w, w))

@@ -49,6 +49,24 @@ def all_finite(grads: list[Any]) -> Any:
     return ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
 
 
+def _torch_sums_finite(grads: list[Any]) -> bool:
+    """Eager torch: True when every gradient's sum is finite, so none holds a NaN or infinity.
+
+    One reduction per gradient, where `all_finite`'s elementwise isfinite writes a bool tensor
+    as large as the gradient (slow on CPU). False (a non-finite value, or finite values whose
+    sum overflows) leaves the answer to `all_finite`.
+    """
+    import torch  # lazy: keras_binary must not import torch under other backends
+
+    if torch.compiler.is_compiling():
+        return False
+    from keras_binary import _torch_eager
+
+    return _torch_eager.finite_sums(
+        [ops.convert_to_tensor(_dense_values(g)) for g in grads if g is not None]
+    )
+
+
 class SkipNonFiniteSteps:
     """Mixin for a `keras.optimizers.Optimizer`: steps with non-finite gradients are skipped.
 
@@ -91,6 +109,9 @@ class SkipNonFiniteSteps:
             self.built = True
         if keras.backend.backend() == "tensorflow":
             self._tf_apply_if_finite(grads, trainable_variables)
+            return None
+        if keras.backend.backend() == "torch" and _torch_sums_finite(grads):
+            super().apply(grads, trainable_variables)  # no NaN or infinity: skip the exact check
             return None
         finite = all_finite(grads)
         if _is_traced(finite):

@@ -130,11 +130,18 @@ class LAB(SkipNonFiniteSteps, keras.optimizers.Adam):
         beta_2 = ops.cast(self.beta_2, dtype)
         m = self._momentums[index]
         v = self._velocities[index]
-        self.assign_add(m, (gradient - m) * (1 - beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1 - beta_2))
-        m_hat = m / (1 - ops.power(beta_1, step))
-        d = ops.sqrt(v / (1 - ops.power(beta_2, step))) + ops.cast(self.epsilon, dtype)
-        w = ops.clip(variable - lr * m_hat / d, -1.0, 1.0)
+        epsilon = ops.cast(self.epsilon, dtype)
+        if keras.backend.backend() == "torch":  # the same step in place (keras_binary._torch_eager)
+            from keras_binary import _torch_eager
+
+            w, d = _torch_eager.lab_step_(variable.value, gradient, m.value, v.value, lr,
+                                          beta_1, beta_2, step, epsilon)
+        else:
+            self.assign_add(m, (gradient - m) * (1 - beta_1))
+            self.assign_add(v, (ops.square(gradient) - v) * (1 - beta_2))
+            m_hat = m / (1 - ops.power(beta_1, step))
+            d = ops.sqrt(v / (1 - ops.power(beta_2, step))) + epsilon
+            w = ops.clip(variable - lr * m_hat / d, -1.0, 1.0)
         self.assign(variable, w)
         if quantizer.alpha is not None:
             self.assign(quantizer.alpha, quantizer.scale(w, d))

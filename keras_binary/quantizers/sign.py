@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -38,6 +40,20 @@ def straight_through(clip_value: float | None) -> Any:
     return lambda v: ops.less_equal(ops.abs(v), clip_value)
 
 
+def with_straight_through(forward: Callable[[Any], Any],
+                          clip_value: float | None) -> Callable[[Any], Any]:
+    """`forward` with the STE gradient: `with_pseudo_gradient(forward, straight_through(clip))`.
+
+    Eager torch with a clip value gets `keras_binary._torch_eager.straight_through` instead: the
+    same values in one new tensor per backward pass where the generic form makes four.
+    """
+    if clip_value is not None and keras.backend.backend() == "torch":
+        from keras_binary import _torch_eager
+
+        return functools.partial(_torch_eager.straight_through, forward, bound=clip_value)
+    return with_pseudo_gradient(forward, straight_through(clip_value))
+
+
 def ste_sign(x: Any, clip_value: float | None = 1.0) -> Any:
     """sign(x) (sign(0) = +1) with the straight-through gradient 1{|x| <= clip_value} (1 when
     `clip_value` is None).
@@ -59,7 +75,7 @@ def ste_sign(x: Any, clip_value: float | None = 1.0) -> Any:
         {{ref_binarynet}}
     """
     x = check_float_input(x, "ste_sign")
-    return with_pseudo_gradient(sign, straight_through(clip_value))(x)
+    return with_straight_through(sign, clip_value)(x)
 
 
 def approx_sign(x: Any) -> Any:
@@ -136,7 +152,7 @@ def ste_heaviside(x: Any, clip_value: float | None = 1.0) -> Any:
     [0.0, 0.0, 1.0]
     """
     x = check_float_input(x, "ste_heaviside")
-    return with_pseudo_gradient(heaviside, straight_through(clip_value))(x)
+    return with_straight_through(heaviside, clip_value)(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")

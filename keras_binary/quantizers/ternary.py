@@ -7,8 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_binary.quantizers.base import BaseQuantizer, check_float_input, with_pseudo_gradient
-from keras_binary.quantizers.sign import _check_positive, check_clip_value, straight_through
+from keras_binary.quantizers.base import BaseQuantizer, check_float_input
+from keras_binary.quantizers.sign import _check_positive, check_clip_value, with_straight_through
 
 
 def ste_tern(
@@ -55,7 +55,7 @@ def ste_tern(
             ops.where(ops.less_equal(v, -threshold), -one, ops.zeros_like(v)),
         )
 
-    return with_pseudo_gradient(forward, straight_through(clip_value))(x)
+    return with_straight_through(forward, clip_value)(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")

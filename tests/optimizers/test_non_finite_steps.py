@@ -135,3 +135,26 @@ def test_fit_skips_the_batch_with_a_nan_sample_and_continues_normally(kind):
         m.fit(x[::-1], y[::-1], batch_size=16, epochs=1, shuffle=False, verbose=0)
     assert_same(state(model, optimizer), state(twin, twin_optimizer))
     assert (int(optimizer.skipped_steps), int(optimizer.iterations)) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("gradient", "skipped"),
+    [
+        ([3e38, 3e38, -1.0, 1.0], False),  # finite values whose sum overflows: a normal step
+        ([np.inf, -np.inf, 1.0, 1.0], True),  # both infinities: their sum is NaN
+        ([np.inf, 1.0, 1.0, 1.0], True),
+        ([1.0, np.nan, 1.0, 1.0], True),
+    ],
+)
+def test_only_non_finite_gradients_skip_the_step(gradient, skipped):
+    from keras_binary.precision import set_precision
+
+    w = keras.Variable(np.array([1.0, -1.0, 1.0, -1.0], "float32"))
+    set_precision(w, 1)
+    optimizer = Bop(threshold=0.5, gamma=1.0)
+    optimizer.apply([keras.ops.convert_to_tensor(np.array(gradient, "float32"))], [w])
+    assert (int(optimizer.skipped_steps), int(optimizer.iterations)) == (int(skipped),
+                                                                        int(not skipped))
+    # m = g on a step made: w * m = (3e38, -3e38, -1, -1) flips the first weight only.
+    expected = [1.0, -1.0, 1.0, -1.0] if skipped else [-1.0, -1.0, 1.0, -1.0]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), expected)

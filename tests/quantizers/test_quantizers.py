@@ -189,6 +189,27 @@ def test_sign_of_zero_is_plus_one():
     np.testing.assert_array_equal(np.asarray(quantizers.ste_sign(zeros)), np.ones(3))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_sign_keeps_nan_beside_infinities_and_gives_pm_one_to_both_infinities(dtype):
+    # The torch path checks for NaN through the sum: +inf and -inf together sum to NaN without
+    # any NaN, and a NaN must survive beside infinities.
+    from keras_binary.math import sign
+
+    both = np.array([np.inf, -np.inf, -0.0, 3.0], dtype)
+    np.testing.assert_array_equal(np.asarray(sign(both)), [1.0, -1.0, 1.0, 1.0])
+    mixed = np.array([np.inf, np.nan, -np.inf, -2.0], dtype)
+    out = np.asarray(quantizers.ste_sign(mixed))
+    assert out.dtype == dtype and np.isnan(out[1])
+    np.testing.assert_array_equal(out[[0, 2, 3]], [1.0, -1.0, -1.0])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_ste_sign_gradient_is_zero_at_nan_and_outside_the_clip(compiled):
+    x = np.array([np.nan, 1.0, -1.0, 1.5, -np.inf, 0.25], "float32")
+    _, grad = vjp(quantizers.SteSign(), x, np.full_like(x, 3.0), compiled)
+    np.testing.assert_array_equal(grad, [0.0, 3.0, 3.0, 0.0, 0.0, 3.0])
+
+
 def test_get_none_and_callable():
     assert quantizers.get(None) is None
     # The library's functional forms become their classes (serializable, with a precision).
