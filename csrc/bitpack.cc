@@ -61,18 +61,6 @@ __attribute__((target("avx2"))) void FullWordsAvx2(const float* x, int64_t full,
     out[w] = word;
   }
 }
-
-__attribute__((target("avx2"))) bool AnyNaNAvx2(const float* x, int64_t n) {
-  __m256 found = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    found = _mm256_or_ps(found, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-  }
-  bool any = _mm256_movemask_ps(found) != 0;
-  for (; i < n; ++i) any |= x[i] != x[i];
-  return any;
-}
 #endif
 
 bool AnyNaNPortable(const float* x, int64_t n) {
@@ -81,18 +69,78 @@ bool AnyNaNPortable(const float* x, int64_t n) {
   return any;
 }
 
+// Packs `full` whole words of one row and says whether they hold a NaN, in one pass.
+using FullWordsNaNFn = bool (*)(const float* x, int64_t full, uint32_t* out);
+
+bool FullWordsNaNPortable(const float* x, int64_t full, uint32_t* out) {
+  FullWordsPortable(x, full, out);
+  return AnyNaNPortable(x, full * 32);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) bool FullWordsNaNAvx512(const float* x, int64_t full,
+                                                           uint32_t* out) {
+  const __m512 zero = _mm512_setzero_ps();
+  __mmask16 nan = 0;
+  for (int64_t w = 0; w < full; ++w) {
+    const __m512 a = _mm512_loadu_ps(x + w * 32), b = _mm512_loadu_ps(x + w * 32 + 16);
+    out[w] = static_cast<uint32_t>(_mm512_cmp_ps_mask(a, zero, _CMP_LT_OQ)) |
+             (static_cast<uint32_t>(_mm512_cmp_ps_mask(b, zero, _CMP_LT_OQ)) << 16);
+    nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+  }
+  return nan != 0;
+}
+
+__attribute__((target("avx2"))) bool FullWordsNaNAvx2(const float* x, int64_t full,
+                                                      uint32_t* out) {
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 found = zero;
+  for (int64_t w = 0; w < full; ++w) {
+    uint32_t word = 0;
+    for (int q = 0; q < 4; ++q) {
+      const __m256 v = _mm256_loadu_ps(x + w * 32 + q * 8);
+      word |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)))
+              << (q * 8);
+      found = _mm256_or_ps(found, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    out[w] = word;
+  }
+  return _mm256_movemask_ps(found) != 0;
+}
+#endif
+
+FullWordsNaNFn SelectFullWordsNaN() {
+#if defined(__x86_64__)
+  switch (VectorIsa(ActiveIsa())) {
+    case Isa::kAvx512:
+      return FullWordsNaNAvx512;
+    case Isa::kAvx2:
+      return FullWordsNaNAvx2;
+    default:
+      break;
+  }
+#endif
+  return FullWordsNaNPortable;
+}
+
 }  // namespace
 
 void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
-  bool (*any_nan)(const float*, int64_t) = AnyNaNPortable;
-#if defined(__x86_64__)
-  if (VectorIsa(ActiveIsa()) != Isa::kPortable) any_nan = AnyNaNAvx2;
-#endif
+  // One pass per row, the kernel chosen once: rows can be as short as one conv pixel's
+  // channels, where a call per row and a second NaN pass would dominate.
+  const FullWordsNaNFn full_words = SelectFullWordsNaN();
   const int64_t kw = CeilDiv(k, 32);
-  // Row by row, so the NaN scan re-reads a row the packing just brought into L1.
+  const int64_t full = k / 32;
   for (int64_t r = 0; r < rows; ++r) {
-    PackRows(x + r * k, 1, k, out + r * kw);
-    nan[r] = any_nan(x + r * k, k);
+    const float* xr = x + r * k;
+    uint32_t* o = out + r * kw;
+    bool any = full_words(xr, full, o);
+    if (full < kw) {
+      const int tail = static_cast<int>(k - full * 32);
+      o[full] = PackWordPortable(xr + full * 32, tail);
+      any |= AnyNaNPortable(xr + full * 32, tail);
+    }
+    nan[r] = any;
   }
 }
 

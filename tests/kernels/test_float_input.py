@@ -73,9 +73,11 @@ def test_matmul_float_is_exact_with_nan_rows(shape, n, implementation, with_resi
     residual = rng.normal(size=want.shape).astype("float32") if with_residual else None
     if residual is not None:
         want = want + residual
-    if x.size > shape[-1]:
-        x.reshape(-1, shape[-1])[-1, 0] = np.nan
-        want.reshape(-1, n)[-1] = np.nan
+    rows = x.reshape(-1, shape[-1])
+    for row, column in ((-1, 0), (1, -1)):  # a NaN in a row's first word, and in its last bit
+        if len(rows) > 2:
+            rows[row, column] = np.nan
+            want.reshape(-1, n)[row] = np.nan
     got = kernels.binary_matmul_float(x, npr.pack(w), scale=scale, bias=bias,
                                       residual=residual, implementation=implementation)
     np.testing.assert_array_equal(to_np(got), want)
