@@ -19,80 +19,40 @@ uint32_t PackWordPortable(const float* x, int n) {
   return w;
 }
 
-void FullWordsPortable(const float* x, int64_t full, uint32_t* out) {
-  for (int64_t w = 0; w < full; ++w) out[w] = PackWordPortable(x + w * 32, 32);
-}
-
-// Packs `full` whole words of one row; the partial last word is packed portably.
-using FullWordsFn = void (*)(const float* x, int64_t full, uint32_t* out);
-
-void PackRowsWith(FullWordsFn full_words, const float* x, int64_t rows, int64_t k,
-                  uint32_t* out) {
-  const int64_t kw = CeilDiv(k, 32);
-  const int64_t full = k / 32;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * k;
-    uint32_t* o = out + r * kw;
-    full_words(xr, full, o);
-    if (full < kw) o[full] = PackWordPortable(xr + full * 32, static_cast<int>(k - full * 32));
-  }
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) void FullWordsAvx512(const float* x, int64_t full,
-                                                        uint32_t* out) {
-  const __m512 zero = _mm512_setzero_ps();
-  for (int64_t w = 0; w < full; ++w) {
-    const __mmask16 lo = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + w * 32), zero, _CMP_LT_OQ);
-    const __mmask16 hi = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + w * 32 + 16), zero, _CMP_LT_OQ);
-    out[w] = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
-  }
-}
-
-__attribute__((target("avx2"))) void FullWordsAvx2(const float* x, int64_t full, uint32_t* out) {
-  const __m256 zero = _mm256_setzero_ps();
-  for (int64_t w = 0; w < full; ++w) {
-    uint32_t word = 0;
-    for (int q = 0; q < 4; ++q) {
-      const __m256 v = _mm256_loadu_ps(x + w * 32 + q * 8);
-      word |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)))
-              << (q * 8);
-    }
-    out[w] = word;
-  }
-}
-#endif
-
 bool AnyNaNPortable(const float* x, int64_t n) {
   bool any = false;
   for (int64_t i = 0; i < n; ++i) any |= x[i] != x[i];
   return any;
 }
 
-// Packs `full` whole words of one row and says whether they hold a NaN, in one pass.
-using FullWordsNaNFn = bool (*)(const float* x, int64_t full, uint32_t* out);
+// Packs `full` whole words of one row; with kFlagNaN it also says, in the same pass, whether
+// they hold a NaN (else it returns false).
+using FullWordsFn = bool (*)(const float* x, int64_t full, uint32_t* out);
 
-bool FullWordsNaNPortable(const float* x, int64_t full, uint32_t* out) {
-  FullWordsPortable(x, full, out);
-  return AnyNaNPortable(x, full * 32);
+template <bool kFlagNaN>
+bool FullWordsPortable(const float* x, int64_t full, uint32_t* out) {
+  for (int64_t w = 0; w < full; ++w) out[w] = PackWordPortable(x + w * 32, 32);
+  return kFlagNaN && AnyNaNPortable(x, full * 32);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f"))) bool FullWordsNaNAvx512(const float* x, int64_t full,
-                                                           uint32_t* out) {
+template <bool kFlagNaN>
+__attribute__((target("avx512f"))) bool FullWordsAvx512(const float* x, int64_t full,
+                                                        uint32_t* out) {
   const __m512 zero = _mm512_setzero_ps();
   __mmask16 nan = 0;
   for (int64_t w = 0; w < full; ++w) {
     const __m512 a = _mm512_loadu_ps(x + w * 32), b = _mm512_loadu_ps(x + w * 32 + 16);
     out[w] = static_cast<uint32_t>(_mm512_cmp_ps_mask(a, zero, _CMP_LT_OQ)) |
              (static_cast<uint32_t>(_mm512_cmp_ps_mask(b, zero, _CMP_LT_OQ)) << 16);
-    nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+    if constexpr (kFlagNaN)
+      nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
   }
   return nan != 0;
 }
 
-__attribute__((target("avx2"))) bool FullWordsNaNAvx2(const float* x, int64_t full,
-                                                      uint32_t* out) {
+template <bool kFlagNaN>
+__attribute__((target("avx2"))) bool FullWordsAvx2(const float* x, int64_t full, uint32_t* out) {
   const __m256 zero = _mm256_setzero_ps();
   __m256 found = zero;
   for (int64_t w = 0; w < full; ++w) {
@@ -101,7 +61,7 @@ __attribute__((target("avx2"))) bool FullWordsNaNAvx2(const float* x, int64_t fu
       const __m256 v = _mm256_loadu_ps(x + w * 32 + q * 8);
       word |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)))
               << (q * 8);
-      found = _mm256_or_ps(found, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      if constexpr (kFlagNaN) found = _mm256_or_ps(found, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     }
     out[w] = word;
   }
@@ -109,26 +69,27 @@ __attribute__((target("avx2"))) bool FullWordsNaNAvx2(const float* x, int64_t fu
 }
 #endif
 
-FullWordsNaNFn SelectFullWordsNaN() {
+template <bool kFlagNaN>
+FullWordsFn SelectFullWords() {
 #if defined(__x86_64__)
   switch (VectorIsa(ActiveIsa())) {
     case Isa::kAvx512:
-      return FullWordsNaNAvx512;
+      return FullWordsAvx512<kFlagNaN>;
     case Isa::kAvx2:
-      return FullWordsNaNAvx2;
+      return FullWordsAvx2<kFlagNaN>;
     default:
       break;
   }
 #endif
-  return FullWordsNaNPortable;
+  return FullWordsPortable<kFlagNaN>;
 }
 
-}  // namespace
-
-void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
-  // One pass per row, the kernel chosen once: rows can be as short as one conv pixel's
-  // channels, where a call per row and a second NaN pass would dominate.
-  const FullWordsNaNFn full_words = SelectFullWordsNaN();
+// The rows, the kernel chosen once per call: rows can be as short as one conv pixel's channels,
+// where a call per row or a second NaN pass would dominate. The partial last word is packed
+// portably. With kFlagNaN, nan[r] is 1 where row r holds a NaN.
+template <bool kFlagNaN>
+void PackRowsWith(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
+  const FullWordsFn full_words = SelectFullWords<kFlagNaN>();
   const int64_t kw = CeilDiv(k, 32);
   const int64_t full = k / 32;
   for (int64_t r = 0; r < rows; ++r) {
@@ -138,10 +99,16 @@ void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uin
     if (full < kw) {
       const int tail = static_cast<int>(k - full * 32);
       o[full] = PackWordPortable(xr + full * 32, tail);
-      any |= AnyNaNPortable(xr + full * 32, tail);
+      if constexpr (kFlagNaN) any |= AnyNaNPortable(xr + full * 32, tail);
     }
-    nan[r] = any;
+    if constexpr (kFlagNaN) nan[r] = any;
   }
+}
+
+}  // namespace
+
+void PackRowsFlagNaN(const float* x, int64_t rows, int64_t k, uint32_t* out, uint8_t* nan) {
+  PackRowsWith<true>(x, rows, k, out, nan);
 }
 
 void PackRowsOn(const Scheduler& sched, const float* x, int64_t rows, int64_t k, uint32_t* out,
@@ -163,17 +130,7 @@ void PackRowsOn(const Scheduler& sched, const float* x, int64_t rows, int64_t k,
 }
 
 void PackRows(const float* x, int64_t rows, int64_t k, uint32_t* out) {
-#if defined(__x86_64__)
-  switch (VectorIsa(ActiveIsa())) {
-    case Isa::kAvx512:
-      return PackRowsWith(FullWordsAvx512, x, rows, k, out);
-    case Isa::kAvx2:
-      return PackRowsWith(FullWordsAvx2, x, rows, k, out);
-    default:
-      break;
-  }
-#endif
-  PackRowsWith(FullWordsPortable, x, rows, k, out);
+  PackRowsWith<false>(x, rows, k, out, nullptr);
 }
 
 void FillNaNGroups(const uint8_t* nan, int64_t rows, int64_t rows_per_group,
