@@ -82,17 +82,22 @@ ffi::Error MatmulPacked(ffi::ThreadPool pool, S32 x, S32 w, F32 scale, F32 bias,
                           reinterpret_cast<uint32_t*>(out->typed_data()), out->dimensions());
 }
 
+// The kernels' view of a checked conv: shapes from the operands, the rest from the attributes.
+ConvGeometry Geometry(const kb_ffi::ConvShape& s, const ConvAttrs& a) {
+  return ConvGeometry{s.batch, s.in_h, s.in_w, s.words, a.channels, s.k_h, s.k_w,
+                      s.out_channels, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w,
+                      a.pad_top, a.pad_left, s.out_h, s.out_w, a.zero_padding != 0};
+}
+
 ffi::Error Conv2dImpl(ffi::ThreadPool pool, S32 x, S32 w, F32 scale, F32 bias, const ConvAttrs& a,
                       float* out_f, uint32_t* out_p, ffi::Span<const int64_t> od) {
   if (auto e = CheckIsa(); !e.success()) return e;
   kb_ffi::ConvShape s{};
-  if (auto e = kb_ffi::CheckConv2d(x.dimensions(), w.dimensions(), scale, bias, a, out_f != nullptr, od,
-                                     &s);
+  if (auto e = kb_ffi::CheckConv2d(x.dimensions(), w.dimensions(), scale, bias, a,
+                                   out_f != nullptr, od, &s);
       !e.success())
     return e;
-  ConvGeometry g{s.batch, s.in_h, s.in_w, s.words, a.channels, s.k_h, s.k_w, s.out_channels,
-                 a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad_top, a.pad_left,
-                 s.out_h, s.out_w, a.zero_padding != 0};
+  const ConvGeometry g = Geometry(s, a);
   const uint32_t* kernel = reinterpret_cast<const uint32_t*>(w.typed_data());
   ConvPatches patches(reinterpret_cast<const uint32_t*>(x.typed_data()), kernel, g);
   RunBinaryGemm(patches, g.Rows(), kernel, g.Layout(),
@@ -147,9 +152,7 @@ ffi::Error Conv2dFloatF32(ffi::ThreadPool pool, F32 x, S32 w, F32 scale, F32 bia
                                    w.dimensions(), scale, bias, a, true, out->dimensions(), &s);
       !e.success())
     return e;
-  ConvGeometry g{s.batch, s.in_h, s.in_w, s.words, a.channels, s.k_h, s.k_w, s.out_channels,
-                 a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad_top, a.pad_left,
-                 s.out_h, s.out_w, a.zero_padding != 0};
+  const ConvGeometry g = Geometry(s, a);
   OutputTransform t = MakeTransform(g.out_channels, g.k_h * g.k_w * a.channels, scale, bias,
                                     out->typed_data(), nullptr);
   if (auto e = kb_ffi::GetResidual(rest, out->dimensions(), &t.residual); !e.success()) return e;
