@@ -5,9 +5,10 @@ same model; the float model and the converted model share them) and
 batch size, times ``predict_on_batch`` of both with `keras_binary.inference.compare_speed`
 (each model warmed up for half a second of calls first, so the times are steady-state ones),
 and checks that the predictions agree. "frozen float" is the stricter float baseline: the same
-model with its quantized kernels stored, so no call re-quantizes latent kernels, run as one XLA
-program like the converted model (on TensorFlow, the plain float model runs as Keras leaves it
-on CPU: without XLA). Runs every
+model with its quantized kernels stored, so no call re-quantizes latent kernels, compiled as
+the converted model is (one XLA program; on PyTorch a graph capture without code generation;
+the plain float model runs as Keras leaves it: eager on PyTorch, no XLA on CPU TensorFlow).
+Runs every
 requested backend in its own process (the Keras backend is fixed per process) and prints one
 Markdown table. JAX workers start with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
 ``MALLOC_TRIM_THRESHOLD_`` raised (unless already set), as `bench_kernels.py`'s do: otherwise a
@@ -63,18 +64,20 @@ def trained_like_statistics(model) -> None:
 
 def frozen_float(model):
     """The float model with its quantized kernels stored (kernel quantizers replaced by an
-    identity), so a float call does not re-quantize the latent kernels, and XLA-compiled like
-    the converted model (TensorFlow leaves XLA off on CPU by default): the stricter baseline."""
+    identity), so a float call does not re-quantize the latent kernels, and compiled as the
+    converted model is (a `ConvertedModel`: XLA on JAX and TensorFlow, which leaves XLA off on
+    CPU by default; on PyTorch the same graph capture without code generation, as Inductor
+    takes over 10 minutes to compile Bi-Real-18 here): the stricter baseline."""
     import keras
 
+    from keras_binary.inference import ConvertedModel
     from keras_binary.inference.frozen import copy_frozen_weights, frozen_config
 
     frozen = keras.models.clone_model(
         model, clone_function=lambda layer: layer.__class__.from_config(frozen_config(layer)))
     for old, new in zip(model.layers, frozen.layers, strict=True):
         copy_frozen_weights(old, new)
-    frozen.jit_compile = True
-    return frozen
+    return ConvertedModel(frozen.input, frozen.output, name=frozen.name)
 
 
 def measure(runs: list[tuple[str, int]], repeats: int, quick: bool) -> list[dict]:

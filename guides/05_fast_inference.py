@@ -78,7 +78,11 @@ print(f"{units} hidden units; float-path test accuracy: {float_accuracy:.4f}")
 # %% [markdown]
 # ## Converting
 #
-# `convert` returns a new Keras model; the original is untouched.
+# `convert` returns a new Keras model, an `inference.ConvertedModel`; the original is untouched.
+# Its `predict` and `evaluate` are compiled by default (`jit_compile=True`): one XLA program on
+# JAX and TensorFlow, and on PyTorch a graph captured once per input shape by `torch.compile`
+# without code generation (the kernels do the work; Keras's per-layer Python is what it removes).
+# `compile()` resets `jit_compile` as Keras does; set it to `True` again after it.
 
 # %%
 fast = inference.convert(model)

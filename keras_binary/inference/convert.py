@@ -43,6 +43,7 @@ from keras_binary import kernels
 from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import SAMPLE_AXES, BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
+from keras_binary.inference.converted_model import ConvertedModel
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
 from keras_binary.inference.frozen import copy_frozen_weights, frozen_copy, quantizes_kernels
 from keras_binary.inference.graph import LayerGraph, as_functional
@@ -63,11 +64,11 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
             (a layer with float inputs, such as a first layer, stays float silently), and
             about quantized layers whose config cannot rebuild them (kept unfrozen).
 
-    The returned model has ``jit_compile=True`` (on TensorFlow, whose CPU default is False,
-    this runs the whole model as one XLA program); set it again after ``compile`` or
-    loading (``fast.jit_compile = True``). Under PyTorch it keeps Keras's default, eager: there
-    ``jit_compile`` means ``torch.compile``, minutes of code generation per input shape on a CPU
-    (the kernels trace into it too; turn it on for long-running serving).
+    Returns:
+        A `ConvertedModel` (a functional model) with ``jit_compile=True``: one XLA program on
+        JAX and TensorFlow (whose CPU default is no XLA), a Dynamo graph capture without code
+        generation for `predict` and `evaluate` on PyTorch; ``compile()`` resolves
+        ``jit_compile="auto"`` as Keras does, so set ``fast.jit_compile = True`` after it.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"convert expects a keras.Model, got {type(model).__name__}")
@@ -86,13 +87,9 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
                           stacklevel=2)
     residual_adds = {key for key, plan in plans.items() if _ends_in_residual_add(plan, graph)}
     rewriter = _Rewriter(plans, warn, residual_adds)
-    fast = keras.models.clone_model(functional, clone_function=lambda op: op,
-                                    call_function=rewriter)
-    # The kernels are XLA custom calls: compiled as one XLA program, TensorFlow runs them without
-    # its per-op dispatch (Keras leaves XLA off on CPU-only TensorFlow by default). Under torch
-    # they are custom ops that run eagerly; torch.compile would cost minutes per input shape.
-    fast.jit_compile = keras.backend.backend() != "torch"
-    return fast
+    cloned = keras.models.clone_model(functional, clone_function=lambda op: op,
+                                      call_function=rewriter)
+    return ConvertedModel(cloned.input, cloned.output, name=cloned.name)
 
 
 def _pack_signs(negative: np.ndarray) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""ConvertedModel: compiled by default on every backend, captured without code generation on
+PyTorch, the same outputs as an eager call, and saved and loaded as itself."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from keras_binary import inference
+from tests.inference import models
+
+BACKEND = keras.backend.backend()
+
+
+@pytest.fixture
+def exact():
+    """A converted model whose outputs are integers: every route gives the same bits."""
+    model = models.exact_dense()
+    x = models.sample_inputs(model, batch=11)
+    models.randomize(model, x)
+    return inference.convert(model), x
+
+
+@pytest.fixture
+def torch_compile_calls(monkeypatch):
+    """The backends `torch.compile` is asked for (the real compile still runs)."""
+    if BACKEND != "torch":
+        return None
+    import torch
+
+    calls, real = [], torch.compile
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("backend", "inductor"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "compile", spy)
+    return calls
+
+
+def test_predict_and_evaluate_match_an_eager_call_at_every_batch_size(exact,
+                                                                      torch_compile_calls):
+    fast, x = exact
+    want = keras.ops.convert_to_numpy(fast(x))
+    assert isinstance(fast, inference.ConvertedModel) and fast.jit_compile
+    # Batches of 4, 4 and 3 rows: a second input shape after the first capture.
+    np.testing.assert_array_equal(fast.predict(x, batch_size=4, verbose=0), want)
+    np.testing.assert_array_equal(fast.predict_on_batch(x[:2]), want[:2])
+    fast.compile(loss="mse")
+    fast.jit_compile = True
+    loss = fast.evaluate(x, np.zeros_like(want), batch_size=4, verbose=0)
+    np.testing.assert_allclose(loss, np.mean(want ** 2), rtol=1e-6)
+    if torch_compile_calls is not None:  # a graph capture, without Inductor's code generation
+        assert torch_compile_calls == ["eager", "eager"]  # predict, then evaluate
+
+
+def test_jit_compile_off_runs_eagerly(exact, torch_compile_calls):
+    fast, x = exact
+    fast.jit_compile = False
+    np.testing.assert_array_equal(fast.predict_on_batch(x), keras.ops.convert_to_numpy(fast(x)))
+    if torch_compile_calls is not None:
+        assert torch_compile_calls == []
+
+
+def test_compile_resolves_auto_as_keras_does(exact):
+    fast, _ = exact
+    fast.compile(loss="mse")
+    assert fast.jit_compile == keras.Model().jit_compile  # Keras's "auto" on this backend
+
+
+def test_saved_and_loaded_as_itself_compiled(exact, tmp_path):
+    fast, x = exact
+    path = str(tmp_path / "fast.keras")
+    fast.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is inference.ConvertedModel and loaded.jit_compile
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), fast.predict_on_batch(x))
