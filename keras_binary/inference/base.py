@@ -81,7 +81,9 @@ class EpilogueMixin:
     def finish(self, y: Any, keep_nan: bool = False) -> Any:
         """The activation of a float output; with `keep_nan`, NaN outputs (the rows a float
         input's NaN marked) stay NaN whatever the activation makes of NaN (relu gives 0)."""
-        if self.output_mode != "float" or self.activation is None:
+        # The identity needs no pass (it keeps NaN): a residual block's convs end linear.
+        if (self.output_mode != "float" or self.activation is None
+                or self.activation is keras.activations.linear):
             return y
         if keep_nan:
             return keras.ops.where(keras.ops.isnan(y), y, self.activation(y))

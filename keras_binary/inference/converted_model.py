@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="keras_binary")
@@ -76,5 +77,16 @@ class ConvertedModel(keras.Model):
             make(True)
         finally:
             self.jit_compile = True
-        setattr(self, attribute, torch.compile(getattr(self, attribute), backend="eager"))
-        return getattr(self, attribute)
+        captured = torch.compile(getattr(self, attribute), backend="eager")
+
+        def step(data: Any) -> Any:
+            # Arrays become tensors before the capture: converting one inside breaks the graph
+            # (Dynamo cannot trace an ndarray's dtype) and each break costs a guard check.
+            return captured(keras.tree.map_structure(_as_tensor, data))
+
+        setattr(self, attribute, step)
+        return step
+
+
+def _as_tensor(value: Any) -> Any:
+    return keras.ops.convert_to_tensor(value) if isinstance(value, np.ndarray) else value

@@ -76,3 +76,15 @@ def test_saved_and_loaded_as_itself_compiled(exact, tmp_path):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is inference.ConvertedModel and loaded.jit_compile
     np.testing.assert_array_equal(loaded.predict_on_batch(x), fast.predict_on_batch(x))
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="the graph capture is PyTorch's")
+def test_torch_capture_is_one_graph_for_array_inputs(monkeypatch):
+    """Arrays become tensors before the capture: converting one inside would break the graph
+    (here: fail, as the capture is made full-graph)."""
+    import torch
+
+    real = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: real(*a, **{**k, "fullgraph": True}))
+    _, fast, x, _, got = models.converted(models.bireal_net())
+    np.testing.assert_array_equal(fast.predict_on_batch(x), got)

@@ -14,6 +14,9 @@ from keras_binary.inference import SlicedMaxPooling2D
     (2, None, "valid", (1, 7, 6, 3)),
     ((2, 3), (1, 2), "same", (1, 5, 7, 2)),
     (3, 1, "valid", (1, 4, 4, 1)),
+    (4, 3, "same", (1, 10, 11, 2)),     # padding on both sides
+    (5, 2, "same", (1, 6, 9, 3)),
+    (3, 3, "same", (1, 7, 8, 2)),
 ])
 def test_equals_keras_max_pooling(pool_size, strides, padding, shape):
     # All negative values: a zero padding (instead of -inf) would win at the borders.
