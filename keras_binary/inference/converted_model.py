@@ -4,11 +4,10 @@ Its binary layers are kernel calls and little float work, so what a call costs b
 kernels is the framework's per-layer dispatch. Compiling the whole model removes it: XLA on
 JAX and TensorFlow (Keras's ``jit_compile=True``). On PyTorch Keras's ``jit_compile=True``
 means ``torch.compile`` with Inductor's code generation, which costs seconds to minutes per
-input shape and runs the converted BinaryNet MLP slower than a plain graph capture (1.4 ms
-against 1.0 ms at batch 1, docs/performance-notes.md); there a `ConvertedModel` compiles its
-predict and evaluate steps with Dynamo's ``backend="eager"``: the graph is captured once per
-input shape (about a second for the MLP) and replayed without Keras's Python, each op and
-kernel run as it is.
+input shape and runs the converted BinaryNet MLP slower than a plain graph capture
+(docs/performance-notes.md, "Converted models"); there a `ConvertedModel` compiles its predict
+and evaluate steps with Dynamo's ``backend="eager"``: the graph is captured once per input
+shape and replayed without Keras's Python, each op and kernel run as it is.
 """
 
 from __future__ import annotations
