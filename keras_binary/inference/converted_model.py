@@ -12,6 +12,7 @@ shape and replayed without Keras's Python, each op and kernel run as it is.
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import keras
@@ -76,7 +77,7 @@ class ConvertedModel(keras.Model):
             make(True)
         finally:
             self.jit_compile = True
-        captured = torch.compile(getattr(self, attribute), backend="eager")
+        captured = torch.compile(_own_code(getattr(self, attribute)), backend="eager")
 
         def step(data: Any) -> Any:
             # Arrays become tensors before the capture: converting one inside breaks the graph
@@ -85,6 +86,17 @@ class ConvertedModel(keras.Model):
 
         setattr(self, attribute, step)
         return step
+
+
+def _own_code(fn: Any) -> Any:
+    """A function calling ``fn`` with a code object of its own. Dynamo keeps compiled graphs,
+    and its limit of recompiles, per code object, and every Keras step function shares one:
+    without this, the ninth model captured in a process would fall back to eager."""
+    def call(data: Any) -> Any:
+        return fn(data)
+
+    return types.FunctionType(call.__code__.replace(), call.__globals__, call.__name__,
+                              call.__defaults__, call.__closure__)
 
 
 def _as_tensor(value: Any) -> Any:

@@ -79,8 +79,8 @@ def window_geometry(height: int, width: int, pool_size: tuple[int, int],
 def _torch_max_pool(x: Any, pool_size: tuple[int, int], strides: tuple[int, int],
                     padding: str) -> Any:
     """PyTorch's pooling on the NHWC data in place (a channels-last view), "same" padding
-    with -inf: Keras's torch ``max_pool`` copies to NCHW and pads by replication, 10x slower
-    (Bi-Real's stem pooling at batch 1: 5.2 ms against 0.5 ms)."""
+    with -inf: Keras's torch ``max_pool`` copies to NCHW and pads by replication, about 10x
+    slower (docs/performance-notes.md, "Converted models")."""
     import torch
 
     g = window_geometry(x.shape[1], x.shape[2], pool_size, strides, padding)

@@ -88,3 +88,19 @@ def test_torch_capture_is_one_graph_for_array_inputs(monkeypatch):
     monkeypatch.setattr(torch, "compile", lambda *a, **k: real(*a, **{**k, "fullgraph": True}))
     _, fast, x, _, got = models.converted(models.bireal_net())
     np.testing.assert_array_equal(fast.predict_on_batch(x), got)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="the graph capture is PyTorch's")
+def test_torch_captures_every_model_of_a_process(monkeypatch):
+    """Each model's step is its own code object to Dynamo, so many models do not exhaust one
+    shared recompile limit (full-graph here: a model left uncompiled raises)."""
+    import torch
+
+    real = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: real(*a, **{**k, "fullgraph": True}))
+    for seed in range(torch._dynamo.config.recompile_limit + 2):
+        model = models.exact_dense()
+        x = models.sample_inputs(model, batch=2, seed=seed)
+        fast = inference.convert(models.randomize(model, x, seed))
+        np.testing.assert_array_equal(fast.predict_on_batch(x),
+                                      keras.ops.convert_to_numpy(fast(x)))
