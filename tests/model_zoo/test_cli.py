@@ -271,7 +271,7 @@ def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
     datasets.prepare("mnist")
     run = tmp_path / "run"
     command = [sys.executable, "-m", "model_zoo", "train", "binarynet_mlp_2048", "--dataset",
-               "mnist", "--epochs", "12", "--limit", "200", "--seed", "1", "--output-dir",
+               "mnist", "--epochs", "4", "--limit", "200", "--seed", "1", "--output-dir",
                str(run)]
     root = Path(__file__).resolve().parents[2]
     # A terminal's Ctrl-C: SIGINT at its default, which pytest-xdist's workers ignore and pass
