@@ -8,20 +8,19 @@ and checks that the predictions agree. "frozen float" is the stricter float base
 model with its quantized kernels stored, so no call re-quantizes latent kernels, compiled as
 the converted model is (one XLA program; on PyTorch a graph capture without code generation;
 the plain float model runs as Keras leaves it: eager on PyTorch, no XLA on CPU TensorFlow).
-Runs every
-requested backend in its own process (the Keras backend is fixed per process) and prints one
-Markdown table. JAX workers start with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+Runs every requested backend in its own process (the Keras backend is fixed per process) and
+prints one Markdown table. JAX workers start with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
 ``MALLOC_TRIM_THRESHOLD_`` raised (unless already set), as `bench_kernels.py`'s do: otherwise a
 JAX process may page-fault XLA's large buffers in on every call.
 
 Usage::
 
-    python benchmarks/bench_inference.py                       # default set, jax + tensorflow
+    python benchmarks/bench_inference.py                       # default set, three backends
     python benchmarks/bench_inference.py --backends jax --models birealnet18 --batches 1
     python benchmarks/bench_inference.py --quick                # tiny shapes, a smoke run
     python benchmarks/bench_inference.py --trials 3             # 3 processes per backend
 
-Default set (under ~5 minutes on 2 cores): binarynet_mlp_2048 and binarynet_cnn at batch 1
+Default set (~5 minutes a backend on 2 cores): binarynet_mlp_2048 and binarynet_cnn at batch 1
 and 32, xnornet and birealnet18 (ImageNet, 224x224) at batch 1 -- Bi-Real-18 at batch 1 is
 the headline number (goal: >= 5x its float model).
 """
@@ -172,7 +171,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow"])
+    parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
     parser.add_argument("--models", nargs="+", default=None,
                         help="zoo model names (default: the set in the module docstring)")
     parser.add_argument("--batches", nargs="+", type=int, default=None)

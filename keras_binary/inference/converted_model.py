@@ -21,16 +21,19 @@ import numpy as np
 
 @keras.saving.register_keras_serializable(package="keras_binary")
 class ConvertedModel(keras.Model):
-    """A functional Keras model of popcount layers, as `keras_binary.inference.convert` returns.
+    """A functional Keras model compiled for inference, as `keras_binary.inference.convert` returns.
 
-    It is a functional model in every respect (layers, `get_config`, `.keras` saving), with
-    ``jit_compile=True`` from construction and loading on: one XLA program on JAX and
-    TensorFlow, and on PyTorch a Dynamo graph capture without code generation for
-    `predict` / `predict_on_batch` / `evaluate` (Keras's own `torch.compile` with Inductor
-    would spend its code generation on the few float ops around the kernels). ``compile()``
-    resolves ``jit_compile="auto"`` as Keras does (no XLA on a CPU-only TensorFlow, eager on
-    PyTorch); set ``model.jit_compile = True`` after it to compile again. Calling the model
-    directly (``model(x)``) runs eagerly, as for any Keras model.
+    `convert` builds it from popcount layers; any functional model meant only for inference
+    can be wrapped the same way (``ConvertedModel(model.input, model.output)``), as the
+    benchmarks do for their float baselines. It is a functional model in every respect
+    (layers, `get_config`, `.keras` saving), with ``jit_compile=True`` from construction and
+    loading on: one XLA program on JAX and TensorFlow, and on PyTorch a Dynamo graph capture
+    without code generation for `predict` / `predict_on_batch` / `evaluate` (Keras's own
+    `torch.compile` with Inductor would spend its code generation on the few float ops around
+    the kernels). ``compile()`` resolves ``jit_compile="auto"`` as Keras does (no XLA on a
+    CPU-only TensorFlow, eager on PyTorch); set ``model.jit_compile = True`` after it to
+    compile again. Calling the model directly (``model(x)``) runs eagerly, as for any Keras
+    model.
 
     Args:
         *args: `keras.Model`'s functional arguments (``inputs``, ``outputs``, ``name``).
