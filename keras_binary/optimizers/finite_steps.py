@@ -153,15 +153,31 @@ class SkipNonFiniteSteps:
         self._skipped_steps.assign_add(ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
 
     def _tf_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
-        """TensorFlow: a `cond` between the step and the count, as `LossScaleOptimizer` does,
-        taken in a cross-replica context under a distribution strategy that needs merge calls."""
+        """TensorFlow: the step in a loop of one trip when the gradients are finite and none
+        otherwise, then the count; under a distribution strategy that needs merge calls, a
+        `cond` between the step and the count in a cross-replica context, as
+        `LossScaleOptimizer` does.
+
+        Not a `cond` where a loop serves: XLA turns a two-branch conditional of elementwise ops
+        (an optimizer step) into selects, which keep a copy of every updated variable's old
+        value; a loop it keeps as it is (docs/performance-notes.md, "Training").
+        """
         import tensorflow as tf  # lazy: keras_binary must not import TF under other backends
 
         def step(grads: list[Any], trainable_variables: Any) -> None:
             super(SkipNonFiniteSteps, self).apply(grads, trainable_variables)
 
         if tf.__internal__.distribute.strategy_supports_no_merge_call():
-            ops.cond(all_finite(grads), lambda: step(grads, trainable_variables), self._skip)
+            finite = all_finite(grads)
+
+            def one_step(trips: Any) -> tuple[Any]:
+                step(grads, trainable_variables)
+                return (trips + 1,)
+
+            tf.while_loop(lambda trips: trips < tf.cast(finite, tf.int32), one_step,
+                          (tf.constant(0),))
+            self._skipped_steps.assign_add(
+                ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
             return
 
         def cross_replica(distribution: Any, grads: list[Any], trainable_variables: Any) -> None:
