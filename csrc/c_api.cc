@@ -18,6 +18,7 @@ extern "C" XLA_FFI_Error* KbBinaryConv2dF32(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryConv2dPacked(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryMatmulFloatF32(XLA_FFI_CallFrame*);
 extern "C" XLA_FFI_Error* KbBinaryConv2dFloatF32(XLA_FFI_CallFrame*);
+extern "C" XLA_FFI_Error* KbFloatConv2dF32(XLA_FFI_CallFrame*);
 
 namespace {
 
@@ -49,7 +50,8 @@ std::string RegisterAll(const XLA_FFI_Api* api, const char* prefix, const char* 
                             {"binary_conv2d_f32", KbBinaryConv2dF32},
                             {"binary_conv2d_packed", KbBinaryConv2dPacked},
                             {"binary_matmul_float_f32", KbBinaryMatmulFloatF32},
-                            {"binary_conv2d_float_f32", KbBinaryConv2dFloatF32}};
+                            {"binary_conv2d_float_f32", KbBinaryConv2dFloatF32},
+                            {"float_conv2d_f32", KbFloatConv2dF32}};
   for (const Target& t : targets) {
     const std::string name = std::string(prefix) + t.name;
     XLA_FFI_Handler_Register_Args args;

@@ -11,8 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "gemm_driver.h"
+#include "float_conv.h"
 #include "float_input.h"
+#include "gemm_driver.h"
 #include "kb_common.h"
 #include "row_sources.h"
 #include "threading.h"
@@ -203,5 +204,23 @@ KB_EXPORT const char* kb_c_binary_conv2d_float(const float* x, int64_t batch, in
   t.residual = residual;
   kb::RunConv2dFloat(x, g, reinterpret_cast<const uint32_t*>(w), t,
                      kb::MakeScheduler(num_threads));
+  return "";
+}
+
+// float_conv2d: x [batch, in_h, in_w, channels] floats, w the Keras kernel [k_h, k_w, channels,
+// out_channels] -> out [batch, out_h, out_w, out_channels] = conv * scale + bias (zero padding;
+// attrs as for kb_c_binary_conv2d, zero_padding and the word count unused).
+KB_EXPORT const char* kb_c_float_conv2d(const float* x, int64_t batch, int64_t in_h,
+                                        int64_t in_w, const float* w, int64_t out_channels,
+                                        int64_t k_h, int64_t k_w, int64_t out_h, int64_t out_w,
+                                        const int64_t* attrs, const float* scale,
+                                        const float* bias, float* out, int num_threads) {
+  if (*kb::IsaError()) return kb::IsaError();
+  kb::ConvGeometry g{};
+  if (const char* e = kb::ConvGeometryOf(batch, in_h, in_w, out_channels, k_h, k_w, out_h,
+                                         out_w, attrs, &g);
+      *e)
+    return e;
+  kb::RunFloatConv2d(x, g, w, scale, bias, out, kb::MakeScheduler(num_threads));
   return "";
 }

@@ -112,6 +112,24 @@ inline ffi::Error CheckConv2d(ffi::Span<const int64_t> xd, ffi::Span<const int64
   return CheckEpilogue(wd[0], scale, bias);
 }
 
+// float_conv2d: x [B, H, W, channels], w [kh, kw, channels, Cout], output [B, Ho, Wo, Cout].
+inline ffi::Error CheckFloatConv2d(ffi::Span<const int64_t> xd, ffi::Span<const int64_t> wd,
+                                   const F32& scale, const F32& bias, const ConvAttrs& a,
+                                   ffi::Span<const int64_t> od, ConvShape* s) {
+  if (xd.size() != 4 || wd.size() != 4 || od.size() != 4)
+    return ffi::Error::InvalidArgument("float_conv2d: x, kernel and output must have rank 4");
+  if (a.channels < 1 || xd[3] != a.channels || wd[2] != a.channels)
+    return ffi::Error::InvalidArgument("float_conv2d: input " + ShapeStr(xd) + " and kernel " +
+                                       ShapeStr(wd) + " do not hold " +
+                                       std::to_string(a.channels) + " channels");
+  if (a.stride_h < 1 || a.stride_w < 1 || a.dilation_h < 1 || a.dilation_w < 1)
+    return ffi::Error::InvalidArgument("float_conv2d: strides and dilations must be >= 1");
+  if (od[0] != xd[0] || od[3] != wd[3] || od[1] < 0 || od[2] < 0)
+    return ffi::Error::InvalidArgument("float_conv2d: unexpected output shape " + ShapeStr(od));
+  *s = ConvShape{xd[0], xd[1], xd[2], 0, wd[0], wd[1], wd[3], od[1], od[2]};
+  return CheckEpilogue(wd[3], scale, bias);
+}
+
 // The packed dims of a float NHWC input of `channels` channels ([B, H, W, words]); an input of
 // another rank or channel count gets dims CheckConv2d refuses with its message.
 inline std::vector<int64_t> PackedConvDims(ffi::Span<const int64_t> xd, int64_t channels) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ffi_checks.h"
+#include "float_conv.h"
 #include "float_input.h"
 #include "gemm_driver.h"
 #include "kb_common.h"
@@ -161,6 +162,20 @@ ffi::Error Conv2dFloatF32(ffi::ThreadPool pool, F32 x, S32 w, F32 scale, F32 bia
   return ffi::Error::Success();
 }
 
+// float_conv2d: a float conv with the per-channel affine epilogue, on the pool's threads.
+ffi::Error FloatConv2dF32(ffi::ThreadPool pool, F32 x, F32 w, F32 scale, F32 bias,
+                          ffi::Result<F32> out, ConvAttrs a) {
+  if (auto e = CheckIsa(); !e.success()) return e;
+  kb_ffi::ConvShape s{};
+  if (auto e = kb_ffi::CheckFloatConv2d(x.dimensions(), w.dimensions(), scale, bias, a,
+                                        out->dimensions(), &s);
+      !e.success())
+    return e;
+  RunFloatConv2d(x.typed_data(), Geometry(s, a), w.typed_data(), scale.typed_data(),
+                 bias.typed_data(), out->typed_data(), MakeScheduler(pool));
+  return ffi::Error::Success();
+}
+
 }  // namespace
 }  // namespace kb
 
@@ -174,6 +189,7 @@ KB_EXPORT XLA_FFI_Error* KbBinaryConv2dF32(XLA_FFI_CallFrame* frame);
 KB_EXPORT XLA_FFI_Error* KbBinaryConv2dPacked(XLA_FFI_CallFrame* frame);
 KB_EXPORT XLA_FFI_Error* KbBinaryMatmulFloatF32(XLA_FFI_CallFrame* frame);
 KB_EXPORT XLA_FFI_Error* KbBinaryConv2dFloatF32(XLA_FFI_CallFrame* frame);
+KB_EXPORT XLA_FFI_Error* KbFloatConv2dF32(XLA_FFI_CallFrame* frame);
 
 #define KB_GEMM_BINDING(RET) ffi::Ffi::Bind().Ctx<ffi::ThreadPool>() KB_FFI_GEMM_OPERANDS(RET)
 
@@ -205,6 +221,15 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryMatmulFloatF32, kb::MatmulFloatF32,
                               KB_FLOAT_INPUT_BINDING.Attr<int64_t>("k"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(KbBinaryConv2dFloatF32, kb::Conv2dFloatF32,
                               KB_FLOAT_INPUT_BINDING.Attrs<kb_ffi::ConvAttrs>());
+XLA_FFI_DEFINE_HANDLER_SYMBOL(KbFloatConv2dF32, kb::FloatConv2dF32,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<kb_ffi::F32>()
+                                  .Arg<kb_ffi::F32>()
+                                  .Arg<kb_ffi::F32>()
+                                  .Arg<kb_ffi::F32>()
+                                  .Ret<kb_ffi::F32>()
+                                  .Attrs<kb_ffi::ConvAttrs>());
 
 // The conv2d attribute names, comma-separated, as the conv2d handlers decode them (tests check
 // that the Python callers send these).

@@ -17,6 +17,7 @@ from keras_binary.inference.binary_conv2d import BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.convert import convert
 from keras_binary.inference.converted_model import ConvertedModel
+from keras_binary.inference.float_conv2d import FloatConv2DInference
 from keras_binary.inference.lce_export import export_lce, lce_binary_layers
 from keras_binary.inference.lce_verify import lce_op_histogram, lce_predict
 from keras_binary.inference.onnx_export import export_onnx
@@ -36,6 +37,7 @@ __all__ = [
     "BinaryConv2DInference",
     "BinaryDenseInference",
     "ConvertedModel",
+    "FloatConv2DInference",
     "PackedFileError",
     "PackedMaxPooling2D",
     "SlicedMaxPooling2D",

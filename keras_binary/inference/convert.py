@@ -17,7 +17,10 @@ of re-quantizing latent kernels on every call (`keras_binary.inference.frozen`),
 with a warning, if its config cannot rebuild it. A grouped QuantConv2D (up to 32 groups) runs
 one kernel call per group; its input or output stays float unless each group spans whole
 32-bit words of channels (multiples of 32). Dropout and noise layers are dropped (inference);
-float max pooling becomes `SlicedMaxPooling2D` (the same values, much faster under XLA on CPU).
+float max pooling becomes `SlicedMaxPooling2D` (the same values, much faster under XLA on CPU),
+and a float32 `keras.layers.Conv2D` with a spatial kernel (a stem) becomes
+`FloatConv2DInference`, which runs on every CPU thread with the BatchNorm after it folded in
+(float32 sums in another order: equal to rounding).
 
 Example:
 
@@ -44,6 +47,7 @@ from keras_binary.inference import graph as patterns
 from keras_binary.inference.binary_conv2d import SAMPLE_AXES, BinaryConv2DInference
 from keras_binary.inference.binary_dense import BinaryDenseInference
 from keras_binary.inference.converted_model import ConvertedModel
+from keras_binary.inference.float_conv2d import FloatConv2DInference
 from keras_binary.inference.folding import Affine, batch_norm_affine, threshold_transform
 from keras_binary.inference.frozen import copy_frozen_weights, frozen_copy, quantizes_kernels
 from keras_binary.inference.graph import LayerGraph, as_functional
@@ -86,7 +90,9 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
             warnings.warn(f"convert: {op.name!r} stays float: {why_not_binary(op, graph)}",
                           stacklevel=2)
     residual_adds = {key for key, plan in plans.items() if _ends_in_residual_add(plan, graph)}
-    rewriter = _Rewriter(plans, warn, residual_adds)
+    float_convs = {id(op): chain for op in functional.operations
+                   if (chain := _float_conv_chain(op, graph)) is not None}
+    rewriter = _Rewriter(plans, warn, residual_adds, float_convs)
     cloned = keras.models.clone_model(functional, clone_function=lambda op: op,
                                       call_function=rewriter)
     return ConvertedModel(cloned.input, cloned.output, name=cloned.name)
@@ -113,6 +119,20 @@ def _ends_in_residual_add(plan: BinaryPlan, graph: LayerGraph) -> bool:
             and tuple(add.input[0].shape) == tuple(add.input[1].shape))
 
 
+def _float_conv_chain(op: Any, graph: LayerGraph) -> list | None:
+    """The ops a `FloatConv2DInference` replaces after a float conv: ``[]``, or ``[bn]`` when a
+    foldable BatchNorm alone reads its linear output; None for a conv that stays as it is
+    (1x1 kernels, which the frameworks run as multi-threaded GEMMs, faster than the float conv
+    kernel; other layouts, groups or dtypes, which the kernel does not take)."""
+    if (type(op) is not keras.layers.Conv2D or op.data_format != "channels_last"
+            or op.groups != 1 or tuple(op.kernel_size) == (1, 1)
+            or op.compute_dtype != "float32" or None in tuple(op.input.shape[1:])):
+        return None
+    batch_norm = graph.single_consumer(op.output)
+    linear = op.activation in (None, keras.activations.linear)
+    return [batch_norm] if linear and patterns.is_foldable_batch_norm(batch_norm) else []
+
+
 class _Rewriter:
     """The ``call_function`` of `keras.models.clone_model` that builds the inference graph.
 
@@ -120,12 +140,15 @@ class _Rewriter:
     called where it stands: it returns a placeholder, and the Add calls it on ``[x, shortcut]``.
     """
 
-    def __init__(self, plans: dict[int, BinaryPlan], warn: bool, residual_adds: set[int]):
+    def __init__(self, plans: dict[int, BinaryPlan], warn: bool, residual_adds: set[int],
+                 float_convs: dict[int, list]):
         self.plans = plans
+        self.float_convs = float_convs
         self.warn = warn
         self.residual_adds = residual_adds
         self.pending: dict[int, tuple[Any, Any]] = {}  # placeholder -> (layer, its input)
         self.absorbed = {id(op) for plan in plans.values() for op in plan.chain}
+        self.absorbed |= {id(op) for chain in float_convs.values() for op in chain}
         self.layouts: dict[int, tuple[int, int]] = {}  # packed tensor -> (positions, channels)
         self.nan_flags: dict[int, Any] = {}  # packed tensor -> NaN flags of the float input
         self.called: set[int] = set()
@@ -139,6 +162,8 @@ class _Rewriter:
         self.called.add(id(op))
         if id(op) in self.plans:
             return self._binary(self.plans[id(op)], args[0])
+        if id(op) in self.float_convs:
+            return self._float_conv(op, self.float_convs[id(op)], args[0])
         inputs = args[0] if args else None
         if id(op) in self.absorbed or patterns.is_identity(op):
             return inputs
@@ -169,6 +194,21 @@ class _Rewriter:
             return op(*args, **kwargs)
         outputs = clone(*args, **kwargs)
         copy_frozen_weights(op, clone)
+        return outputs
+
+    def _float_conv(self, op: keras.layers.Conv2D, chain: list, inputs: Any) -> Any:
+        """A float conv and its folded BatchNorm (if any) as one `FloatConv2DInference`."""
+        affine = Affine.identity(op.filters)
+        if op.use_bias:
+            affine = affine.then(1.0, keras.ops.convert_to_numpy(op.bias))
+        for batch_norm in chain:
+            affine = affine.then(*batch_norm_affine(batch_norm))
+        activation = op.activation if not chain else None
+        new = FloatConv2DInference(op.filters, op.kernel_size, strides=op.strides,
+                                   padding=op.padding, dilation_rate=op.dilation_rate,
+                                   activation=activation, name=op.name)
+        outputs = new(inputs)
+        new.set_float_weights(keras.ops.convert_to_numpy(op.kernel), affine.scale, affine.bias)
         return outputs
 
     def _residual_add(self, inputs: list) -> Any:

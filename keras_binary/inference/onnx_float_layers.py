@@ -19,6 +19,7 @@ import numpy as np
 
 from keras_binary import kernels
 from keras_binary.inference import graph as patterns
+from keras_binary.inference.float_conv2d import FloatConv2DInference
 from keras_binary.inference.onnx_graph import OnnxGraph
 from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D, window_geometry
 from keras_binary.layers import QuantConv2D, QuantDense
@@ -113,6 +114,22 @@ def _conv(graph, layer, names, inputs, output):
     return activation(graph, layer.activation, graph.to_nhwc(y), layer.name)
 
 
+def _float_conv(graph, layer, names, inputs, output):
+    """`FloatConv2DInference`: one Conv whose weights and bias carry the affine (what ONNX
+    Runtime's own Conv + Mul + Add fusion would make of it)."""
+    x = graph.to_nchw(names[0])
+    pads = same_pads(inputs[0].shape[1:3], layer.kernel_size, layer.strides,
+                     layer.dilation_rate, layer.padding)
+    scale = _np(layer.scale).astype(np.float64)
+    kernel = (_np(layer.kernel).astype(np.float64) * scale).astype(np.float32)
+    args = [x, graph.constant(f"{layer.name}/kernel", np.transpose(kernel, (3, 2, 0, 1))),
+            graph.constant(f"{layer.name}/bias", _np(layer.bias).astype(np.float32))]
+    y = graph.node("Conv", args, kernel_shape=list(layer.kernel_size),
+                   strides=list(layer.strides), dilations=list(layer.dilation_rate),
+                   pads=[pads[0], pads[1], pads[2], pads[3]])
+    return activation(graph, layer.activation, graph.to_nhwc(y), layer.name)
+
+
 def _pool(op_type: str):
     def emit(graph, layer, names, inputs, output):
         if getattr(layer, "data_format", "channels_last") != "channels_last":
@@ -181,6 +198,7 @@ FLOAT_EMITTERS = {
     keras.layers.Dense: _dense,
     QuantConv2D: _conv,
     keras.layers.Conv2D: _conv,
+    FloatConv2DInference: _float_conv,
     keras.layers.MaxPooling2D: _pool("MaxPool"),
     SlicedMaxPooling2D: _pool("MaxPool"),
     keras.layers.AveragePooling2D: _pool("AveragePool"),

@@ -1,4 +1,5 @@
-"""Binary inference kernels: bit packing, binary GEMM and conv2d as compiled custom ops.
+"""Binary inference kernels: bit packing, binary GEMM and conv2d as compiled custom ops,
+and the float conv a converted model keeps (`float_conv2d`).
 
 The CPU library (``csrc/``) is called through ``jax.ffi`` on JAX, through an
 ``XlaCallModule`` op on TensorFlow and through ``torch.library`` custom ops (its plain C entry
@@ -18,6 +19,7 @@ Example::
 
 from keras_binary.kernels._library import KernelLibraryError
 from keras_binary.kernels.bits import packed_words
+from keras_binary.kernels.float_conv import float_conv2d
 from keras_binary.kernels.float_input import binary_conv2d_float, binary_matmul_float
 from keras_binary.kernels.geometry import Conv2dGeometry
 from keras_binary.kernels.ops import (
@@ -38,6 +40,7 @@ __all__ = [
     "binary_conv2d_float",
     "binary_matmul",
     "binary_matmul_float",
+    "float_conv2d",
     "kernel_available",
     "kernel_info",
     "pack_bits",

@@ -16,19 +16,14 @@ import numpy as np
 
 from keras_binary.kernels._cuda_library import load_cuda_library
 from keras_binary.kernels._library import KernelLibraryError, load_library
-from keras_binary.kernels.targets import (
-    CUDA_TARGETS,
-    FLOAT_INPUT_TARGETS,
-    TARGET_PREFIX,
-    TARGETS,
-)
+from keras_binary.kernels.targets import CPU_TARGETS, CUDA_TARGETS, TARGET_PREFIX
 
 
 @functools.cache
 def register(platform: str) -> None:
     """Registers every kernel target for JAX platform ``platform`` ("cpu" or "gpu"), once."""
     if platform == "cpu":
-        lib, symbols, xla_platform = load_library(), TARGETS | FLOAT_INPUT_TARGETS, "cpu"
+        lib, symbols, xla_platform = load_library(), CPU_TARGETS, "cpu"
     elif platform == "gpu":
         lib, symbols, xla_platform = load_cuda_library(), CUDA_TARGETS, "CUDA"
     else:

@@ -13,6 +13,9 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from keras_binary.kernels._cuda_library import (
     ENV_CUDA_LIB,
     GEMM_PATHS,
@@ -35,6 +38,7 @@ __all__ = [
     "cuda_library_error",
     "force_cuda_gemm",
     "force_isa",
+    "forced_isa",
     "gemm_path",
     "gemm_path_limit",
 ]
@@ -52,6 +56,17 @@ def force_isa(isa: str) -> None:
         raise KernelLibraryError(
             f"cannot force ISA {isa!r}: unknown name or unsupported by this CPU (or OS)"
         )
+
+
+@contextlib.contextmanager
+def forced_isa(isa: str) -> Iterator[None]:
+    """`force_isa` for the duration of a ``with`` block, then back to the ISA before it."""
+    before = active_isa()[0]
+    force_isa(isa)
+    try:
+        yield
+    finally:
+        force_isa(before)
 
 
 def active_isa() -> tuple[str, str]:

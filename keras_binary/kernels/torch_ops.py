@@ -34,8 +34,11 @@ def _lib() -> ctypes.CDLL:
                                              ctypes.c_int]
     lib.kb_c_binary_conv2d_float.argtypes = [_P, _I64, _I64, _I64, _P] + [_I64] * 5 + [
         _P] * 5 + [ctypes.c_int]
+    lib.kb_c_float_conv2d.argtypes = [_P, _I64, _I64, _I64, _P] + [_I64] * 5 + [_P] * 4 + [
+        ctypes.c_int]
     for fn in (lib.kb_c_pack_bits, lib.kb_c_binary_matmul, lib.kb_c_binary_conv2d,
-               lib.kb_c_binary_matmul_float, lib.kb_c_binary_conv2d_float):
+               lib.kb_c_binary_matmul_float, lib.kb_c_binary_conv2d_float,
+               lib.kb_c_float_conv2d):
         fn.restype = ctypes.c_char_p
     return lib
 
@@ -207,12 +210,36 @@ def _(x, w, scale, bias, residual, attrs, out_h, out_w):
     return x.new_empty((x.shape[0], out_h, out_w, w.shape[0]), dtype=torch.float32)
 
 
+@torch.library.custom_op("keras_binary::float_conv2d", mutates_args=())
+def float_conv2d(x: torch.Tensor, w: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor,
+                 attrs: list[int], out_h: int, out_w: int) -> torch.Tensor:
+    """x float32 [B, H, W, C], w float32 [kh, kw, C, Cout] -> float32 [B, out_h, out_w, Cout]
+    = conv * scale + bias, zero padding; ``attrs`` in :func:`conv_attr_order`."""
+    x = _cpu_contiguous(x, torch.float32, "float_conv2d input")
+    w = _cpu_contiguous(w, torch.float32, "float_conv2d kernel")
+    kh, kw, _, cout = w.shape
+    scale, bias = _epilogue(scale, bias, cout)
+    out = torch.empty((x.shape[0], out_h, out_w, cout), dtype=torch.float32)
+    c_attrs = (ctypes.c_int64 * len(attrs))(*attrs)
+    _check(_lib().kb_c_float_conv2d(_ptr(x), *x.shape[:3], _ptr(w), cout, kh, kw, out_h, out_w,
+                                    c_attrs, _ptr(scale), _ptr(bias), _ptr(out),
+                                    torch.get_num_threads()))
+    return out
+
+
+@float_conv2d.register_fake
+def _(x, w, scale, bias, attrs, out_h, out_w):
+    return x.new_empty((x.shape[0], out_h, out_w, w.shape[-1]), dtype=torch.float32)
+
+
 def call(name: str, args: list, shape: tuple, **attrs: int) -> torch.Tensor:
-    """Runs kernel target ``name`` (of ``targets.TARGETS`` or ``FLOAT_INPUT_TARGETS``) on torch
-    tensors ``args``;
+    """Runs kernel target ``name`` (of ``targets.CPU_TARGETS``) on torch tensors ``args``;
     ``shape`` is the output shape, from which a conv takes its output height and width."""
     if name == "pack_bits":
         return pack_bits(*args)
+    if name == "float_conv2d_f32":
+        ordered = [attrs[key] for key in conv_attr_order()]
+        return float_conv2d(*args, ordered, shape[1], shape[2])
     op, _, kind = name.rpartition("_")
     packed = kind == "packed"
     if op in ("binary_matmul_float", "binary_conv2d_float"):

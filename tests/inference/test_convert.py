@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from keras_binary import inference
-from keras_binary.inference import BinaryConv2DInference, BinaryDenseInference, PackedMaxPooling2D
+from keras_binary.inference import (
+    BinaryConv2DInference,
+    BinaryDenseInference,
+    FloatConv2DInference,
+    PackedMaxPooling2D,
+)
+from keras_binary.inference.folding import batch_norm_affine
+from keras_binary.layers import QuantConv2D
 from tests.inference import models
 from tests.inference.models import converted
 
@@ -64,6 +71,7 @@ def test_xnor_net_scaled_kernels_match():
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
     assert _types(fast).count("BinaryConv2DInference") == 2
     assert _types(fast).count("BinaryDenseInference") == 1
+    assert _types(fast).count("FloatConv2DInference") == 1  # the stem, its BatchNorm folded
 
 
 def test_bireal_block_with_shortcuts_matches():
@@ -75,6 +83,33 @@ def test_bireal_block_with_shortcuts_matches():
     assert "Add" not in _types(fast) and "AveragePooling2D" in _types(fast)
     assert [len(keras.tree.flatten(layer.input)) for layer in convs] == [2, 2]
     assert "SlicedMaxPooling2D" in _types(fast) and "MaxPooling2D" not in _types(fast)
+    # The 3x3 stem runs the float conv kernel; the 1x1 shortcut convs stay Keras convs.
+    assert _types(fast).count("FloatConv2DInference") == 1 and "Conv2D" in _types(fast)
+
+
+def test_float_convs_with_a_spatial_kernel_run_the_float_conv_kernel():
+    inputs = keras.Input((15, 15, 3))
+    stem = keras.layers.Conv2D(24, 5, strides=2, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="stem_bn")(stem)
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    relu = keras.layers.Conv2D(20, 3, activation="relu", use_bias=False, name="relu_conv")(x)
+    x = keras.layers.BatchNormalization(name="after_relu")(relu)
+    x = keras.layers.Conv2D(16, 1, name="pointwise")(x)
+    x = QuantConv2D(32, 2, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                    use_bias=False)(x)
+    model = keras.Model(inputs, keras.layers.Flatten()(x))
+    _, fast, x, expected, got = converted(model)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    by_name = {layer.name: layer for layer in fast.layers}
+    # The stem's BatchNorm is folded into its affine; after a relu it cannot be, and stays.
+    assert isinstance(by_name["stem"], FloatConv2DInference) and "stem_bn" not in by_name
+    assert isinstance(by_name["relu_conv"], FloatConv2DInference) and "after_relu" in by_name
+    assert by_name["relu_conv"].activation is keras.activations.relu
+    assert type(by_name["pointwise"]) is keras.layers.Conv2D  # 1x1: the framework's GEMM
+    scale, bias = batch_norm_affine(model.get_layer("stem_bn"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(by_name["stem"].bias),
+                               keras.ops.convert_to_numpy(model.get_layer("stem").bias) * scale
+                               + bias, rtol=1e-6, atol=1e-6)
 
 
 def _binary_conv(x, filters: int = 16):

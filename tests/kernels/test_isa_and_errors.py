@@ -11,7 +11,12 @@ import pytest
 
 from keras_binary import kernels
 from keras_binary.kernels import KernelLibraryError
-from keras_binary.kernels.testing import conv2d_attr_names, cpu_supports, force_isa
+from keras_binary.kernels.testing import (
+    conv2d_attr_names,
+    cpu_supports,
+    force_isa,
+    forced_isa,
+)
 from tests.kernels import numpy_reference as npr
 
 BACKEND = keras.backend.backend()
@@ -50,13 +55,9 @@ def run_python(code, **env):
 def test_forced_isa_is_bit_exact(isa):
     if not cpu_supports(isa):
         pytest.skip(f"CPU lacks {isa}")
-    default = kernels.kernel_info()["isa"]
-    force_isa(isa)
-    try:
+    with forced_isa(isa):
         assert kernels.kernel_info()["isa"] == isa
         check_all_kernels()
-    finally:
-        force_isa(default)
 
 
 @needs_kernels
