@@ -125,6 +125,10 @@ class SkipNonFiniteSteps:
     def _skip(self) -> None:
         self._skipped_steps.assign_add(1)  # returns nothing: both `cond` branches must match
 
+    def _count_skipped(self, finite: Any) -> None:
+        """Counts the step as skipped where ``finite`` (a traced boolean) is false."""
+        self._skipped_steps.assign_add(ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
+
     def _jax_cond_apply_if_finite(self, finite: Any, grads: list[Any],
                                   trainable_variables: Any) -> None:
         """Traced JAX (`stateless_apply` in a jitted train step): `lax.cond` between the step
@@ -150,7 +154,7 @@ class SkipNonFiniteSteps:
         values = jax.lax.cond(finite, step, skip, [v.value for v in watched], grads)
         for variable, value in zip(watched, values, strict=True):
             variable.assign(value)
-        self._skipped_steps.assign_add(ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
+        self._count_skipped(finite)
 
     def _tf_apply_if_finite(self, grads: list[Any], trainable_variables: Any) -> None:
         """TensorFlow: the step in a loop of one trip when the gradients are finite and none
@@ -176,8 +180,7 @@ class SkipNonFiniteSteps:
 
             tf.while_loop(lambda trips: trips < tf.cast(finite, tf.int32), one_step,
                           (tf.constant(0),))
-            self._skipped_steps.assign_add(
-                ops.cast(ops.logical_not(finite), self._skipped_steps.dtype))
+            self._count_skipped(finite)
             return
 
         def cross_replica(distribution: Any, grads: list[Any], trainable_variables: Any) -> None:
