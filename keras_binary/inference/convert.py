@@ -12,15 +12,15 @@ residual block's shortcut) takes the Add into its kernel's epilogue (it is calle
 ``[x, shortcut]``), and a float input is packed inside the same call. Every other layer stays
 float and is the model's own layer object (the converted model shares it and its weights;
 nothing is serialized, so Lambda layers, function quantizers and custom layers convert); one
-that quantizes its kernels (a first QuantConv2D, say) is copied to store them quantized instead
+that quantizes its kernels (a first QuantDense, say) is copied to store them quantized instead
 of re-quantizing latent kernels on every call (`keras_binary.inference.frozen`), or kept as is,
 with a warning, if its config cannot rebuild it. A grouped QuantConv2D (up to 32 groups) runs
 one kernel call per group; its input or output stays float unless each group spans whole
 32-bit words of channels (multiples of 32). Dropout and noise layers are dropped (inference);
 float max pooling becomes `SlicedMaxPooling2D` (the same values, much faster under XLA on CPU),
-and a float32 `keras.layers.Conv2D` with a spatial kernel (a stem) becomes
-`FloatConv2DInference`, which runs on every CPU thread with the BatchNorm after it folded in
-(float32 sums in another order: equal to rounding).
+and a float32 conv with a spatial kernel (a stem: a `keras.layers.Conv2D`, or a QuantConv2D
+that quantizes only its kernel) becomes `FloatConv2DInference`, which runs on every CPU thread
+with the BatchNorm after it folded in (float32 sums in another order: equal to rounding).
 
 Example:
 
@@ -56,7 +56,7 @@ from keras_binary.inference.packed_pooling import PackedMaxPooling2D
 from keras_binary.inference.plan import BinaryPlan, plan_binary_layer, why_not_binary
 from keras_binary.inference.sliced_pooling import SlicedMaxPooling2D
 from keras_binary.layers import QuantConv2D, QuantDense
-from keras_binary.quantizers import precision_of
+from keras_binary.quantizers import NoOp, precision_of
 
 
 def convert(model: keras.Model, warn: bool = True) -> keras.Model:
@@ -90,8 +90,8 @@ def convert(model: keras.Model, warn: bool = True) -> keras.Model:
             warnings.warn(f"convert: {op.name!r} stays float: {why_not_binary(op, graph)}",
                           stacklevel=2)
     residual_adds = {key for key, plan in plans.items() if _ends_in_residual_add(plan, graph)}
-    float_convs = {id(op): chain for op in functional.operations
-                   if (chain := _float_conv_chain(op, graph)) is not None}
+    float_convs = {id(op): chain for op in functional.operations if id(op) not in plans
+                   and (chain := _float_conv_chain(op, graph)) is not None}
     rewriter = _Rewriter(plans, warn, residual_adds, float_convs)
     cloned = keras.models.clone_model(functional, clone_function=lambda op: op,
                                       call_function=rewriter)
@@ -121,12 +121,21 @@ def _ends_in_residual_add(plan: BinaryPlan, graph: LayerGraph) -> bool:
 
 def _float_conv_chain(op: Any, graph: LayerGraph) -> list | None:
     """The ops a `FloatConv2DInference` replaces after a float conv: ``[]``, or ``[bn]`` when a
-    foldable BatchNorm alone reads its linear output; None for a conv that stays as it is
-    (1x1 kernels, which the frameworks run as multi-threaded GEMMs, faster than the float conv
-    kernel; other layouts, groups or dtypes, which the kernel does not take)."""
-    if (type(op) is not keras.layers.Conv2D or op.data_format != "channels_last"
-            or op.groups != 1 or tuple(op.kernel_size) == (1, 1)
-            or op.compute_dtype != "float32" or None in tuple(op.input.shape[1:])):
+    foldable BatchNorm alone reads its linear output; None for a conv that stays as it is.
+
+    A float conv is a `keras.layers.Conv2D`, or a `QuantConv2D` that quantizes only its kernel
+    (a first layer, its kernel stored quantized) and pads with zeros. 1x1 kernels stay (the
+    frameworks run them as multi-threaded GEMMs, faster than the float conv kernel), as do other
+    layouts, groups and dtypes, which the kernel does not take."""
+    if isinstance(op, QuantConv2D):
+        if (not isinstance(op.input_quantizer, (type(None), NoOp))
+                or float(op.pad_values) != 0.0):
+            return None
+    elif type(op) is not keras.layers.Conv2D:
+        return None
+    if (op.data_format != "channels_last" or op.groups != 1
+            or tuple(op.kernel_size) == (1, 1) or op.compute_dtype != "float32"
+            or None in tuple(op.input.shape[1:])):
         return None
     batch_norm = graph.single_consumer(op.output)
     linear = op.activation in (None, keras.activations.linear)
@@ -197,7 +206,8 @@ class _Rewriter:
         return outputs
 
     def _float_conv(self, op: keras.layers.Conv2D, chain: list, inputs: Any) -> Any:
-        """A float conv and its folded BatchNorm (if any) as one `FloatConv2DInference`."""
+        """A float conv and its folded BatchNorm (if any) as one `FloatConv2DInference`; a
+        QuantConv2D's kernel is stored quantized."""
         affine = Affine.identity(op.filters)
         if op.use_bias:
             affine = affine.then(1.0, keras.ops.convert_to_numpy(op.bias))
@@ -208,7 +218,8 @@ class _Rewriter:
                                    padding=op.padding, dilation_rate=op.dilation_rate,
                                    activation=activation, name=op.name)
         outputs = new(inputs)
-        new.set_float_weights(keras.ops.convert_to_numpy(op.kernel), affine.scale, affine.bias)
+        kernel = op.quantize_kernel(op.kernel) if isinstance(op, QuantConv2D) else op.kernel
+        new.set_float_weights(keras.ops.convert_to_numpy(kernel), affine.scale, affine.bias)
         return outputs
 
     def _residual_add(self, inputs: list) -> Any:

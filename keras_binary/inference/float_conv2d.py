@@ -1,9 +1,10 @@
 """`FloatConv2DInference`: a float conv a converted model keeps, run by the float conv kernel.
 
-`convert` turns a float `keras.layers.Conv2D` with a spatial kernel (Bi-Real's 7x7 stem; not
-1x1 convs, which the frameworks' GEMMs already run on every thread and faster) into this
-layer, with the BatchNormalization that alone reads its output folded into a per-channel
-``scale`` and ``bias``: ``y = activation(conv(x, kernel) * scale + bias)``, zero padding.
+`convert` turns a float conv with a spatial kernel (Bi-Real's 7x7 stem, a BinaryNet's first
+QuantConv2D with its kernel quantized; not 1x1 convs, which the frameworks' GEMMs already run
+on every thread and faster) into this layer, with the BatchNormalization that alone reads its
+output folded into a per-channel ``scale`` and ``bias``:
+``y = activation(conv(x, kernel) * scale + bias)``, zero padding.
 On the CPU it is one call of `keras_binary.kernels.float_conv2d` on all of the framework's
 threads, where XLA runs the conv on one; elsewhere the framework's conv and the affine.
 

@@ -56,7 +56,9 @@ def test_binarynet_convnet_matches_with_packed_pooling_and_flatten(convnet):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
     types = _types(fast)
     assert types.count("PackedMaxPooling2D") == 2
-    assert types.count("BatchNormalization") == 1  # after the float first conv only
+    # The float first conv (a QuantConv2D quantizing its kernel only) runs the float conv
+    # kernel, its kernel stored quantized and the BatchNorm after it folded in.
+    assert types.count("FloatConv2DInference") == 1 and "BatchNormalization" not in types
     pools = [layer for layer in fast.layers if isinstance(layer, PackedMaxPooling2D)]
     # The BNs after the pools have scales of both signs: those channels pool with OR.
     for pool in pools:
@@ -95,6 +97,9 @@ def test_float_convs_with_a_spatial_kernel_run_the_float_conv_kernel():
     relu = keras.layers.Conv2D(20, 3, activation="relu", use_bias=False, name="relu_conv")(x)
     x = keras.layers.BatchNormalization(name="after_relu")(relu)
     x = keras.layers.Conv2D(16, 1, name="pointwise")(x)
+    # A float-input QuantConv2D padding with ones: the kernel pads with zeros, so it stays.
+    x = QuantConv2D(12, 3, padding="same", pad_values=1.0, kernel_quantizer="ste_sign",
+                    name="padded_by_one")(x)
     x = QuantConv2D(32, 2, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
                     use_bias=False)(x)
     model = keras.Model(inputs, keras.layers.Flatten()(x))
@@ -106,6 +111,7 @@ def test_float_convs_with_a_spatial_kernel_run_the_float_conv_kernel():
     assert isinstance(by_name["relu_conv"], FloatConv2DInference) and "after_relu" in by_name
     assert by_name["relu_conv"].activation is keras.activations.relu
     assert type(by_name["pointwise"]) is keras.layers.Conv2D  # 1x1: the framework's GEMM
+    assert isinstance(by_name["padded_by_one"], QuantConv2D)
     scale, bias = batch_norm_affine(model.get_layer("stem_bn"))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(by_name["stem"].bias),
                                keras.ops.convert_to_numpy(model.get_layer("stem").bias) * scale
