@@ -7,7 +7,10 @@ means ``torch.compile`` with Inductor's code generation, which costs seconds to 
 input shape and runs the converted BinaryNet MLP slower than a plain graph capture
 (docs/performance-notes.md, "Converted models"); there a `ConvertedModel` compiles its predict
 and evaluate steps with Dynamo's ``backend="eager"``: the graph is captured once per input
-shape and replayed without Keras's Python, each op and kernel run as it is.
+shape and replayed without Keras's Python, each op and kernel run as it is. On JAX,
+`predict_on_batch` calls one jitted `stateless_call` with the variables' current values,
+without Keras's per-call state gathering and write-back (an inference model changes no state):
+0.5-1 ms of a 6-7 ms Bi-Real-18 call on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -56,6 +59,25 @@ class ConvertedModel(keras.Model):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jit_compile = True
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Keras's `predict_on_batch`; on JAX with ``jit_compile`` and no distribution, one
+        jitted `stateless_call` on the variables' current values (nothing to write back)."""
+        if (keras.backend.backend() != "jax" or not self.jit_compile
+                or keras.distribution.distribution() is not None):
+            return super().predict_on_batch(x)
+        if getattr(self, "_jax_predict", None) is None:
+            import jax
+
+            def predict(trainable: list, non_trainable: list, x: Any) -> Any:
+                return self.stateless_call(trainable, non_trainable, x, training=False)[0]
+
+            # The variable lists are fixed once built; collecting them walks every layer.
+            self._jax_predict = (jax.jit(predict), list(self.trainable_variables),
+                                 list(self.non_trainable_variables))
+        predict, trainable, non_trainable = self._jax_predict
+        outputs = predict([v.value for v in trainable], [v.value for v in non_trainable], x)
+        return keras.tree.map_structure(np.asarray, outputs)
 
     def make_predict_function(self, force: bool = False) -> Any:
         """Keras's predict function; on PyTorch with ``jit_compile``, captured by Dynamo

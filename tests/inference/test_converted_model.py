@@ -63,6 +63,23 @@ def test_jit_compile_off_runs_eagerly(exact, torch_compile_calls):
         assert torch_compile_calls == []
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="the jitted stateless predict is JAX's")
+def test_jax_predict_on_batch_reads_the_current_weights_and_keeps_the_distribution(exact):
+    fast, x = exact
+    want = keras.ops.convert_to_numpy(fast(x))
+    np.testing.assert_array_equal(fast.predict_on_batch(x), want)
+    # A later assignment (e.g. `load_packed`) is seen by the next call: nothing is cached.
+    layer = next(layer for layer in fast.layers if layer.weights)
+    scale = layer.scale if hasattr(layer, "scale") else layer.weights[-1]
+    scale.assign(keras.ops.convert_to_numpy(scale) * 2.0)
+    doubled = keras.ops.convert_to_numpy(fast(x))
+    assert not np.array_equal(doubled, want)
+    np.testing.assert_array_equal(fast.predict_on_batch(x), doubled)
+    # Under a distribution Keras's own step runs (it shards the batch).
+    with keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:1]).scope():
+        np.testing.assert_array_equal(fast.predict_on_batch(x), doubled)
+
+
 def test_compile_resolves_auto_as_keras_does(exact):
     fast, _ = exact
     fast.compile(loss="mse")
