@@ -67,17 +67,8 @@ class ConvertedModel(keras.Model):
                 or keras.distribution.distribution() is not None):
             return super().predict_on_batch(x)
         if getattr(self, "_jax_predict", None) is None:
-            import jax
-
-            def predict(trainable: list, non_trainable: list, x: Any) -> Any:
-                return self.stateless_call(trainable, non_trainable, x, training=False)[0]
-
-            # The variable lists are fixed once built; collecting them walks every layer.
-            self._jax_predict = (jax.jit(predict), list(self.trainable_variables),
-                                 list(self.non_trainable_variables))
-        predict, trainable, non_trainable = self._jax_predict
-        outputs = predict([v.value for v in trainable], [v.value for v in non_trainable], x)
-        return keras.tree.map_structure(np.asarray, outputs)
+            self._jax_predict = _JaxPredict(self)
+        return keras.tree.map_structure(np.asarray, self._jax_predict(x))
 
     def make_predict_function(self, force: bool = False) -> Any:
         """Keras's predict function; on PyTorch with ``jit_compile``, captured by Dynamo
@@ -111,6 +102,26 @@ class ConvertedModel(keras.Model):
 
         setattr(self, attribute, step)
         return step
+
+
+class _JaxPredict:
+    """A model's jitted `stateless_call` and its variable lists, collected once (collecting
+    them walks every layer). A plain object, not a tuple or list: Keras tracks those when set
+    on a layer and would save the variables a second time under the model."""
+
+    def __init__(self, model: keras.Model) -> None:
+        import jax
+
+        def predict(trainable: list, non_trainable: list, x: Any) -> Any:
+            return model.stateless_call(trainable, non_trainable, x, training=False)[0]
+
+        self.predict = jax.jit(predict)
+        self.trainable = list(model.trainable_variables)
+        self.non_trainable = list(model.non_trainable_variables)
+
+    def __call__(self, x: Any) -> Any:
+        return self.predict([v.value for v in self.trainable],
+                            [v.value for v in self.non_trainable], x)
 
 
 def _own_code(fn: Any) -> Any:
