@@ -119,14 +119,20 @@ def _ends_in_residual_add(plan: BinaryPlan, graph: LayerGraph) -> bool:
             and tuple(add.input[0].shape) == tuple(add.input[1].shape))
 
 
+# The float conv kernel keeps a 64-channel block of the kernel (k_h * k_w * C values per
+# channel) in L2 while it sweeps a row; past ~1024 values the frameworks' blocked GEMMs win
+# (Xeon AMX, 3x3 convs: 1.2-1.9x at 576, even at 1152, 0.55x at 2304).
+MAX_FLOAT_CONV_TAPS = 1024
+
+
 def _float_conv_chain(op: Any, graph: LayerGraph) -> list | None:
     """The ops a `FloatConv2DInference` replaces after a float conv: ``[]``, or ``[bn]`` when a
     foldable BatchNorm alone reads its linear output; None for a conv that stays as it is.
 
     A float conv is a `keras.layers.Conv2D`, or a `QuantConv2D` that quantizes only its kernel
-    (a first layer, its kernel stored quantized) and pads with zeros. 1x1 kernels stay (the
-    frameworks run them as multi-threaded GEMMs, faster than the float conv kernel), as do other
-    layouts, groups and dtypes, which the kernel does not take."""
+    (a first layer, its kernel stored quantized) and pads with zeros. 1x1 kernels and kernels
+    of more than `MAX_FLOAT_CONV_TAPS` values per output channel stay (the frameworks' GEMMs are
+    faster there), as do other layouts, groups and dtypes, which the kernel does not take."""
     if isinstance(op, QuantConv2D):
         if (not isinstance(op.input_quantizer, (type(None), NoOp))
                 or float(op.pad_values) != 0.0):
@@ -135,7 +141,8 @@ def _float_conv_chain(op: Any, graph: LayerGraph) -> list | None:
         return None
     if (op.data_format != "channels_last" or op.groups != 1
             or tuple(op.kernel_size) == (1, 1) or op.compute_dtype != "float32"
-            or None in tuple(op.input.shape[1:])):
+            or None in tuple(op.input.shape[1:])
+            or int(np.prod(op.kernel_size)) * op.input.shape[-1] > MAX_FLOAT_CONV_TAPS):
         return None
     batch_norm = graph.single_consumer(op.output)
     linear = op.activation in (None, keras.activations.linear)

@@ -13,6 +13,7 @@ from keras_binary.inference import (
     FloatConv2DInference,
     PackedMaxPooling2D,
 )
+from keras_binary.inference.convert import MAX_FLOAT_CONV_TAPS
 from keras_binary.inference.folding import batch_norm_affine
 from keras_binary.layers import QuantConv2D
 from tests.inference import models
@@ -96,7 +97,9 @@ def test_float_convs_with_a_spatial_kernel_run_the_float_conv_kernel():
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
     relu = keras.layers.Conv2D(20, 3, activation="relu", use_bias=False, name="relu_conv")(x)
     x = keras.layers.BatchNormalization(name="after_relu")(relu)
-    x = keras.layers.Conv2D(16, 1, name="pointwise")(x)
+    x = keras.layers.Conv2D(120, 1, name="pointwise")(x)
+    # 3x3x120 = 1080 values per output channel: past MAX_FLOAT_CONV_TAPS, the framework's conv.
+    x = keras.layers.Conv2D(16, 3, padding="same", name="wide")(x)
     # A float-input QuantConv2D padding with ones: the kernel pads with zeros, so it stays.
     x = QuantConv2D(12, 3, padding="same", pad_values=1.0, kernel_quantizer="ste_sign",
                     name="padded_by_one")(x)
@@ -111,6 +114,8 @@ def test_float_convs_with_a_spatial_kernel_run_the_float_conv_kernel():
     assert isinstance(by_name["relu_conv"], FloatConv2DInference) and "after_relu" in by_name
     assert by_name["relu_conv"].activation is keras.activations.relu
     assert type(by_name["pointwise"]) is keras.layers.Conv2D  # 1x1: the framework's GEMM
+    assert type(by_name["wide"]) is keras.layers.Conv2D
+    assert 9 * 120 > MAX_FLOAT_CONV_TAPS >= 9 * 24
     assert isinstance(by_name["padded_by_one"], QuantConv2D)
     scale, bias = batch_norm_affine(model.get_layer("stem_bn"))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(by_name["stem"].bias),
