@@ -8,7 +8,7 @@ input shape and runs the converted BinaryNet MLP slower than a plain graph captu
 (docs/performance-notes.md, "Converted models"); there a `ConvertedModel` compiles its predict
 and evaluate steps with Dynamo's ``backend="eager"``: the graph is captured once per input
 shape and replayed without Keras's Python, each op and kernel run as it is. On JAX,
-`predict_on_batch` calls one jitted `stateless_call` with the variables' current values,
+`predict_on_batch` makes one jitted call on the weights' current values,
 without Keras's per-call state gathering and write-back (an inference model changes no state):
 0.5-1 ms of a 6-7 ms Bi-Real-18 call on a 2-core CPU.
 """
@@ -62,7 +62,7 @@ class ConvertedModel(keras.Model):
 
     def predict_on_batch(self, x: Any) -> Any:
         """Keras's `predict_on_batch`; on JAX with ``jit_compile`` and no distribution, one
-        jitted `stateless_call` on the variables' current values (nothing to write back)."""
+        jitted call on the weights' current values (nothing to write back)."""
         if (keras.backend.backend() != "jax" or not self.jit_compile
                 or keras.distribution.distribution() is not None):
             return super().predict_on_batch(x)
@@ -105,23 +105,26 @@ class ConvertedModel(keras.Model):
 
 
 class _JaxPredict:
-    """A model's jitted `stateless_call` and its variable lists, collected once (collecting
-    them walks every layer). A plain object, not a tuple or list: Keras tracks those when set
-    on a layer and would save the variables a second time under the model."""
+    """A model's jitted call on given variable values, and its weights, collected once
+    (collecting them walks every layer). The values map to the weights through a
+    `keras.StatelessScope`, so toggling a layer's ``trainable`` later changes nothing. A plain
+    object, not a tuple or list: Keras tracks those when set on a layer and would save the
+    weights a second time under the model."""
 
     def __init__(self, model: keras.Model) -> None:
         import jax
 
-        def predict(trainable: list, non_trainable: list, x: Any) -> Any:
-            return model.stateless_call(trainable, non_trainable, x, training=False)[0]
+        self.weights = list(model.weights)
+
+        def predict(values: list, x: Any) -> Any:
+            with keras.StatelessScope(state_mapping=list(zip(self.weights, values,
+                                                             strict=True))):
+                return model(x, training=False)
 
         self.predict = jax.jit(predict)
-        self.trainable = list(model.trainable_variables)
-        self.non_trainable = list(model.non_trainable_variables)
 
     def __call__(self, x: Any) -> Any:
-        return self.predict([v.value for v in self.trainable],
-                            [v.value for v in self.non_trainable], x)
+        return self.predict([w.value for w in self.weights], x)
 
 
 def _own_code(fn: Any) -> Any:

@@ -80,6 +80,17 @@ def test_jax_predict_on_batch_reads_the_current_weights_and_keeps_the_distributi
         np.testing.assert_array_equal(fast.predict_on_batch(x), doubled)
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="the jitted stateless predict is JAX's")
+def test_jax_predict_on_batch_after_freezing_a_float_layer():
+    _, fast, x, _, got = models.converted(models.bireal_net())
+    np.testing.assert_array_equal(fast.predict_on_batch(x), got)
+    trainable = len(fast.trainable_variables)
+    fast.layers[-1].trainable = False  # the float classifier's weights change sides
+    assert len(fast.trainable_variables) < trainable
+    np.testing.assert_array_equal(fast.predict_on_batch(x), got)
+    np.testing.assert_array_equal(fast.predict_on_batch(x[:2]), got[:2])  # a new trace
+
+
 def test_compile_resolves_auto_as_keras_does(exact):
     fast, _ = exact
     fast.compile(loss="mse")
