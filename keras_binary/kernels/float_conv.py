@@ -23,6 +23,7 @@ from __future__ import annotations
 from keras import ops
 
 from keras_binary.kernels import ops as packed_ops
+from keras_binary.kernels.float_input import _fused
 from keras_binary.kernels.geometry import Conv2dGeometry
 
 
@@ -66,8 +67,7 @@ def float_conv2d(x, kernel, strides=1, padding: str = "valid", dilation_rate=1, 
     n = w.shape[-1]
     scale = packed_ops._channel_vector(scale, n, "scale", 1.0)
     bias = packed_ops._channel_vector(bias, n, "bias", 0.0)
-    cpu = packed_ops._platform(packed_ops.keras.backend.backend()) == "cpu"
-    if not packed_ops._use_kernel(implementation) or not cpu:
+    if not _fused(implementation):
         y = ops.conv(x, w, strides=strides, padding=padding, dilation_rate=dilation_rate)
         return y * scale + bias
     return packed_ops._call("float_conv2d_f32", [x, w, scale, bias],
