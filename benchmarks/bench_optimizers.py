@@ -10,7 +10,9 @@ step's end to the last's); the epoch is `fit`'s wall time. Run once per backend:
 
 Models compile with ``jit_compile=True`` on JAX and TensorFlow, as the zoo trains them
 (``--jit-compile auto`` takes Keras's default instead: no XLA on CPU-only TensorFlow); under
-torch Keras trains eagerly, its default.
+torch Keras trains eagerly, its default. Freed buffers are kept for reuse, as the zoo's
+training commands keep them (`keras_binary.host_memory.keep_freed_memory`); ``--malloc
+default`` measures glibc's default behaviour instead (a fresh process per setting).
 """
 
 import argparse
@@ -19,6 +21,7 @@ import time
 import keras
 import numpy as np
 
+from keras_binary.host_memory import keep_freed_memory
 from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
 
@@ -96,12 +99,16 @@ def main() -> None:
                         help="one epoch of real MNIST (prepared offline) instead of --steps")
     parser.add_argument("--jit-compile", choices=("xla", "auto"), default="xla",
                         help="xla: jit_compile=True (the zoo's setting); auto: Keras's default")
+    parser.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                        help="keep: keep_freed_memory() first (the zoo's setting); default: "
+                             "glibc's default (freed large blocks go back to the system)")
     args = parser.parse_args()
+    kept = args.malloc == "keep" and keep_freed_memory()
     # XLA exists on JAX and TensorFlow; PyTorch's jit_compile=True would mean torch.compile.
     xla = args.jit_compile == "xla" and keras.backend.backend() != "torch"
     jit = True if xla else "auto"
     print(f"backend {keras.backend.backend()}, MLP 784-{args.hidden}x3-10, batch {args.batch}, "
-          f"jit_compile={jit}")
+          f"jit_compile={jit}, freed memory {'kept' if kept else 'returned (malloc default)'}")
     if args.mnist:
         from model_zoo.datasets import load_numpy
 

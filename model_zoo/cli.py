@@ -321,6 +321,11 @@ def _cli_message(error: Exception) -> str:
         "overwrite=True", "--overwrite")
 
 
+# Commands that train: each step's large buffers are kept for the next one
+# (`keras_binary.host_memory.keep_freed_memory`, process-wide, so set by this application).
+TRAINING_COMMANDS = ("train", "demo")
+
+
 def quiet_framework_logs() -> None:
     """Hides TensorFlow's and XLA's C++ INFO lines (the CPU-feature banner, "XLA service ...
     initialized") in this process and its children; their warnings and errors still show.
@@ -374,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     quiet_framework_logs()
     args = build_parser().parse_args(argv)
+    if args.command in TRAINING_COMMANDS:
+        from keras_binary.host_memory import keep_freed_memory
+
+        keep_freed_memory()
     handlers = {"list": lambda a: _print_list() or 0, "train": _train, "evaluate": _evaluate,
                 "export": _export, "bench": _bench, "demo": _demo}
     interrupted: list[bool] = []

@@ -36,7 +36,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_binary import atomic_io
+from keras_binary import atomic_io, host_memory
 from keras_binary.layers import QuantDense
 from keras_binary.optimizers import LAB, Bop, CaseOptimizer, is_binary_variable
 from keras_binary.quantizers import LossAwareBinarizer, LossAwareTernarizer
@@ -277,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace models already saved in --save-dir")
     args = parser.parse_args(argv)
+    host_memory.keep_freed_memory()  # each training step reuses the last one's buffers
     for variant in args.variants:
         result = run(variant, args.epochs, limit=args.limit, hidden_units=args.hidden_units,
                      save_dir=args.save_dir, overwrite=args.overwrite, seed=args.seed,

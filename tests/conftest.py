@@ -8,9 +8,15 @@ TensorFlow turns its oneDNN CPU ops on by default only on some x86 CPUs (not on 
 AMD EPYC, for example); without them its CPU convolutions refuse channels_first and dilated
 transposed convolutions, which the layer tests compare against. The tests turn oneDNN on so
 that they check the same float ops on every machine.
+
+The zoo's training commands call `keras_binary.host_memory.keep_freed_memory`, a process-wide
+malloc setting; tests that run them in the test process get a recorder instead, so every test
+runs under glibc's defaults (tests/test_host_memory.py checks the setting in child processes).
 """
 
 import os
+
+import pytest
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
@@ -31,3 +37,12 @@ if os.environ.get("KERAS_BACKEND") == "torch":
         return _tensor_array(self.detach(), *args, **kwargs)
 
     torch.Tensor.__array__ = _detached_array
+
+
+@pytest.fixture(autouse=True)
+def _glibc_malloc_defaults(request, monkeypatch):
+    if request.module.__name__.endswith("test_host_memory"):
+        return
+    from keras_binary import host_memory
+
+    monkeypatch.setattr(host_memory, "keep_freed_memory", lambda: True)

@@ -295,3 +295,18 @@ def test_sigint_prints_one_line_and_the_same_command_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming the interrupted run in {run} after epoch" in resumed.stdout
     assert (run / "checkpoint.keras").is_file() and not (run / "backup").exists()
+
+
+def test_training_commands_keep_freed_memory_and_others_do_not(tmp_path, capsys, monkeypatch):
+    from keras_binary import host_memory
+
+    calls = []
+    monkeypatch.setattr(host_memory, "keep_freed_memory", lambda: calls.append(1) or True)
+    assert main(["list"]) == 0
+    assert calls == []
+    export = tmp_path / "w.npz"
+    export.write_bytes(b"keep me")
+    # Refused before training, after the setting: the command's process trains.
+    assert main(["train", "binarynet_mlp_2048", "--epochs", "1", "--output-dir",
+                 str(tmp_path / "run"), "--export", str(export)]) == 2
+    assert calls == [1]
