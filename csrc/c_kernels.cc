@@ -98,9 +98,9 @@ const char* ConvGeometryOf(int64_t batch, int64_t in_h, int64_t in_w, int64_t ou
   const int64_t channels = attrs[0];
   if (channels < 1 || out_channels < 1 || k_h < 1 || k_w < 1 || batch < 0 || out_h < 0 ||
       out_w < 0)
-    return "binary_conv2d: channels, out_channels and kernel sizes must be >= 1";
+    return "conv2d: channels, out_channels and kernel sizes must be >= 1";
   for (int i = 1; i < 5; ++i)
-    if (attrs[i] < 1) return "binary_conv2d: strides and dilations must be >= 1";
+    if (attrs[i] < 1) return "conv2d: strides and dilations must be >= 1";
   *g = ConvGeometry{batch,    in_h,     in_w,     CeilDiv(channels, 32),
                     channels, k_h,      k_w,      out_channels,
                     attrs[1], attrs[2], attrs[3], attrs[4],

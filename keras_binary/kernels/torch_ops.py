@@ -59,7 +59,7 @@ def conv_attr_order() -> tuple[str, ...]:
 
 def _check(error: bytes) -> None:
     if error:
-        raise RuntimeError(f"binary kernel failed: {error.decode()}")
+        raise RuntimeError(f"keras_binary kernel failed: {error.decode()}")
 
 
 def _ptr(t: torch.Tensor | None):
