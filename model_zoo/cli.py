@@ -24,7 +24,9 @@ the same other arguments (a `--seed` is required); only worker 0 writes the run 
 evaluates and exports. `python -m model_zoo.launch N -- python -m model_zoo train ...` starts N
 such workers on this machine. `--model-parallel N` (JAX only) splits the large dense kernels
 over N devices and each batch over the rest (`keras_binary.model_parallel`); with workers the
-devices are all the workers', so a kernel may be split across processes.
+devices are all the workers', so a kernel may be split across processes. `train` and `demo`
+keep the host memory their steps free for the next step
+(`keras_binary.host_memory.keep_freed_memory`).
 """
 
 from __future__ import annotations
