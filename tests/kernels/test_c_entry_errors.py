@@ -10,7 +10,7 @@ from keras_binary.kernels._library import library_error, load_library
 
 pytestmark = pytest.mark.skipif(library_error() is not None, reason="kernel library unavailable")
 
-_P, _I64 = ctypes.c_void_p, ctypes.c_int64
+_I64 = ctypes.c_int64
 
 
 def _ptr(array):
