@@ -5,8 +5,8 @@ temporaries, a quantized kernel, its gradient). glibc's malloc serves each block
 mmap threshold with a fresh ``mmap`` and returns it to the system on ``free``, so every step
 touches new pages, and on a VM each 4 KiB page fault costs more than the pass that fills it.
 With the thresholds raised, those blocks come from the heap and stay there once freed: the
-BinaryNet MLP's step (784-2048x3-10, batch 100) took 46-48 instead of 60-62 ms on JAX and
-94-114 instead of 106-145 ms on PyTorch on a 2-core Xeon; TensorFlow, which reuses its own
+BinaryNet MLP's step (784-2048x3-10, batch 100) took 46-48 instead of 53-64 ms on JAX and
+87-114 instead of 106-145 ms on PyTorch on a 2-core Xeon; TensorFlow, which reuses its own
 buffers, measured no change (BENCHMARKS.md, `bench_optimizers.py`). The price is that the
 process keeps its peak heap until it exits. It is the in-process form of starting Python with
 glibc's ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set (docs/kernels.md).
@@ -45,7 +45,7 @@ def keep_freed_memory() -> bool:
     them, for the rest of the process.
 
     Repeated training steps then reuse their buffers instead of faulting in fresh pages
-    (a 10-25% faster BinaryNet MLP step on JAX and PyTorch on a 2-core CPU; the module
+    (a 10-30% faster BinaryNet MLP step on JAX and PyTorch on a 2-core CPU; the module
     docstring has the numbers).
     Freed memory is not returned to the system until the process exits. Call it once, early,
     in a training script; it does nothing where the C library is not glibc (macOS, musl,
